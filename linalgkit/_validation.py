@@ -1,0 +1,234 @@
+"""The input funnel: every public function validates its arguments here, once.
+
+Messages follow one pattern, ``"<name> must be <expected>, got <received>; <fix>"``, and the
+exceptions subclass ``ValueError`` / ``TypeError`` (see :mod:`linalgkit.exceptions`).
+"""
+
+import numbers
+
+import numpy as np
+
+from ._backend import check_random_state
+from .exceptions import DTypeError, NonFiniteError, NotSPDError, ShapeError, ValidationError
+
+__all__ = [
+    "check_array",
+    "check_axis",
+    "check_consistent_length",
+    "check_matrix",
+    "check_option",
+    "check_out",
+    "check_random_state",
+    "check_scalar",
+    "check_spd",
+    "check_vector",
+]
+
+_FLOAT_KINDS = ("real floating", "complex floating")
+
+
+def _dtype_name(xp, dtype):
+    return getattr(dtype, "name", str(dtype).replace(f"{xp.__name__}.", ""))
+
+
+def _check_dtype(x, name, backend, numeric, allow_complex):
+    xp = backend.xp
+    kinds = _FLOAT_KINDS if allow_complex else _FLOAT_KINDS[:1]
+    if xp.isdtype(x.dtype, kinds) and (backend.kind != "numpy" or x.dtype.itemsize >= 4):
+        return x
+    received = _dtype_name(xp, x.dtype)
+    wanted = "a floating dtype (float32 or float64" + (", complex64 or complex128)" if allow_complex else ")")
+    if numeric == "cast" and xp.isdtype(x.dtype, ("bool", "integral")):
+        return xp.astype(x, xp.float64)
+    if not allow_complex and xp.isdtype(x.dtype, "complex floating"):
+        raise DTypeError(f"{name} must have {wanted}, got {received}; pass the real part or split real and imaginary")
+    cast_to = "float32" if received == "float16" else "float64"
+    raise DTypeError(f"{name} must have {wanted}, got {received}; convert it with {name}.astype({cast_to})")
+
+
+def check_finite(x, name, backend):
+    """Raise :class:`NonFiniteError` when ``x`` holds NaN or infinity."""
+    xp = backend.xp
+    if not bool(xp.all(xp.isfinite(x))):
+        n_bad = int(xp.sum(xp.astype(~xp.isfinite(x), xp.int64)))
+        raise NonFiniteError(
+            f"{name} must be finite, got {n_bad} NaN or infinite value(s); remove or impute them "
+            f"(e.g. numpy.nan_to_num) before the call"
+        )
+
+
+def check_array(x, name, *, backend, ndim=None, min_ndim=1, numeric="float", allow_complex=True,
+                finite=True, allow_empty=False):
+    """Validate a dense array argument and return it as an array of ``backend``.
+
+    Parameters
+    ----------
+    x : array_like
+        The argument.  Array-likes (lists) become NumPy arrays; other libraries' arrays must
+        already match ``backend`` (see :func:`~linalgkit._backend.get_backend`).
+    name : str
+        Argument name used in error messages.
+    backend : Backend
+        Backend resolved for the call.
+    ndim : int, optional
+        Exact number of dimensions required.
+    min_ndim : int, default=1
+        Least number of dimensions required when ``ndim`` is None.
+    numeric : {"float", "cast"}, default="float"
+        ``"float"`` rejects integer and boolean arrays with a :class:`DTypeError`; ``"cast"``
+        converts them to float64 (what scikit-learn estimators do).
+    allow_complex : bool, default=True
+        Whether complex dtypes are accepted.
+    finite : bool, default=True
+        Whether to reject NaN and infinity (costs one pass over ``x``).
+    allow_empty : bool, default=False
+        Whether arrays with a zero-length axis are accepted.
+
+    Returns
+    -------
+    array
+    """
+    if backend.kind == "numpy":
+        x = np.asarray(x)
+        if x.dtype == object:
+            raise DTypeError(f"{name} must be a numeric array, got dtype object; build it with a numeric dtype")
+    if ndim is not None and x.ndim != ndim:
+        fix = "reshape with x.reshape(-1, 1)" if (ndim == 2 and x.ndim == 1) else f"pass a {ndim}-D array"
+        raise ShapeError(f"{name} must be {ndim}-D, got shape {tuple(x.shape)}; {fix}")
+    if ndim is None and x.ndim < min_ndim:
+        raise ShapeError(f"{name} must have at least {min_ndim} dimension(s), got shape {tuple(x.shape)}; "
+                         f"wrap a scalar as an array of shape (1,)")
+    if not allow_empty and any(s == 0 for s in x.shape):
+        raise ShapeError(f"{name} must not be empty, got shape {tuple(x.shape)}; pass at least one element")
+    x = _check_dtype(x, name, backend, numeric, allow_complex)
+    if finite:
+        check_finite(x, name, backend)
+    return x
+
+
+def check_matrix(A, name, *, backend, square=False, sparse_ok=True, **kwargs):
+    """Validate a 2-D matrix argument (dense, or sparse of ``backend.sparse`` when ``sparse_ok``).
+
+    Sparse matrices keep their format and index dtype (int32 and int64 are both accepted);
+    their stored values are checked like a dense array.  Other keyword arguments go to
+    :func:`check_array`.
+    """
+    if backend.issparse(A):
+        if not sparse_ok:
+            raise DTypeError(f"{name} must be a dense array, got a sparse {A.format} matrix; pass {name}.toarray()")
+        if A.ndim != 2:
+            raise ShapeError(f"{name} must be 2-D, got shape {A.shape}")
+        values = check_array(A.data, name, backend=backend, ndim=1, allow_empty=True, **kwargs)
+        if values is not A.data:
+            A = A.astype(values.dtype)
+    else:
+        A = check_array(A, name, backend=backend, ndim=2, **kwargs)
+    if square and A.shape[0] != A.shape[1]:
+        raise ShapeError(f"{name} must be square, got shape {tuple(A.shape)}; pass an n x n matrix")
+    return A
+
+
+def check_vector(b, name, *, backend, length=None, **kwargs):
+    """Validate a 1-D vector argument, optionally of a required ``length``."""
+    b = check_array(b, name, backend=backend, ndim=1, **kwargs)
+    if length is not None and b.shape[0] != length:
+        raise ShapeError(f"{name} must have length {length}, got length {b.shape[0]}")
+    return b
+
+
+def check_consistent_length(*named):
+    """Check that ``(name, array)`` pairs agree on their number of rows (first axis)."""
+    (first_name, first), *rest = named
+    for name, array in rest:
+        if array.shape[0] != first.shape[0]:
+            raise ShapeError(
+                f"{name} must have as many rows as {first_name} ({first.shape[0]}), got {array.shape[0]}"
+            )
+
+
+def check_axis(axis, ndim, name="axis"):
+    """Normalize an axis index for an array with ``ndim`` dimensions."""
+    if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
+        raise TypeError(f"{name} must be an int, got {type(axis).__name__}")
+    if not -ndim <= axis < ndim:
+        raise ValidationError(f"{name} must be in [{-ndim}, {ndim - 1}] for an array with {ndim} dimension(s), "
+                              f"got {axis}")
+    return int(axis) % ndim
+
+
+def check_scalar(value, name, *, kind=numbers.Real, low=None, high=None, closed="both"):
+    """Validate a scalar hyper-parameter: its type (``numbers.Real`` or ``numbers.Integral``) and range.
+
+    ``closed`` is one of ``"both"``, ``"left"``, ``"right"``, ``"neither"`` and says which of
+    ``low`` and ``high`` belong to the allowed interval.
+    """
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise TypeError(f"{name} must be {'an int' if kind is numbers.Integral else 'a real number'}, "
+                        f"got {type(value).__name__} {value!r}")
+    low_ok = low is None or (value >= low if closed in ("both", "left") else value > low)
+    high_ok = high is None or (value <= high if closed in ("both", "right") else value < high)
+    if not (low_ok and high_ok) or value != value:
+        left = "[" if closed in ("both", "left") else "("
+        right = "]" if closed in ("both", "right") else ")"
+        interval = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+        raise ValidationError(f"{name} must be in {interval}, got {value!r}")
+    return value
+
+
+def check_option(value, name, options):
+    """Validate a string option against the allowed ``options``."""
+    if value not in options:
+        allowed = ", ".join(repr(o) for o in options)
+        raise ValidationError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
+
+
+def check_out(out, name, *, like, backend):
+    """Validate an ``out=`` array: same library, shape and dtype as ``like``, and writeable."""
+    if backend.kind == "numpy" and not isinstance(out, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
+    if tuple(out.shape) != tuple(like.shape):
+        raise ShapeError(f"{name} must have shape {tuple(like.shape)}, got {tuple(out.shape)}; "
+                         f"allocate it with numpy.empty_like(x)")
+    if out.dtype != like.dtype:
+        raise DTypeError(f"{name} must have dtype {_dtype_name(backend.xp, like.dtype)}, got "
+                         f"{_dtype_name(backend.xp, out.dtype)}; allocate it with numpy.empty_like(x)")
+    if backend.kind == "numpy" and not out.flags.writeable:
+        raise ValidationError(f"{name} must be writeable, got a read-only array; pass a writeable copy")
+    return out
+
+
+def check_spd(X, name, *, backend, rtol=1e-10):
+    """Validate a batch ``(..., n, n)`` of symmetric positive definite matrices.
+
+    Symmetry is checked to ``rtol`` relative to each matrix's largest entry; the error for a
+    matrix that is not positive definite names its batch index and smallest eigenvalue.
+    """
+    xp = backend.xp
+    X = check_array(X, name, backend=backend, min_ndim=2, allow_complex=False)
+    if X.shape[-1] != X.shape[-2]:
+        raise ShapeError(f"{name} must hold square matrices (..., n, n), got shape {tuple(X.shape)}")
+    scale = xp.max(xp.abs(X), axis=(-2, -1))
+    asym = xp.max(xp.abs(X - xp.matrix_transpose(X)), axis=(-2, -1))
+    bad = asym > rtol * scale
+    if bool(xp.any(bad)):
+        index = _first_true(backend.to_host(bad))
+        raise NotSPDError(f"{name}{_label(index)} must be symmetric, but differs from its transpose by "
+                          f"{float(backend.to_host(asym)[index]):.3g}; symmetrize with (X + X^T) / 2")
+    smallest = xp.linalg.eigvalsh(X)[..., 0]
+    not_pd = ~(smallest > 0)
+    if bool(xp.any(not_pd)):
+        index = _first_true(backend.to_host(not_pd))
+        raise NotSPDError(f"{name}{_label(index)} must be positive definite, got smallest eigenvalue "
+                          f"{float(backend.to_host(smallest)[index]):.3g}; regularize, e.g. add a multiple "
+                          f"of the identity (shrinkage)")
+    return X
+
+
+def _first_true(mask):
+    """Index tuple of the first True entry of a boolean host array (``()`` for 0-D)."""
+    return tuple(int(i) for i in np.argwhere(mask)[0]) if mask.ndim else ()
+
+
+def _label(index):
+    return "[" + ", ".join(map(str, index)) + "]" if index else ""

@@ -1,0 +1,37 @@
+"""Shared fixtures: the ``xp`` fixture runs a test on every array backend that answers here."""
+
+import numpy as np
+import pytest
+
+from linalgkit._backend import cupy_module, gpu_available
+
+
+def _namespaces():
+    import array_api_strict
+
+    yield pytest.param(np, id="numpy")
+    yield pytest.param(array_api_strict, id="array_api_strict")
+    yield pytest.param("cupy", id="cupy", marks=pytest.mark.gpu)
+
+
+@pytest.fixture(params=list(_namespaces()))
+def xp(request):
+    """Array namespace under test: NumPy, array-api-strict, and CuPy when a GPU answers."""
+    if request.param == "cupy":
+        if not gpu_available():
+            pytest.skip("no CUDA device answers (CuPy missing, disabled, or no GPU)")
+        return cupy_module()
+    return request.param
+
+
+def to_numpy(array):
+    """Host copy of an array of any tested namespace (tests only)."""
+    if hasattr(array, "get"):
+        return array.get()
+    return np.asarray(array) if isinstance(array, np.ndarray) else np.from_dlpack(array)
+
+
+@pytest.fixture
+def rng():
+    """A seeded NumPy Generator, fresh for each test."""
+    return np.random.default_rng(20261122)
