@@ -1,0 +1,135 @@
+"""Side-by-side runs of linalgkit against the peer a user would otherwise pick.
+
+Every family's benchmark module (``benchmarks/<family>.py``) defines ``COMPARISONS``, a list of
+:class:`Comparison`.  This script runs them in one process on the same data, alternating
+linalgkit and the peer, and writes ``docs/benchmarks.md``::
+
+    python benchmarks/compare.py [--only SUBSTRING] [--output docs/benchmarks.md]
+"""
+
+import argparse
+import datetime
+import importlib
+import os
+import pathlib
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Case:
+    """A prepared problem: the two callables to time and how to compare their outputs."""
+
+    ours: Callable[[], object]
+    peer: Callable[[], object]
+    accuracy: Callable[[object, object], str]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One row of docs/benchmarks.md.
+
+    ``setup`` builds the data and returns a :class:`Case`; ``goal`` is the largest acceptable
+    ratio ``time(linalgkit) / time(peer)`` (None when the row is informational).
+    """
+
+    family: str
+    problem: str
+    size: str
+    peer: str
+    setup: Callable[[], Case]
+    goal: float | None = None
+
+
+def best_time(func, repeats=7, budget=2.0):
+    """Smallest wall time over up to ``repeats`` calls (fewer when a call exceeds ``budget`` / repeats)."""
+    result = func()
+    times = []
+    deadline = time.perf_counter() + budget
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+        if time.perf_counter() > deadline:
+            break
+    return min(times), result
+
+
+def run(comparison):
+    """Time linalgkit and the peer on the same data, alternating, and return a table row."""
+    case = comparison.setup()
+    ours, ours_out = best_time(case.ours)
+    peer, peer_out = best_time(case.peer)
+    ours = min(ours, best_time(case.ours)[0])
+    ratio = ours / peer
+    met = "" if comparison.goal is None else ("yes" if ratio <= comparison.goal else "**no**")
+    goal = "" if comparison.goal is None else f"<= {comparison.goal:g}"
+    return [comparison.family, comparison.problem, comparison.size, comparison.peer, _ms(ours), _ms(peer),
+            f"{ratio:.3g}", goal, met, case.accuracy(ours_out, peer_out)]
+
+
+def _ms(seconds):
+    return f"{seconds * 1e3:.3g} ms" if seconds < 10 else f"{seconds:.3g} s"
+
+
+def collect(only=None):
+    """All ``COMPARISONS`` of the benchmark modules, optionally filtered by a substring."""
+    sys.path.insert(0, str(HERE.parent))
+    found = []
+    for path in sorted(HERE.glob("*.py")):
+        if path.stem.startswith("_") or path.stem == "compare":
+            continue
+        module = importlib.import_module(f"benchmarks.{path.stem}")
+        found.extend(getattr(module, "COMPARISONS", []))
+    if only:
+        found = [c for c in found if only.lower() in f"{c.family} {c.problem} {c.size} {c.peer}".lower()]
+    return found
+
+
+def to_markdown(rows):
+    """The benchmark page: machine description and one table row per comparison."""
+    import numba
+    import numpy
+    import scipy
+
+    header = ["family", "problem", "size", "peer", "linalgkit", "peer time", "ratio", "goal", "met", "accuracy"]
+    lines = [
+        "# Benchmarks: linalgkit side by side with its peers",
+        "",
+        "Written by `make compare` (`python benchmarks/compare.py`). Each row times linalgkit and the peer",
+        "in one process on the same data (best of several calls after a warm-up that compiles kernels);",
+        "`ratio` is linalgkit time / peer time, so below 1 means linalgkit is faster.",
+        "",
+        f"Run on {datetime.date.today().isoformat()}: {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} logical CPUs, Python {platform.python_version()}, NumPy {numpy.__version__}, "
+        f"SciPy {scipy.__version__}, Numba {numba.__version__} ({numba.get_num_threads()} threads).",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    """Run the comparisons and write the markdown page."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="run only comparisons whose description contains this text")
+    parser.add_argument("--output", default=str(HERE.parent / "docs" / "benchmarks.md"))
+    args = parser.parse_args(argv)
+    rows = []
+    for comparison in collect(args.only):
+        row = run(comparison)
+        print(" | ".join(row), flush=True)
+        rows.append(row)
+    pathlib.Path(args.output).write_text(to_markdown(rows))
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

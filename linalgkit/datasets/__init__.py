@@ -1,0 +1,3 @@
+"""Small seeded generators used by tests, examples, the tour and the benchmarks."""
+
+__all__ = []
