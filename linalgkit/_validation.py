@@ -34,9 +34,9 @@ def _dtype_name(xp, dtype):
 def _check_dtype(x, name, backend, numeric, allow_complex):
     xp = backend.xp
     kinds = _FLOAT_KINDS if allow_complex else _FLOAT_KINDS[:1]
-    if xp.isdtype(x.dtype, kinds) and (backend.kind != "numpy" or x.dtype.itemsize >= 4):
-        return x
     received = _dtype_name(xp, x.dtype)
+    if xp.isdtype(x.dtype, kinds) and received != "float16":
+        return x
     wanted = "a floating dtype (float32 or float64" + (", complex64 or complex128)" if allow_complex else ")")
     if numeric == "cast" and xp.isdtype(x.dtype, ("bool", "integral")):
         return xp.astype(x, xp.float64)
