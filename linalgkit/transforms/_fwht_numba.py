@@ -25,13 +25,13 @@ MIN_TILE_WIDTH = 8
 PARALLEL_MIN_ELEMENTS = 1 << 15
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _scaled_copy(s, d, scale):
     for i in range(s.shape[0]):
         d[i] = s[i] * scale
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _radix8_neighbours(x):
     """Stages 1-3 (half-widths 1, 2, 4) in place on a contiguous ``x`` of length ``8 * m``."""
     x0, x1, x2, x3 = x[0::8], x[1::8], x[2::8], x[3::8]
@@ -46,7 +46,7 @@ def _radix8_neighbours(x):
         x4[i], x5[i], x6[i], x7[i] = c0 - c4, c1 - c5, c2 - c6, c3 - c7
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _radix4(x0, x1, x2, x3):
     """Two stages in place on four equal-length contiguous views (the butterfly quartets)."""
     for i in range(x0.shape[0]):
@@ -55,7 +55,7 @@ def _radix4(x0, x1, x2, x3):
         x0[i], x1[i], x2[i], x3[i] = b0 + b2, b1 + b3, b0 - b2, b1 - b3
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _radix2(x0, x1):
     """One stage in place on two equal-length contiguous views."""
     for i in range(x0.shape[0]):
