@@ -23,23 +23,42 @@ __all__ = ["Thresholds", "estimate_bin_noise", "peel", "refine"]
 FALSE_ALARM = 1e-3
 # Relative noise floor for exact (noiseless) data: round-off of the float64 bin FWHTs.
 ROUNDOFF = 1e-9
+# Relative excess of the total residual energy over its noise expectation still taken as noise.
+ENERGY_SLACK = 0.05
 # Largest search, in float64 entries, the sample-optimal decoder holds at once.
 SEARCH_BLOCK = 1 << 22
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Energy limits of one transform: ``zero`` for ||y||^2, ``single`` for the single-ton residual."""
+    """Energy limits of one transform.
+
+    ``zero`` bounds ||y||^2 of a zero-ton, ``single`` the residual of a single-ton, and
+    ``noise_energy`` is the expected energy of pure noise over all bins, against which the
+    residual left by peeling is compared (coefficients too weak to show in any one bin still
+    show there).
+    """
 
     zero: float
     single: float
+    noise_energy: float
 
     @classmethod
     def from_noise(cls, bin_variance, n_offsets, n_bins, floor):
         """Chi-square limits for noise of variance ``bin_variance`` per bin entry (at least ``floor``)."""
         variance = max(bin_variance, floor)
         alpha = FALSE_ALARM / n_bins
-        return cls(variance * chi2.isf(alpha, n_offsets), variance * chi2.isf(alpha, max(n_offsets - 1, 1)))
+        return cls(variance * chi2.isf(alpha, n_offsets), variance * chi2.isf(alpha, max(n_offsets - 1, 1)),
+                   variance * n_bins * n_offsets)
+
+    def residual_ratio(self, Y):
+        """Energy left in the bins over the noise expectation (about 1 once all signal is explained)."""
+        return float(np.vdot(Y, Y)) / self.noise_energy
+
+    def explains(self, Y):
+        """Whether the energy left in the bins ``Y`` is within the noise (chi-square 4-sigma plus a 5% slack)."""
+        degrees = Y.size
+        return self.residual_ratio(Y) <= 1 + ENERGY_SLACK + 4 * np.sqrt(2 / degrees)
 
 
 def estimate_bin_noise(energies, n_offsets):

@@ -66,11 +66,16 @@ class SparseWHTResult:
     n_calls : int
         Number of calls made to ``signal`` (1 for a callable, 0 for an array).
     converged : bool
-        Whether every bin was explained when the peeling decoder stopped.
+        Whether the data were explained when the peeling decoder stopped: no bin holds signal
+        and the total residual energy is within the noise.
     iterations : int
         Peeling passes made.
     multitons : ndarray of int64, shape (m, 2)
-        ``(group, bin)`` of the bins still holding unexplained signal (empty when converged).
+        ``(group, bin)`` of the bins still holding unexplained signal.
+    residual_ratio : float
+        Energy left in all bins after peeling over its expectation for pure noise: about 1 when
+        the spectrum explains the data, large when coefficients were missed (even ones too weak
+        to stand out in any single bin).
     noise_sd : float
         Per-query noise standard deviation :math:`\\sigma` behind the thresholds: given, derived
         from ``snr_db``, estimated, or 0 for the noiseless design.
@@ -85,6 +90,7 @@ class SparseWHTResult:
     converged: bool
     iterations: int
     multitons: np.ndarray
+    residual_ratio: float
     noise_sd: float
 
     def evaluate(self, points):
@@ -201,13 +207,14 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
                                        floor=ROUNDOFF**2 * float(np.mean(values**2)))
     support, coefficients, leftover, iterations = peel(Y, front, thresholds, max_peeling)
     coefficients = refine(Y, front, thresholds, support, coefficients)
-    converged = leftover.shape[0] == 0
+    converged = leftover.shape[0] == 0 and thresholds.explains(Y)
+    residual_ratio = thresholds.residual_ratio(Y)
     if not converged:
         warnings.warn(f"sparse_wht stopped after {iterations} peeling pass(es) with {leftover.shape[0]} bin(s) "
-                      f"unexplained; increase b (more bins), chains (noise) or max_peeling", ConvergenceWarning,
-                      stacklevel=2)
+                      f"unexplained and {residual_ratio:.3g} times the noise energy left in the bins; increase b "
+                      f"(more bins), chains (noise) or max_peeling", ConvergenceWarning, stacklevel=2)
     return SparseWHTResult(support, coefficients * _scale(n, norm), n, norm, values.size, sample.calls, converged,
-                           iterations, leftover, sigma)
+                           iterations, leftover, residual_ratio, sigma)
 
 
 def walsh_basis(indices, n, points=None, *, norm="forward"):

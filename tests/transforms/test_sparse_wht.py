@@ -57,13 +57,14 @@ def _sigma(values, snr_db):
     return 0.0 if snr_db is None else float(np.sqrt(np.sum(values**2) / 10 ** (snr_db / 10)))
 
 
-def _run(n, K, seed, snr_db=None, max_weight=None, **kwargs):
+def _run(n, K, seed, snr_db=None, max_weight=None, tell_noise=True, **kwargs):
+    """One recovery of a random +-1 spectrum; ``snr_db`` is passed on only when ``tell_noise``."""
     rng = np.random.default_rng(seed)
     support, values = _random_spectrum(n, K, rng, max_weight)
     oracle = CountingOracle(support, values, _sigma(values, snr_db), rng)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        result = sparse_wht(oracle, n, K, random_state=seed, **kwargs)
+        result = sparse_wht(oracle, n, K, snr_db=snr_db if tell_noise else None, random_state=seed, **kwargs)
     return support, values, oracle, result
 
 
@@ -198,3 +199,47 @@ def test_bad_signals_are_rejected():
         sparse_wht(lambda m: np.where(m == m[3], np.nan, 1.0), 10, 4)
     with pytest.raises(NonFiniteError, match="NaN"):
         sparse_wht(np.full(1024, np.nan), 10, 4)
+
+
+# --------------------------------------------------------------------------------------- noise
+
+
+@pytest.mark.parametrize(("snr_db", "min_exact", "max_fraction"), [(10, 28, 0.05), (0, 27, 0.08)])
+def test_robust_chains_at_known_snr_thirty_seeds(snr_db, min_exact, max_fraction):
+    """Issue: 10 dB -> exact support >= 28/30, NMSE <= 1e-2, <= 5% of N; 0 dB -> >= 27/30, <= 1e-2, <= 8%."""
+    n, K, exact = 20, 50, 0
+    for seed in SEEDS:
+        support, values, oracle, result = _run(n, K, seed, snr_db=snr_db)
+        assert oracle.queries == result.n_samples <= max_fraction * 2**n
+        if np.array_equal(result.support, support):
+            exact += 1
+            assert _nmse(result, support, values) <= 1e-2
+            assert result.converged and result.residual_ratio == pytest.approx(1, abs=0.1)
+    assert exact >= min_exact
+
+
+def test_robust_with_estimated_noise_level():
+    """Without snr_db or noise_sd the noise is estimated from the bins: within 10% of the truth, same recovery."""
+    exact = 0
+    for seed in range(10):
+        support, values, oracle, result = _run(20, 50, seed, snr_db=10, tell_noise=False)
+        assert result.noise_sd == pytest.approx(oracle.sigma, rel=0.1)
+        if np.array_equal(result.support, support):
+            exact += 1
+            assert _nmse(result, support, values) <= 1e-2
+    assert exact >= 9
+
+
+@pytest.mark.parametrize("design", ["robust", "sample_optimal"])
+def test_minus_5_db_terminates_and_reports_failure(design):
+    """Issue: at -5 dB the decoder must stop (iteration cap) and say it did not converge, never loop."""
+    n, b = (20, 7) if design == "robust" else (16, 7)
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        support, values = _random_spectrum(n, 50, rng)
+        oracle = CountingOracle(support, values, _sigma(values, -5), rng)
+        with pytest.warns(ConvergenceWarning, match="unexplained"):
+            result = sparse_wht(oracle, n, b=b, snr_db=-5, design=design, max_peeling=20, random_state=seed)
+        assert not result.converged and result.multitons.shape[1] == 2
+        assert result.multitons.shape[0] > 0 or result.residual_ratio > 1.02  # bins or total energy unexplained
+        assert 1 <= result.iterations <= 20 and oracle.calls == 1
