@@ -314,3 +314,68 @@ def test_agrees_with_top_k_of_dense_fwht_at_2_16():
         n_offsets = result.n_samples // (3 * 2**7)
         diff = result.coefficients - dense[top.astype(np.int64)]
         assert np.max(np.abs(diff)) <= 4 * bin_sd / np.sqrt(n_offsets)
+
+
+# ------------------------------------------------------------------------ helpers and norms
+
+
+@pytest.mark.parametrize("n", [1, 3, 6, 8])
+def test_walsh_basis_of_all_indices_is_scipy_hadamard(n):
+    N = 1 << n
+    np.testing.assert_array_equal(walsh_basis(np.arange(N), n), scipy.linalg.hadamard(N))
+    np.testing.assert_allclose(walsh_basis(np.arange(N), n, norm="ortho"), scipy.linalg.hadamard(N) / np.sqrt(N))
+    np.testing.assert_allclose(walsh_basis(np.arange(N), n, norm="backward"), scipy.linalg.hadamard(N) / N)
+
+
+def test_evaluate_walsh_matches_basis_product_and_direct_sums(rng):
+    n = 45
+    support = rng.integers(0, 1 << n, size=37, dtype=np.int64).astype(np.uint64)
+    coefficients = rng.standard_normal(37)
+    points = rng.integers(0, 1 << n, size=300, dtype=np.int64).astype(np.uint64)
+    values = evaluate_walsh(support, coefficients, points)
+    np.testing.assert_allclose(values, walsh_basis(support, n, points) @ coefficients, rtol=0, atol=1e-12)
+    direct = [sum(c * (-1) ** _parity_reference(m, k) for k, c in zip(support, coefficients)) for m in points[:20]]
+    np.testing.assert_allclose(values[:20], direct, rtol=0, atol=1e-12)
+    for norm, scale in [("ortho", 2 ** (n / 2)), ("backward", 2.0**n)]:
+        np.testing.assert_allclose(evaluate_walsh(support, coefficients * scale, points, n=n, norm=norm), values,
+                                   rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("norm", "reference"), [
+    ("forward", lambda f: fwht(f) / f.size),
+    ("ortho", lambda f: fwht(f, normalize=True)),
+    ("backward", lambda f: fwht(f)),
+])
+def test_norm_options_match_the_dense_transform(rng, norm, reference):
+    n = 12
+    support, values = _random_spectrum(n, 9, rng)
+    F = np.zeros(1 << n)
+    F[support.astype(np.int64)] = values * rng.uniform(0.5, 3.0, size=9)
+    f = scipy.linalg.hadamard(1 << n) @ F
+    result = sparse_wht(f, n, K=9, design="noiseless", norm=norm, random_state=3)
+    dense = reference(f)
+    np.testing.assert_array_equal(result.support, np.flatnonzero(np.abs(dense) > 1e-9 * np.abs(dense).max()))
+    np.testing.assert_allclose(result.coefficients, dense[result.support.astype(np.int64)], rtol=1e-12)
+    points = rng.integers(0, 1 << n, size=50).astype(np.uint64)
+    np.testing.assert_allclose(result.evaluate(points), f[points.astype(np.int64)], rtol=0, atol=1e-9)
+
+
+def test_helpers_reject_bad_input():
+    with pytest.raises(ValidationError, match="n must be given"):
+        evaluate_walsh([1], [1.0], [0], norm="ortho")
+    with pytest.raises(ShapeError, match="coefficients must have shape"):
+        evaluate_walsh([1, 2], [1.0], [0])
+    with pytest.raises(ValidationError, match="non-negative"):
+        evaluate_walsh([-1], [1.0], [0])
+    with pytest.raises(ValidationError, match="below 2\\*\\*4"):
+        evaluate_walsh([16], [1.0], [0], n=4)
+    with pytest.raises(DTypeError, match="integers"):
+        evaluate_walsh([1.5], [1.0], [0])
+    with pytest.raises(DTypeError, match="real"):
+        evaluate_walsh([1], [1j], [0])
+    with pytest.raises(ShapeError, match="1-D"):
+        walsh_basis([[1]], 3)
+    with pytest.raises(ValidationError, match="points must be given"):
+        walsh_basis([1], 30)
+    with pytest.raises(ValidationError, match="n must be in"):
+        walsh_basis([1], 63)
