@@ -36,12 +36,14 @@ class Thresholds:
     ``zero`` bounds ||y||^2 of a zero-ton, ``single`` the residual of a single-ton, and
     ``noise_energy`` is the expected energy of pure noise over all bins, against which the
     residual left by peeling is compared (coefficients too weak to show in any one bin still
-    show there).
+    show there), and ``amplitude`` is four standard errors of one coefficient estimate: an
+    index whose estimates cancel below it (peeled, then peeled back) is not kept.
     """
 
     zero: float
     single: float
     noise_energy: float
+    amplitude: float
 
     @classmethod
     def from_noise(cls, bin_variance, n_offsets, n_bins, floor):
@@ -49,7 +51,7 @@ class Thresholds:
         variance = max(bin_variance, floor)
         alpha = FALSE_ALARM / n_bins
         return cls(variance * chi2.isf(alpha, n_offsets), variance * chi2.isf(alpha, max(n_offsets - 1, 1)),
-                   variance * n_bins * n_offsets)
+                   variance * n_bins * n_offsets, 4 * np.sqrt(variance / n_offsets))
 
     def residual_ratio(self, Y):
         """Energy left in the bins over the noise expectation (about 1 once all signal is explained)."""
@@ -177,7 +179,9 @@ def peel(Y, design, thresholds, max_iterations):
 
 
 def refine(Y, design, thresholds, support, coefficients):
-    """One averaging step over the groups: add the mean correlation of each index with its residual bins.
+    """One averaging step over the groups, then drop the indices whose coefficient is not above the noise.
+
+    Adds to each coefficient the mean correlation of its index with its residual bins.
 
     ``Y`` is the residual after peeling.  Only residual bins within the noise are used, so an
     unresolved multi-ton cannot bias the estimate; an index whose bins all hold signal keeps
@@ -189,4 +193,6 @@ def refine(Y, design, thresholds, support, coefficients):
     clean = np.einsum("kcp,kcp->kc", residual, residual) <= thresholds.zero
     correlation = np.einsum("kcp,kcp->kc", design.signatures(keys, groups), residual) / design.n_offsets
     used = clean.sum(axis=1)
-    return coefficients + np.where(used > 0, (correlation * clean).sum(axis=1) / np.maximum(used, 1), 0.0)
+    refined = coefficients + np.where(used > 0, (correlation * clean).sum(axis=1) / np.maximum(used, 1), 0.0)
+    kept = np.abs(refined) > thresholds.amplitude
+    return support[kept], refined[kept]

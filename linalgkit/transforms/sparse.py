@@ -206,7 +206,7 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
     thresholds = Thresholds.from_noise(sigma**2 / (1 << front.b), front.n_offsets, bins,
                                        floor=ROUNDOFF**2 * float(np.mean(values**2)))
     support, coefficients, leftover, iterations = peel(Y, front, thresholds, max_peeling)
-    coefficients = refine(Y, front, thresholds, support, coefficients)
+    support, coefficients = refine(Y, front, thresholds, support, coefficients)
     converged = leftover.shape[0] == 0 and thresholds.explains(Y)
     residual_ratio = thresholds.residual_ratio(Y)
     if not converged:

@@ -154,6 +154,13 @@ def test_noiseless_2_40_k100():
     assert oracle.queries == result.n_samples < 2**40 * 1e-7
 
 
+def test_cancelled_findings_leave_no_zero_coefficient():
+    """N = 2^32, K = 800: an index peeled and peeled back must not stay in the support with a zero value."""
+    support, values, _, result = _run(32, 800, 0, design="noiseless")
+    np.testing.assert_array_equal(result.support, support)
+    np.testing.assert_allclose(result.coefficients, values, rtol=0, atol=1e-9)
+
+
 # ---------------------------------------------------------------------------------- bad inputs
 
 
