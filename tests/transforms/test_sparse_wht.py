@@ -386,3 +386,12 @@ def test_helpers_reject_bad_input():
         walsh_basis([1], 30)
     with pytest.raises(ValidationError, match="n must be in"):
         walsh_basis([1], 63)
+
+
+@pytest.mark.slow
+def test_tour_row_recovers_the_2_24_spectrum():
+    """The tour's demonstration (about 10 s, most of it the dense baseline's 2^24 queries)."""
+    from linalgkit.transforms._sparse_tour import tour_row
+
+    row = tour_row()
+    assert row.accuracy.startswith("support exact") and row.size == "2^24" and row.speedup > 1
