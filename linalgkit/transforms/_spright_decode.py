@@ -48,7 +48,7 @@ class Thresholds:
     @classmethod
     def from_noise(cls, bin_variance, n_offsets, n_bins, floor):
         """Chi-square limits for noise of variance ``bin_variance`` per bin entry (at least ``floor``)."""
-        variance = max(bin_variance, floor)
+        variance = max(bin_variance, floor, np.finfo(np.float64).tiny)
         alpha = FALSE_ALARM / n_bins
         return cls(variance * chi2.isf(alpha, n_offsets), variance * chi2.isf(alpha, max(n_offsets - 1, 1)),
                    variance * n_bins * n_offsets, 4 * np.sqrt(variance / n_offsets))

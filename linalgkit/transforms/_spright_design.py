@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Design", "make_design", "parity", "pack_bits", "xor_combine"]
+__all__ = ["Design", "chain_offsets", "make_design", "pack_bits", "parity", "random_offsets", "xor_combine"]
 
 _UINT64 = np.uint64
 

@@ -303,8 +303,8 @@ def evaluate_walsh(support, coefficients, points, *, n=None, norm="forward"):
 class _Sampler:
     """Queries of ``signal`` as float64, with the number of calls made."""
 
-    def __init__(self, signal, n):
-        self.signal, self.n, self.calls = signal, n, 0
+    def __init__(self, signal):
+        self.signal, self.calls = signal, 0
 
     def __call__(self, indices):
         if not callable(self.signal):
@@ -331,14 +331,14 @@ def _real_values(values, name):
 
 def _check_signal(signal, n):
     if callable(signal):
-        return _Sampler(signal, n)
+        return _Sampler(signal)
     if not hasattr(signal, "__len__") and not hasattr(signal, "__array__"):
         raise TypeError(f"signal must be a callable or an array of length 2**n, got {type(signal).__name__}")
     array = np.asarray(signal)
     if array.shape != (1 << n,):
         raise ShapeError(f"signal must be a callable or a 1-D array of length 2**n = {1 << n}, got shape "
                          f"{array.shape}; pass the matching n or a function of the indices")
-    return _Sampler(_real_values(array, "signal"), n)
+    return _Sampler(_real_values(array, "signal"))
 
 
 def _check_bits(n):
