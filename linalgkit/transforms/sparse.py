@@ -1,24 +1,10 @@
 r"""Sparse Walsh-Hadamard transform from few noisy samples (SPRIGHT).
 
-Sample model, normalization and SNR (stated once for this module)
------------------------------------------------------------------
-A function on :math:`\{0,1\}^n` (indices :math:`m \in [0, N)`, :math:`N = 2^n`) is queried as
+The sample model, the normalizations and the SNR are defined once, in :func:`sparse_wht`;
+:func:`walsh_basis` and :func:`evaluate_walsh` use the same conventions.
 
-.. math:: y(m) = f(m) + w(m), \qquad f(m) = \sum_{k} F[k]\,(-1)^{\mathrm{popcount}(m \,\&\, k)},
-          \qquad w(m) \sim N(0, \sigma^2) \text{ i.i.d.},
-
-so that :math:`F` = ``fwht(f) / N`` = ``ifwht(f)`` (``norm="forward"``, the default).  The
-other normalizations return :math:`\sqrt{N} F` (``"ortho"``, the orthonormal transform) or
-:math:`N F` (``"backward"``, ``fwht(f)`` unscaled), the names of :mod:`numpy.fft`.  The
-signal-to-noise ratio is :math:`\mathrm{SNR} = \sum_k F[k]^2 / \sigma^2` (mean signal power
-per query over noise power), and ``snr_db`` = :math:`10 \log_{10} \mathrm{SNR}`.
-
-References
-----------
-.. [1] X. Li, J. K. Bradley, S. Pawar, K. Ramchandran, "SPRIGHT: A Fast and Robust Framework
-   for Sparse Walsh-Hadamard Transform", arXiv:1508.06336, 2015.
-.. [2] R. Scheibler, S. Haghighatshoar, M. Vetterli, "A Fast Hadamard Transform for Signals
-   with Sublinear Sparsity in the Transform Domain", IEEE Trans. Inf. Theory 61(4), 2015.
+Papers: Li, Bradley, Pawar, Ramchandran, arXiv:1508.06336 (SPRIGHT); Scheibler,
+Haghighatshoar, Vetterli, IEEE Trans. Inf. Theory 61(4), 2015 (SparseFHT).
 """
 
 import math
@@ -107,10 +93,19 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
     Aliases the spectrum into ``C`` groups of :math:`B = 2^b` bins by subsampling the
     function on cosets of random ``b``-dimensional subspaces of :math:`\mathbb{F}_2^n`, reads
     each bin at ``P`` offsets with one batched ``B``-point FWHT, and peels the bins that hold a
-    single coefficient until none is left [1]_ [2]_.  The sample model, the normalization and
-    the SNR are defined in :mod:`linalgkit.transforms.sparse`:
-    :math:`y(m) = \sum_k F[k] (-1)^{\mathrm{popcount}(m \& k)} + w(m)`,
-    :math:`w \sim N(0, \sigma^2)`, :math:`\mathrm{SNR} = \sum_k F[k]^2 / \sigma^2`.
+    single coefficient until none is left [1]_ [2]_.
+
+    **Sample model.** A query of index :math:`m \in [0, N)`, :math:`N = 2^n`, returns
+
+    .. math:: y(m) = \sum_k F[k]\,(-1)^{\mathrm{popcount}(m \,\&\, k)} + w(m),
+              \qquad w(m) \sim N(0, \sigma^2) \text{ i.i.d.},
+
+    so that :math:`F` = ``fwht(f) / N`` = ``ifwht(f)`` for the noiseless values ``f``.
+    **Normalization.** ``norm="forward"`` (default) returns :math:`F`, ``"ortho"`` returns
+    :math:`\sqrt{N} F` (``fwht(f, normalize=True)``), ``"backward"`` returns :math:`N F`
+    (``fwht(f)``), the names of :mod:`numpy.fft`.  **SNR** is per query,
+    :math:`\mathrm{SNR} = \sum_k F[k]^2 / \sigma^2`, and ``snr_db`` =
+    :math:`10 \log_{10} \mathrm{SNR}`.
 
     Parameters
     ----------
@@ -180,6 +175,13 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
     bin.  The noise per bin entry is :math:`\nu^2 = \sigma^2 / B`.  Recovery needs ``B`` of the
     order of ``K`` (peeling succeeds with high probability when ``K`` is below about
     :math:`0.8\,C B`) and a per-bin SNR :math:`F[k]^2 B / \sigma^2` of a few units.
+
+    References
+    ----------
+    .. [1] X. Li, J. K. Bradley, S. Pawar, K. Ramchandran, "SPRIGHT: A Fast and Robust Framework
+       for Sparse Walsh-Hadamard Transform", arXiv:1508.06336, 2015.
+    .. [2] R. Scheibler, S. Haghighatshoar, M. Vetterli, "A Fast Hadamard Transform for Signals
+       with Sublinear Sparsity in the Transform Domain", IEEE Trans. Inf. Theory 61(4), 2015.
 
     Examples
     --------
@@ -278,6 +280,7 @@ def evaluate_walsh(support, coefficients, points, *, n=None, norm="forward"):
     Returns
     -------
     ndarray of float64, shape (M,)
+        The function's values at ``points`` (without noise).
 
     Examples
     --------

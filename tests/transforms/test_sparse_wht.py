@@ -10,6 +10,8 @@ import warnings
 import numpy as np
 import pytest
 import scipy.linalg
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from linalgkit.exceptions import ConvergenceWarning, DTypeError, NonFiniteError, ShapeError, ValidationError
 from linalgkit.transforms import evaluate_walsh, fwht, sparse_wht, walsh_basis
@@ -321,6 +323,44 @@ def test_agrees_with_top_k_of_dense_fwht_at_2_16():
         n_offsets = result.n_samples // (3 * 2**7)
         diff = result.coefficients - dense[top.astype(np.int64)]
         assert np.max(np.abs(diff)) <= 4 * bin_sd / np.sqrt(n_offsets)
+
+
+# ------------------------------------------------------------------------------- properties
+
+
+@st.composite
+def _spectra(draw):
+    n = draw(st.integers(1, 8))
+    support = draw(st.lists(st.integers(0, (1 << n) - 1), min_size=1, max_size=1 << n, unique=True))
+    values = draw(st.lists(st.floats(0.1, 10) | st.floats(-10, -0.1), min_size=len(support), max_size=len(support)))
+    return n, np.array(sorted(support), dtype=np.uint64), np.array(values)
+
+
+@settings(max_examples=40, deadline=None)
+@given(spectrum=_spectra(), seed=st.integers(0, 2**16))
+def test_one_bin_per_index_recovers_any_spectrum(spectrum, seed):
+    """With b = n every hash is a bijection, so every bin is a single-ton: exact for any support, even K = N."""
+    n, support, values = spectrum
+    result = sparse_wht(lambda m: evaluate_walsh(support, values, m), n, b=n, design="noiseless", random_state=seed)
+    assert result.converged
+    np.testing.assert_array_equal(result.support, support)
+    np.testing.assert_allclose(result.coefficients, values, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(shift=st.integers(0, 2**20 - 1), seed=st.integers(0, 100))
+def test_shifting_the_input_flips_signs_of_the_coefficients(shift, seed):
+    """f(m XOR s) has coefficients F[k] (-1)^<s, k> (the WHT's shift theorem), at 10 dB as well.
+
+    B = 512 bins for K = 30 makes a peeling failure negligible, so every drawn case must pass."""
+    rng = np.random.default_rng(seed)
+    support, values = _random_spectrum(20, 30, rng)
+    sigma = _sigma(values, 10)
+    shifted = CountingOracle(support, values, sigma, rng)
+    result = sparse_wht(lambda m: shifted(m ^ np.uint64(shift)), 20, b=9, snr_db=10, random_state=seed)
+    signs = np.array([(-1) ** _parity_reference(shift, k) for k in support])
+    np.testing.assert_array_equal(result.support, support)
+    np.testing.assert_allclose(result.coefficients, signs * values, rtol=0, atol=0.1)
 
 
 # ------------------------------------------------------------------------ helpers and norms
