@@ -94,7 +94,8 @@ def main():
     right.set(xlabel="number of interactions K", ylabel="model queries", title="Samples used versus K")
     right.legend()
     fig.tight_layout()
-    out = pathlib.Path(__file__).with_suffix(".png")
+    here = globals().get("__file__")  # not defined when sphinx-gallery runs the script
+    out = pathlib.Path(here).with_suffix(".png") if here else pathlib.Path("sparse_wht_interactions.png")
     fig.savefig(out, dpi=110)
     print(f"saved {out}")
 
