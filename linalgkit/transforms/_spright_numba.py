@@ -1,0 +1,50 @@
+"""Numba kernel of the Walsh expansion: f(m) = sum_k F[k] (-1)^popcount(m & k) at many points."""
+
+import numba
+import numpy as np
+
+# Below this many (point, index) pairs the thread pool costs more than it saves.
+PARALLEL_MIN_PAIRS = 1 << 16
+
+
+@numba.njit(cache=True, inline="always")
+def _parity(x):
+    """Parity of the set bits of a uint64 (xor folding)."""
+    x ^= x >> np.uint64(32)
+    x ^= x >> np.uint64(16)
+    x ^= x >> np.uint64(8)
+    x ^= x >> np.uint64(4)
+    x ^= x >> np.uint64(2)
+    x ^= x >> np.uint64(1)
+    return x & np.uint64(1)
+
+
+@numba.njit(cache=True)
+def _expand_one(point, support, coefficients):
+    total = 0.0
+    for j in range(support.shape[0]):
+        if _parity(point & support[j]):
+            total -= coefficients[j]
+        else:
+            total += coefficients[j]
+    return total
+
+
+@numba.njit(cache=True, parallel=True)
+def _expand_parallel(points, support, coefficients, out):
+    for i in numba.prange(points.shape[0]):
+        out[i] = _expand_one(points[i], support, coefficients)
+
+
+@numba.njit(cache=True)
+def _expand_serial(points, support, coefficients, out):
+    for i in range(points.shape[0]):
+        out[i] = _expand_one(points[i], support, coefficients)
+
+
+def expand(points, support, coefficients):
+    """Values at ``points`` (uint64) of the Walsh expansion with ``coefficients`` (float64) on ``support`` (uint64)."""
+    out = np.empty(points.shape[0], dtype=np.float64)
+    kernel = _expand_parallel if points.size * support.size >= PARALLEL_MIN_PAIRS else _expand_serial
+    kernel(points, support, coefficients, out)
+    return out
