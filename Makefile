@@ -39,4 +39,4 @@ docs: $(STAMP)-docs
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 clean:
-	rm -rf docs/_build docs/api/generated docs/auto_examples .asv
+	rm -rf docs/_build docs/generated docs/auto_examples .asv

@@ -3,7 +3,7 @@
 Subpackages
 -----------
 transforms
-    Dense fast Walsh-Hadamard transform.
+    Dense fast Walsh-Hadamard transform and the sparse WHT from few samples (SPRIGHT).
 """
 
 from . import transforms

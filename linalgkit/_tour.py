@@ -55,7 +55,13 @@ def _fwht_row():
                    ours, "dense Hadamard GEMM", dense / ours, "numpy (Numba)")
 
 
-ROWS = [_fwht_row]
+def _sparse_wht_row():
+    from .transforms._sparse_tour import tour_row
+
+    return tour_row()
+
+
+ROWS = [_fwht_row, _sparse_wht_row]
 
 
 def run_tour(file=None):

@@ -80,7 +80,18 @@ class SparseWHTResult:
     noise_sd: float
 
     def evaluate(self, points):
-        """Predicted :math:`f` at ``points`` from the recovered spectrum (see :func:`evaluate_walsh`)."""
+        """Predicted :math:`f` at ``points`` from the recovered spectrum.
+
+        Parameters
+        ----------
+        points : array_like of uint64
+            Indices in ``[0, 2**n)`` at which to evaluate (see :func:`evaluate_walsh`).
+
+        Returns
+        -------
+        ndarray of float64
+            The predicted values.
+        """
         return evaluate_walsh(self.support, self.coefficients, points, n=self.n, norm=self.norm)
 
 
