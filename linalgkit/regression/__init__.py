@@ -6,11 +6,13 @@ sketch to precondition LSQR or iterative sketching down to full double accuracy;
 :class:`SketchedLinearRegression` wraps both for scikit-learn.
 """
 
+from ._estimators import SketchedLinearRegression
 from .precondition import PreconditionedLstsqResult, default_preconditioner_size, lstsq_precondition
 from .sketched import SketchedLstsqResult, lstsq_sketched, sketch_size
 
 __all__ = [
     "PreconditionedLstsqResult",
+    "SketchedLinearRegression",
     "SketchedLstsqResult",
     "default_preconditioner_size",
     "lstsq_precondition",
