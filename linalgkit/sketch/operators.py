@@ -228,7 +228,9 @@ class SRHTSketch(SketchOperator):
     diagonal of random signs, :math:`H_N` the (unnormalized) Walsh-Hadamard matrix applied by
     :func:`linalgkit.transforms.fwht` in :math:`O(N \log N)` per column, and :math:`P` keeps ``m``
     of the ``N`` rows uniformly without replacement.  Then :math:`E[S^T S] = I`.  :math:`S` is never
-    formed.  References: Ailon & Chazelle (2009); Tropp (2011); Price, Song & Woodruff (ICALP 2017).
+    formed: on NumPy a Numba kernel splits :math:`H_N = H_R \otimes H_C`, transforms blocks of
+    :math:`C` rows in cache and adds only the sampled rows, in one pass over ``A``.  References:
+    Ailon & Chazelle (2009); Tropp (2011); Price, Song & Woodruff (ICALP 2017).
     """
 
     kind = "srht"
@@ -253,6 +255,10 @@ class SRHTSketch(SketchOperator):
     def _apply(self, backend, X, B):
         xp = backend.xp
         signs, rows, _ = self._parts(backend, X.dtype)
+        if backend.kind == "numpy" and backend.use_numba:
+            from ._numba import srht_apply
+
+            return srht_apply(X, np.ascontiguousarray(B), signs, rows, self.padded_rows) * (1 / math.sqrt(self.shape[0]))
         n, k = X.shape
         Z = backend.zeros((self.padded_rows, k + B.shape[1]), X.dtype)
         Z[:n, :k] = (X.toarray() if backend.issparse(X) else X) * signs[:, None]

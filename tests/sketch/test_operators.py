@@ -145,7 +145,7 @@ def test_vectors_pairs_and_dtypes(kind, rng):
     np.testing.assert_allclose(SB2[:, 1], 2 * Sb, rtol=1e-13, atol=1e-13)
 
 
-@pytest.mark.parametrize("kind", ["countsketch", "sparse_sign", "pooled"])
+@pytest.mark.parametrize("kind", ["countsketch", "sparse_sign", "pooled", "srht"])
 def test_numba_and_sparse_product_paths_agree(kind, rng, monkeypatch):
     S = make_sketch(kind, 30, 400, random_state=6)
     A = rng.standard_normal((400, 6))
@@ -155,6 +155,19 @@ def test_numba_and_sparse_product_paths_agree(kind, rng, monkeypatch):
     S = make_sketch(kind, 30, 400, random_state=6)
     np.testing.assert_allclose(S @ A, with_numba[0], rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(S @ A_csr, with_numba[1], rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("n", [5000, 8192])
+def test_blocked_srht_kernel_matches_fwht_path(n, rng, monkeypatch):
+    # 300 columns force 256-row blocks: many blocks, both threads, a zero-padded tail (n = 5000)
+    A, b = rng.standard_normal((n, 299)), rng.standard_normal(n)
+    A_csr = scipy.sparse.random(n, 299, density=0.05, format="csr", random_state=0)
+    S = make_sketch("srht", 64, n, random_state=1)
+    kernel = S.apply_pair(A, b), S @ A_csr
+    monkeypatch.setenv("LINALGKIT_DISABLE_NUMBA", "1")
+    for ours, reference in zip(kernel, (S.apply_pair(A, b), S @ A_csr)):
+        for got, want in zip(ours, reference):
+            np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
 
 
 def test_large_parallel_scatter_matches_reference(rng):
