@@ -258,7 +258,8 @@ class SRHTSketch(SketchOperator):
         if backend.kind == "numpy" and backend.use_numba:
             from ._numba import srht_apply
 
-            return srht_apply(X, np.ascontiguousarray(B), signs, rows, self.padded_rows) * (1 / math.sqrt(self.shape[0]))
+            out = srht_apply(X, np.ascontiguousarray(B), signs, rows, self.padded_rows)
+            return out * (1 / math.sqrt(self.shape[0]))
         n, k = X.shape
         Z = backend.zeros((self.padded_rows, k + B.shape[1]), X.dtype)
         Z[:n, :k] = (X.toarray() if backend.issparse(X) else X) * signs[:, None]
