@@ -170,14 +170,15 @@ def _ihs(backend, op, b, x, m, rtol, maxiter):
 
 
 def _fallback(backend, A, b, rtol, maxiter):
-    """Solve without the sketch: LAPACK ``gelsd`` for dense ``A``, column-scaled LSQR for sparse ``A``."""
+    """Solve without the sketch: LAPACK ``gelsd`` (SVD-based ``pinv`` off NumPy) for dense ``A``, column-scaled LSQR
+    for sparse ``A``."""
     xp = backend.xp
     if not backend.issparse(A):
         if backend.kind == "numpy":
             import scipy.linalg
 
             return scipy.linalg.lstsq(A, b, check_finite=False)[0], True, 0, "lapack"
-        return xp.linalg.lstsq(A, b)[0], True, 0, "lapack"
+        return xp.linalg.pinv(A) @ b, True, 0, "lapack"
     norms = xp.sqrt(xp.asarray(A.multiply(A).sum(axis=0)).ravel())
     norms = xp.where(norms > 0, norms, 1.0)
     op = _Preconditioned(backend, A, xp.diag(norms))
