@@ -13,7 +13,7 @@ from ._common import check_problem, check_sketch_size, residual_norm, sketch_and
 
 __all__ = ["PreconditionedLstsqResult", "default_preconditioner_size", "lstsq_precondition"]
 
-METHODS = ("lsqr", "ihs")
+METHODS = ("lsqr", "ihs", "fossils")
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,9 @@ class PreconditionedLstsqResult:
         :math:`\\|A x - b\\|_2` of the returned ``x``, recomputed exactly.
     residual_history : tuple of float
         :math:`\\|A x_k - b\\|_2` for the warm start ``k = 0`` and every iteration (LSQR's running
-        estimate for ``"lsqr"``, exact for ``"ihs"``).
+        estimate for ``"lsqr"``, exact for ``"ihs"``), or after each refinement step (``"fossils"``).
     method : str
-        ``"lsqr"`` or ``"ihs"``, or ``"lsqr-column-scaling"`` / ``"lapack"`` for a fallback.
+        ``"lsqr"``, ``"ihs"`` or ``"fossils"``, or ``"lsqr-column-scaling"`` / ``"lapack"`` for a fallback.
     sketch : str
     m : int
     cond : float
@@ -169,6 +169,59 @@ def _ihs(backend, op, b, x, m, rtol, maxiter):
     return x, converged, maxiter, tuple(history)
 
 
+def _backward_error_estimate(backend, op, factor, x, residual, fro, bnorm):
+    r"""Karlson-Walden estimate of the least-squares backward error of ``x`` (the SVD of ``SA`` stands in for ``A``'s).
+
+    :math:`\theta/\sqrt{1+\theta^2\|x\|^2}\;\|(\Sigma^2 + \mu I)^{-1/2} Z^T A^T r\|`, with
+    :math:`\theta = \|A\|_F/\|b\|` and :math:`\mu = \theta^2\|r\|^2/(1+\theta^2\|x\|^2)`.
+    """
+    xp = backend.xp
+    theta = fro / bnorm
+    scale = 1 + theta**2 * _norm(backend, x) ** 2
+    weights = xp.sqrt(factor.singular_values**2 + theta**2 * _norm(backend, residual) ** 2 / scale)
+    return _norm(backend, (factor.Zt @ (op.A.T @ residual)) / weights) * theta / math.sqrt(scale)
+
+
+def _fossils(backend, op, factor, b, x, m, rtol, maxiter):
+    r"""FOSSILS: two steps of iterative refinement, each solved by heavy-ball iterations on :math:`\bar A^T\bar A`.
+
+    Refinement step: :math:`r = b - Ax`, :math:`c = \bar A^T r`; iterate
+    :math:`\Delta_{k+1} = \Delta_k + \alpha(c - \bar A^T\bar A\Delta_k) + \beta(\Delta_k - \Delta_{k-1})`
+    from :math:`\Delta_0 = c` (:math:`\alpha = (1-d/m)^2`, :math:`\beta = d/m`); then
+    :math:`x \leftarrow x + R^{-1}\Delta`.  The first step stops when the update falls below
+    :math:`\mathrm{rtol}\,(\sigma_{\max}\|x\| + 0.04\,\kappa\|r\|)`, the second when the Karlson-Walden
+    backward-error estimate falls below :math:`\mathrm{rtol}\,\|A\|_F` (checked every 5 steps).
+    Backward stable (Epperly, Meier & Nakatsukasa, arXiv 2406.03468).
+    """
+    q = op.R.shape[0] / m
+    alpha, beta = (1 - q) ** 2, q
+    sigma = backend.to_host(factor.singular_values)
+    fro, bnorm = float(math.sqrt((sigma**2).sum())), _norm(backend, b)
+    tolerance = rtol * fro
+    residual = b - op.A @ x
+    history, iterations = [_norm(backend, residual)], 0
+    for step in range(2):
+        c = op.rmatvec(residual)
+        delta = previous = c
+        update_floor = rtol * (sigma[0] * _norm(backend, x) + 0.04 * factor.cond * history[-1])
+        for k in range(1, maxiter - iterations + 1):
+            update = alpha * (c - op.rmatvec(op.matvec(delta))) + beta * (delta - previous)
+            delta, previous = delta + update, delta
+            iterations += 1
+            if step == 0 and _norm(backend, update) <= update_floor:
+                break
+            if step == 1 and k % 5 == 0:
+                trial = x + op.solve(delta)
+                if _backward_error_estimate(backend, op, factor, trial, b - op.A @ trial, fro, bnorm) <= tolerance:
+                    break
+        x = x + op.solve(delta)
+        residual = b - op.A @ x
+        history.append(_norm(backend, residual))
+        if _backward_error_estimate(backend, op, factor, x, residual, fro, bnorm) <= tolerance:
+            return x, True, iterations, tuple(history)
+    return x, False, iterations, tuple(history)
+
+
 def _fallback(backend, A, b, rtol, maxiter):
     """Solve without the sketch: LAPACK ``gelsd`` (SVD-based ``pinv`` off NumPy) for dense ``A``, column-scaled LSQR
     for sparse ``A``."""
@@ -190,7 +243,7 @@ def _fallback(backend, A, b, rtol, maxiter):
               numpy="every sketch kind; LSQR or iterative sketching with SciPy triangular solves",
               cupy="every sketch kind; cuBLAS products and cupyx triangular solves",
               generic="gaussian, rademacher and srht sketches")
-def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="lsqr", x0=None, rtol=1e-12, maxiter=100,
+def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="lsqr", x0=None, rtol=None, maxiter=100,
                        random_state=None):
     r"""Least squares to full accuracy by sketch-and-precondition: :math:`\min_x \|Ax - b\|_2`.
 
@@ -207,6 +260,10 @@ def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="lsqr", x0=
     * ``method="ihs"``: iterative sketching with momentum, forward stable (Epperly, arXiv
       2311.04362); stops when :math:`\|R^{-T}A^T r_k\| \le \mathrm{rtol}\,\|b\|`.  Needs a larger
       ``m`` (default :math:`12d`).
+    * ``method="fossils"``: FOSSILS, two steps of iterative refinement each solved by the same
+      heavy-ball iteration, backward stable (Epperly, Meier & Nakatsukasa, arXiv 2406.03468); here
+      ``rtol`` bounds the Karlson-Walden backward-error estimate relative to :math:`\|A\|_F`.
+      Default ``m`` :math:`12d`.
 
     Each iteration costs two passes over ``A`` (:math:`Av` and :math:`A^Tu`) and two triangular
     solves with ``R``.
@@ -221,12 +278,13 @@ def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="lsqr", x0=
         :math:`O(\zeta\,\mathrm{nnz}(A))` and embeds with :math:`m = O(d)`.
     m : int, optional
         Sketch size in ``(d, n]``; default :func:`default_preconditioner_size` for ``"lsqr"`` and
-        ``min(12 d, n)`` for ``"ihs"``.
-    method : {"lsqr", "ihs"}, default="lsqr"
+        ``min(12 d, n)`` for ``"ihs"`` and ``"fossils"``.
+    method : {"lsqr", "ihs", "fossils"}, default="lsqr"
     x0 : array of shape (d,), optional
         Starting point instead of the sketch-and-solve warm start.
-    rtol : float, default=1e-12
-        Relative tolerance of the stopping rule.
+    rtol : float, optional
+        Relative tolerance of the stopping rule; default 1e-12 for ``"lsqr"`` and ``"ihs"`` and the
+        unit roundoff of ``A``'s dtype for ``"fossils"`` (a backward-error tolerance).
     maxiter : int, default=100
     random_state : None, int or numpy.random.Generator, default=None
 
@@ -257,12 +315,15 @@ def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="lsqr", x0=
     n, d = A.shape
     sketch = check_option(sketch, "sketch", tuple(SKETCH_KINDS))
     method = check_option(method, "method", METHODS)
+    if rtol is None:
+        rtol = float(backend.xp.finfo(b.dtype).eps) if method == "fossils" else 1e-12
     check_scalar(rtol, "rtol", low=0.0, high=1.0, closed="neither")
     check_scalar(maxiter, "maxiter", kind=numbers.Integral, low=1)
     if x0 is not None:
         x0 = backend.xp.astype(check_vector(x0, "x0", backend=backend, length=d, allow_complex=False), A.dtype)
     if m is None:
         m = default_preconditioner_size(n, d) if method == "lsqr" else min(12 * d, n)
+        m = max(m, d + 1)
     check_scalar(m, "m", kind=numbers.Integral)
     m = check_sketch_size(int(m), n, d)
     factor = sketch_and_factor(backend, A, b, sketch, m, check_random_state(random_state))
@@ -273,8 +334,10 @@ def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="lsqr", x0=
     if method == "lsqr":
         y, converged, iterations, history = _lsqr(backend, op, b - A @ start, rtol, maxiter)
         x = start + op.solve(y)
-    else:
+    elif method == "ihs":
         x, converged, iterations, history = _ihs(backend, op, b, start, m, rtol, maxiter)
+    else:
+        x, converged, iterations, history = _fossils(backend, op, factor, b, start, m, rtol, maxiter)
     if not converged:
         warnings.warn(f"{method} did not reach rtol={rtol} in maxiter={maxiter} iterations; returning the last "
                       f"iterate (converged=False). Raise maxiter or m, or loosen rtol", ConvergenceWarning,

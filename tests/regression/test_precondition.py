@@ -42,6 +42,23 @@ def test_iterative_sketching_reaches_full_accuracy(sketch):
     np.testing.assert_allclose(result.residual_history[-1], result.residual_norm, rtol=1e-12)
 
 
+@pytest.mark.parametrize("sketch", ["sparse_sign", "srht"])
+def test_fossils_reaches_full_accuracy(sketch):
+    p = _hard_problem()
+    result = lstsq_precondition(p.A, p.b, sketch=sketch, method="fossils", random_state=1)
+    assert result.converged and result.iterations <= 50 and result.m == 1200
+    assert np.linalg.norm(result.x - p.x) / np.linalg.norm(p.x) <= 1e-6
+    assert abs(result.residual_norm / np.linalg.norm(p.residual) - 1) <= 1e-8
+    assert len(result.residual_history) in (2, 3)
+    # Karlson-Walden backward error, computed exactly from the SVD of A: at rounding level
+    U, s, Vt = np.linalg.svd(p.A, full_matrices=False)
+    r, theta = p.b - p.A @ result.x, np.linalg.norm(p.A) / np.linalg.norm(p.b)
+    scale = 1 + theta**2 * np.linalg.norm(result.x) ** 2
+    weights = np.sqrt(s**2 + theta**2 * np.linalg.norm(r) ** 2 / scale)
+    backward = np.linalg.norm((Vt @ (p.A.T @ r)) / weights) * theta / np.sqrt(scale)
+    assert backward <= 1e-14 * np.linalg.norm(p.A)
+
+
 def test_cold_start_is_reported_not_required():
     # a cold start x0 = 0 is allowed to be worse (Meier et al.); it must still state what it reached
     p = _hard_problem()
@@ -57,7 +74,7 @@ def test_start_at_the_solution_needs_no_work():
     assert result.converged and result.iterations <= 2
 
 
-@pytest.mark.parametrize("method", ["lsqr", "ihs"])
+@pytest.mark.parametrize("method", ["lsqr", "ihs", "fossils"])
 def test_matches_lapack(method, rng):
     A = rng.standard_normal((3000, 40)) @ np.diag(np.logspace(0, 4, 40))
     b = rng.standard_normal(3000)
@@ -105,7 +122,7 @@ def test_rank_deficient_sparse_falls_back_to_scaled_lsqr(rng):
     assert result.residual_norm == pytest.approx(np.linalg.norm(A @ reference - b), rel=1e-10)
 
 
-@pytest.mark.parametrize("method", ["lsqr", "ihs"])
+@pytest.mark.parametrize("method", ["lsqr", "ihs", "fossils"])
 def test_non_convergence_is_reported(method):
     p = _hard_problem()
     with pytest.warns(ConvergenceWarning, match="did not reach rtol"):
@@ -128,7 +145,7 @@ def test_default_size_rule():
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    (dict(method="fossils"), ValidationError, "method must be one of 'lsqr', 'ihs'"),
+    (dict(method="cgls"), ValidationError, "method must be one of 'lsqr', 'ihs', 'fossils'"),
     (dict(rtol=0.0), ValidationError, "rtol must be in"),
     (dict(maxiter=0), ValidationError, r"maxiter must be in \[1, inf\]"),
     (dict(x0=np.zeros(5)), ShapeError, "x0 must have length 6"),
