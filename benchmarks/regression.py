@@ -31,7 +31,7 @@ def _sparse_problem(n, d, seed=0):
     column scaling does not remove; b = A x + noise.
     """
     rng = np.random.default_rng(seed)
-    cols = np.sort(rng.choice(d - 1, size=(n, 4)), axis=1)
+    cols = np.sort(rng.choice(d, size=(n, 4)), axis=1)
     B = scipy.sparse.csr_matrix((rng.standard_normal(4 * n) * rng.uniform(0.5, 2, size=d)[cols].ravel(),
                                  cols.ravel(), np.arange(0, 4 * n + 1, 4)), shape=(n, d))
     M = scipy.sparse.eye(d) - 0.999 * scipy.sparse.eye(d, k=1)
