@@ -240,7 +240,7 @@ def _fallback(backend, A, b, rtol, maxiter):
 
 
 @capabilities("linalgkit.regression.lstsq_precondition",
-              numpy="every sketch kind; LSQR or iterative sketching with SciPy triangular solves",
+              numpy="every sketch kind; LSQR, iterative sketching or FOSSILS with SciPy triangular solves",
               cupy="every sketch kind; cuBLAS products and cupyx triangular solves",
               generic="gaussian, rademacher and srht sketches")
 def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="lsqr", x0=None, rtol=None, maxiter=100,
