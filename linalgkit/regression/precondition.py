@@ -56,16 +56,18 @@ class PreconditionedLstsqResult:
     fallback: bool
 
 
-def default_preconditioner_size(n, d):
-    r"""Default sketch size for preconditioning: :math:`m = \min(\max(n/16, 4d), 20d)`, at most ``n``.
+def default_preconditioner_size(n, d, *, sparse=False):
+    r"""Default sketch size for preconditioning: :math:`\min(\max(n/16, 4d), 20d)` (dense ``A``), :math:`8d` (sparse).
 
     Larger ``m`` means fewer iterations (the preconditioned matrix has condition number about
     :math:`(1 + \sqrt{d/m})/(1 - \sqrt{d/m})`, so LSQR contracts by :math:`\sqrt{d/m}` per
     iteration) but a dearer QR of :math:`SA` (:math:`2md^2` flops); the cap ``n / 16`` keeps that QR
     within an eighth of a dense QR of ``A``, and :math:`4d` is the floor below which the iteration
-    count grows quickly.
+    count grows quickly.  Iterations are cheap on sparse ``A``, so a smaller sketch pays there.
+    The result is at most ``n``.
     """
-    return min(n, max(min(n // 16, 20 * d), 4 * d, d + 1))
+    target = 8 * d if sparse else max(min(n // 16, 20 * d), 4 * d)
+    return min(n, max(target, d + 1))
 
 
 class _Preconditioned:
@@ -283,8 +285,9 @@ def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="lsqr", x0=
     x0 : array of shape (d,), optional
         Starting point instead of the sketch-and-solve warm start.
     rtol : float, optional
-        Relative tolerance of the stopping rule; default 1e-12 for ``"lsqr"`` and ``"ihs"`` and the
-        unit roundoff of ``A``'s dtype for ``"fossils"`` (a backward-error tolerance).
+        Relative tolerance of the stopping rule; default 1e-12 for ``"lsqr"`` and ``"ihs"`` and twice
+        the machine epsilon of ``A``'s dtype for ``"fossils"`` (a backward-error tolerance; the
+        estimate, built from the SVD of ``SA``, hovers around the epsilon itself).
     maxiter : int, default=100
     random_state : None, int or numpy.random.Generator, default=None
 
@@ -316,13 +319,13 @@ def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="lsqr", x0=
     sketch = check_option(sketch, "sketch", tuple(SKETCH_KINDS))
     method = check_option(method, "method", METHODS)
     if rtol is None:
-        rtol = float(backend.xp.finfo(b.dtype).eps) if method == "fossils" else 1e-12
+        rtol = 2 * float(backend.xp.finfo(b.dtype).eps) if method == "fossils" else 1e-12
     check_scalar(rtol, "rtol", low=0.0, high=1.0, closed="neither")
     check_scalar(maxiter, "maxiter", kind=numbers.Integral, low=1)
     if x0 is not None:
         x0 = backend.xp.astype(check_vector(x0, "x0", backend=backend, length=d, allow_complex=False), A.dtype)
     if m is None:
-        m = default_preconditioner_size(n, d) if method == "lsqr" else min(12 * d, n)
+        m = default_preconditioner_size(n, d, sparse=backend.issparse(A)) if method == "lsqr" else min(12 * d, n)
         m = max(m, d + 1)
     check_scalar(m, "m", kind=numbers.Integral)
     m = check_sketch_size(int(m), n, d)

@@ -242,7 +242,7 @@ class SRHTSketch(SketchOperator):
         if m > self.padded_rows:
             raise ValidationError(f"m must be at most {self.padded_rows} (n padded to a power of two) for the "
                                   f"SRHT, got {m}; lower m or use sketch='gaussian'")
-        self.signs = 1.0 - 2.0 * rng.integers(0, 2, size=n)
+        self.signs = 1.0 - 2.0 * rng.integers(0, 2, size=n, dtype=np.int8)
         self.rows = np.sort(rng.choice(self.padded_rows, size=m, replace=False))
         # where each padded row comes from in the adjoint: its sampled position, or m (a zero row)
         self._source = np.full(self.padded_rows, m, dtype=np.int64)
@@ -290,7 +290,7 @@ class SRTTSketch(SketchOperator):
         if m > n:
             raise ValidationError(f"m must be at most n = {n} for the SRTT, got {m}; lower m or use "
                                   f"sketch='gaussian'")
-        self.signs = 1.0 - 2.0 * rng.integers(0, 2, size=n)
+        self.signs = 1.0 - 2.0 * rng.integers(0, 2, size=n, dtype=np.int8)
         self.rows = np.sort(rng.choice(n, size=m, replace=False))
 
     def _parts(self, backend, dtype):
@@ -313,7 +313,8 @@ class SRTTSketch(SketchOperator):
         W = backend.empty((self.shape[1], k + B.shape[1]), X.dtype)
         W[:, :k] = (X.toarray() if backend.issparse(X) else X) * signs[:, None]
         W[:, k:] = B * signs[:, None]
-        W = self._fft(backend).dct(W, type=2, norm="ortho", axis=0, overwrite_x=True)
+        threads = {"workers": -1} if backend.kind == "numpy" else {}
+        W = self._fft(backend).dct(W, type=2, norm="ortho", axis=0, overwrite_x=True, **threads)
         return W[rows, :] * math.sqrt(self.shape[1] / self.shape[0])
 
     def _adjoint(self, backend, Y):
@@ -373,7 +374,7 @@ class CountSketch(_HashSketch):
     def __init__(self, m, n, rng):
         super().__init__(m, n)
         self.rows = rng.integers(0, m, size=(n, 1), dtype=np.int64)
-        self.weights = 1.0 - 2.0 * rng.integers(0, 2, size=(n, 1))
+        self.weights = 1.0 - 2.0 * rng.integers(0, 2, size=(n, 1), dtype=np.int8)
 
 
 class SparseSignSketch(_HashSketch):
@@ -391,7 +392,7 @@ class SparseSignSketch(_HashSketch):
         zeta = min(8, m) if zeta is None else check_scalar(zeta, "zeta", kind=numbers.Integral, low=1, high=m)
         self.zeta = int(zeta)
         self.rows = _distinct_rows(rng, m, n, self.zeta)
-        self.weights = (1.0 - 2.0 * rng.integers(0, 2, size=(n, self.zeta))) / math.sqrt(self.zeta)
+        self.weights = (1.0 - 2.0 * rng.integers(0, 2, size=(n, self.zeta), dtype=np.int8)) / math.sqrt(self.zeta)
 
     def __repr__(self):
         return f"SparseSignSketch(m={self.shape[0]}, n={self.shape[1]}, zeta={self.zeta})"
@@ -400,12 +401,16 @@ class SparseSignSketch(_HashSketch):
 def _distinct_rows(rng, m, n, zeta):
     """``n x zeta`` uniform rows in ``[0, m)``, distinct within each row (collisions redrawn)."""
     rows = rng.integers(0, m, size=(n, zeta), dtype=np.int64)
-    while True:
-        ordered = np.sort(rows, axis=1)
-        clash = np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1))
-        if clash.size == 0:
-            return rows
-        rows[clash] = rng.integers(0, m, size=(clash.size, zeta), dtype=np.int64)
+    suspects = np.arange(n)
+    while suspects.size:
+        block = rows[suspects]
+        clash = np.zeros(suspects.size, dtype=bool)
+        for a in range(zeta):
+            for b in range(a + 1, zeta):
+                clash |= block[:, a] == block[:, b]
+        suspects = suspects[clash]
+        rows[suspects] = rng.integers(0, m, size=(suspects.size, zeta), dtype=np.int64)
+    return rows
 
 
 class PooledHadamardSketch(_HashSketch):
@@ -429,7 +434,7 @@ class PooledHadamardSketch(_HashSketch):
         if m > N:
             raise ValidationError(f"m must be at most {N} (n padded to a power of two) for the pooled "
                                   f"transform, got {m}; lower m or use sketch='gaussian'")
-        self.signs = 1.0 - 2.0 * rng.integers(0, 2, size=n)
+        self.signs = 1.0 - 2.0 * rng.integers(0, 2, size=n, dtype=np.int8)
         permutation = rng.permutation(N)
         gammas = rng.standard_normal(N)
         # position p of the permuted order falls in block p * m // N; row t = permutation[p] goes there.

@@ -142,6 +142,7 @@ def test_default_size_rule():
     assert default_preconditioner_size(2**15, 1000) == 4000
     assert default_preconditioner_size(2**15, 100) == 2000
     assert default_preconditioner_size(50, 20) == 50
+    assert default_preconditioner_size(2**20, 500, sparse=True) == 4000
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
