@@ -85,6 +85,7 @@ class SketchOperator:
             Always dense, on the device of ``A``.
         Sb : array of shape (m,) or (m, k)
         """
+        get_backend(A=A, b=b)  # A and b must share a library and device
         backend, A, _ = self._check_input(A, "A", self.shape[1], sparse_ok=True, vector_ok=False)
         b = check_array(b, "b", backend=backend, allow_complex=False, finite=False)
         if b.ndim > 2 or b.shape[0] != self.shape[1]:

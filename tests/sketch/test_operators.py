@@ -255,6 +255,12 @@ def test_bad_operands(kind):
         S.apply_pair(np.ones((10, 2)), np.ones(9))
 
 
+def test_pair_from_two_libraries_raises(rng):
+    S = make_sketch("srht", 4, 10, random_state=0)
+    with pytest.raises(BackendError, match="A is a numpy array but b is a array_api_strict array"):
+        S.apply_pair(np.ones((10, 2)), array_api_strict.ones(10))
+
+
 def test_todense_refuses_large_operators():
     with pytest.raises(ValidationError, match="todense"):
         make_sketch("countsketch", 2**14, 2**13, random_state=0).todense()
