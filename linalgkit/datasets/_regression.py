@@ -62,10 +62,12 @@ def make_lstsq_problem(n, d, *, cond=1e3, residual_norm=1.0, coherent=False, ran
     coherent : bool, default=False
         Put all of the range of ``A`` on its first ``d`` rows.
     random_state : None, int or numpy.random.Generator, default=None
+        Seed of every random draw.
 
     Returns
     -------
     LstsqProblem
+        ``A``, ``b``, the solution ``x``, the residual and :math:`\|A^+\|_2`.
 
     Examples
     --------

@@ -38,7 +38,9 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         Sketch size; default :func:`~linalgkit.regression.sketch_size` (``"solve"``) or the default
         of :func:`~linalgkit.regression.lstsq_precondition`, in both cases at most ``n_samples``.
     fit_intercept : bool, default=True
+        Whether to fit an intercept (a column of ones appended to ``X``).
     random_state : None, int or numpy.random.Generator, default=None
+        Seed of the sketch.
 
     Attributes
     ----------
@@ -89,7 +91,20 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         return tags
 
     def fit(self, X, y):
-        """Fit the linear model on ``X`` (dense or sparse, ``n_samples > n_features + fit_intercept``) and ``y``."""
+        """Fit the linear model.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Training data, with ``n_samples > n_features + fit_intercept``.
+        y : array-like of shape (n_samples,)
+            Target values.
+
+        Returns
+        -------
+        self : SketchedLinearRegression
+            The fitted estimator.
+        """
         self._validate_params()
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], y_numeric=True)
         design = self._design(X)
@@ -111,7 +126,18 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        """Predicted values ``X @ coef_ + intercept_``."""
+        """Predict with the fitted linear model.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            ``X @ coef_ + intercept_``.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], reset=False)
         return np.asarray(X @ self.coef_).ravel() + self.intercept_

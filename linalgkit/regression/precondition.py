@@ -65,6 +65,18 @@ def default_preconditioner_size(n, d, *, sparse=False):
     within an eighth of a dense QR of ``A``, and :math:`4d` is the floor below which the iteration
     count grows quickly.  Iterations are cheap on sparse ``A``, so a smaller sketch pays there.
     The result is at most ``n``.
+
+    Parameters
+    ----------
+    n, d : int
+        Shape of ``A``.
+    sparse : bool, default=False
+        Whether ``A`` is sparse.
+
+    Returns
+    -------
+    int
+        The sketch size ``m``.
     """
     target = 8 * d if sparse else max(min(n // 16, 20 * d), 4 * d)
     return min(n, max(target, d + 1))
@@ -275,6 +287,7 @@ def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="lsqr", x0=
     A : array or sparse matrix of shape (n, d)
         Tall real matrix (dense NumPy/CuPy, or SciPy/CuPy sparse: CSR is fastest).
     b : array of shape (n,)
+        Right-hand side, on the same library and device as ``A``.
     sketch : str, default="sparse_sign"
         Sketch kind (see :func:`linalgkit.sketch.make_sketch`); the default costs
         :math:`O(\zeta\,\mathrm{nnz}(A))` and embeds with :math:`m = O(d)`.
@@ -289,11 +302,14 @@ def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="lsqr", x0=
         the machine epsilon of ``A``'s dtype for ``"fossils"`` (a backward-error tolerance; the
         estimate, built from the SVD of ``SA``, hovers around the epsilon itself).
     maxiter : int, default=100
+        Most iterations after the warm start (summed over both refinement steps for ``"fossils"``).
     random_state : None, int or numpy.random.Generator, default=None
+        Seed of the sketch (see :func:`linalgkit.sketch.make_sketch`).
 
     Returns
     -------
     PreconditionedLstsqResult
+        ``x``, ``converged``, ``iterations``, residual norm and history, and the sketch used.
 
     Warns
     -----

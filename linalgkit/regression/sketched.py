@@ -127,6 +127,7 @@ def lstsq_sketched(A, b, *, eps=0.5, delta=0.01, sketch="srht", m=None, random_s
     A : array or sparse matrix of shape (n, d)
         Tall (``n > d``) real matrix, NumPy/CuPy dense or SciPy/CuPy sparse.
     b : array of shape (n,)
+        Right-hand side, on the same library and device as ``A``.
     eps : float in (0, 1], default=0.5
         Coordinate-wise accuracy target :math:`\varepsilon` (used when ``m`` is None).
     delta : float in (0, 1), default=0.01
@@ -138,10 +139,12 @@ def lstsq_sketched(A, b, *, eps=0.5, delta=0.01, sketch="srht", m=None, random_s
     m : int, optional
         Sketch size; default ``sketch_size(d, eps=eps, delta=delta)``.  Must be in ``(d, n]``.
     random_state : None, int or numpy.random.Generator, default=None
+        Seed of the sketch (see :func:`linalgkit.sketch.make_sketch`).
 
     Returns
     -------
     SketchedLstsqResult
+        ``x``, ``m``, ``sketch``, ``cond`` and ``rank`` of :math:`SA`, and the residual norm.
 
     Raises
     ------

@@ -84,6 +84,7 @@ class SketchOperator:
         SA : array of shape (m, d)
             Always dense, on the device of ``A``.
         Sb : array of shape (m,) or (m, k)
+            The sketched right-hand side(s).
         """
         get_backend(A=A, b=b)  # A and b must share a library and device
         backend, A, _ = self._check_input(A, "A", self.shape[1], sparse_ok=True, vector_ok=False)
