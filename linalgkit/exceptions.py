@@ -12,6 +12,7 @@ __all__ = [
     "LinalgkitError",
     "NonFiniteError",
     "NotSPDError",
+    "RankDeficiencyWarning",
     "ShapeError",
     "ValidationError",
 ]
@@ -52,4 +53,12 @@ class ConvergenceWarning(UserWarning):
     """An iterative method stopped before reaching its tolerance.
 
     The result it returns is its best iterate, flagged ``converged=False``.
+    """
+
+
+class RankDeficiencyWarning(UserWarning):
+    """A matrix that should have full column rank is numerically rank-deficient.
+
+    Raised, for instance, when a sketch ``S A`` loses rank (CountSketch hashing two heavy rows of
+    a coherent ``A`` together); the result then says which fallback produced it.
     """

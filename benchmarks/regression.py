@@ -1,0 +1,207 @@
+"""asv benchmarks and peer comparisons of linalgkit.sketch and linalgkit.regression."""
+
+import functools
+import math
+
+import numpy as np
+import scipy.fft
+import scipy.linalg
+import scipy.sparse
+import scipy.sparse.linalg
+
+from linalgkit.datasets._regression import make_lstsq_problem
+from linalgkit.regression import lstsq_precondition, lstsq_sketched
+from linalgkit.sketch import make_sketch
+
+from .compare import Case, Comparison
+
+SKETCHES = ["gaussian", "srht", "srtt", "pooled", "sparse_sign", "countsketch"]
+
+
+@functools.lru_cache(maxsize=4)
+def _dense_problem(n, d, cond=1e3, residual_norm=1.0):
+    return make_lstsq_problem(n, d, cond=cond, residual_norm=residual_norm, random_state=0)
+
+
+@functools.lru_cache(maxsize=1)
+def _sparse_problem(n, d, seed=0):
+    """Tall sparse A = B M, 8 nonzeros per row: B has 4 random nonzeros per row and M = I - 0.999 shift.
+
+    Neighbouring columns of A are nearly equal, so A is ill-conditioned (about 1e3) in a way that
+    column scaling does not remove; b = A x + noise.
+    """
+    rng = np.random.default_rng(seed)
+    cols = np.sort(rng.choice(d, size=(n, 4)), axis=1)
+    B = scipy.sparse.csr_matrix((rng.standard_normal(4 * n) * rng.uniform(0.5, 2, size=d)[cols].ravel(),
+                                 cols.ravel(), np.arange(0, 4 * n + 1, 4)), shape=(n, d))
+    M = scipy.sparse.eye(d) - 0.999 * scipy.sparse.eye(d, k=1)
+    A = (B @ M).tocsr()
+    x = rng.standard_normal(d)
+    return A, A @ x + 0.1 * rng.standard_normal(n)
+
+
+class TimeSketch:
+    """Sketch [A b] of a dense n x d matrix with m = 4d."""
+
+    params = [SKETCHES, [2**15, 2**17], [100, 300]]
+    param_names = ["kind", "n", "d"]
+    timeout = 300
+
+    def setup(self, kind, n, d):
+        rng = np.random.default_rng(0)
+        self.A, self.b = rng.standard_normal((n, d)), rng.standard_normal(n)
+        self.S = make_sketch(kind, 4 * d, n, random_state=0)
+        make_sketch(kind, 8, 16, random_state=0) @ np.ones((16, 2))  # compile kernels
+
+    def time_sketch(self, kind, n, d):
+        self.S.apply_pair(self.A, self.b)
+
+
+class TimeLstsq:
+    """Sketch-and-solve, sketch-and-precondition and LAPACK gelsd on a dense 2^17 x 200 problem."""
+
+    timeout = 300
+
+    def setup(self):
+        self.problem = _dense_problem(2**17, 200)
+        lstsq_precondition(self.problem.A[:2000], self.problem.b[:2000], random_state=0)
+
+    def time_lstsq_sketched(self):
+        lstsq_sketched(self.problem.A, self.problem.b, eps=0.5, random_state=0)
+
+    def time_lstsq_precondition(self):
+        lstsq_precondition(self.problem.A, self.problem.b, random_state=0)
+
+    def time_sap_vs_gelsd(self):
+        scipy.linalg.lstsq(self.problem.A, self.problem.b)
+
+
+class TrackAccuracy:
+    """Coordinate-wise statistic R of sketch-and-solve and forward error of sketch-and-precondition."""
+
+    params = [["gaussian", "srht", "srtt", "pooled"]]
+    param_names = ["kind"]
+
+    def setup(self, kind):
+        self.problem = _dense_problem(2**13, 32)
+
+    def track_linf_statistic(self, kind):
+        p, d = self.problem, 32
+        x = lstsq_sketched(p.A, p.b, sketch=kind, m=16 * d, random_state=0).x
+        return math.sqrt(d) * np.abs(x - p.x).max() / (np.linalg.norm(p.residual) * p.pinv_norm) / math.sqrt(1 / 16)
+
+    track_linf_statistic.unit = "R / sqrt(d/m)"
+
+    def track_precondition_forward_error(self, kind):
+        p = self.problem
+        x = lstsq_precondition(p.A, p.b, sketch=kind, random_state=0).x
+        return float(np.linalg.norm(x - p.x) / np.linalg.norm(p.x))
+
+    track_precondition_forward_error.unit = "relative error"
+
+
+# ---------------------------------------------------------------- side-by-side comparisons
+
+
+def _sketch_case(peer_factory):
+    p = _dense_problem(2**17, 200)
+    m = 800
+    S = make_sketch("srht", m, p.A.shape[0], random_state=0)
+    return Case(lambda: S.apply_pair(p.A, p.b), peer_factory(p.A, p.b, m), lambda ours, peer: "speed only")
+
+
+def _gaussian_gemm(A, b, m):
+    G = np.random.default_rng(0).standard_normal((m, A.shape[0])) / math.sqrt(m)
+    Ab = np.column_stack([A, b])
+    return lambda: G @ Ab
+
+
+def _scipy_srtt(A, b, m):
+    rng = np.random.default_rng(0)
+    signs = rng.choice([-1.0, 1.0], size=A.shape[0])
+    rows = np.sort(rng.choice(A.shape[0], size=m, replace=False))
+    scale = math.sqrt(A.shape[0] / m)
+
+    def srtt():
+        mixed = scipy.fft.dct(np.column_stack([A, b]) * signs[:, None], type=2, norm="ortho", axis=0,
+                              overwrite_x=True, workers=-1)
+        return mixed[rows] * scale
+
+    return srtt
+
+
+def _scipy_cwt(A, b, m):
+    Ab = np.column_stack([A, b])
+    return lambda: scipy.linalg.clarkson_woodruff_transform(Ab, m, rng=0)
+
+
+def _lstsq_sketched_case():
+    p = _dense_problem(2**17, 200)
+    d = p.A.shape[1]
+
+    def accuracy(ours, peer):
+        R = math.sqrt(d) * np.abs(ours.x - p.x).max() / (np.linalg.norm(p.residual) * p.pinv_norm)
+        return f"R = {R:.3f} (eps = 0.5, m = {ours.m}); gelsd rel. err {_relative(peer[0], p.x):.1e}"
+
+    return Case(lambda: lstsq_sketched(p.A, p.b, eps=0.5, random_state=0), lambda: scipy.linalg.lstsq(p.A, p.b),
+                accuracy)
+
+
+def _relative(x, reference):
+    return np.linalg.norm(x - reference) / np.linalg.norm(reference)
+
+
+def _precondition_case(n, d):
+    def setup():
+        p = _dense_problem(n, d)
+
+        def accuracy(ours, peer):
+            return (f"rel. diff vs gelsd {_relative(ours.x, peer[0]):.1e}, {ours.iterations} iterations, "
+                    f"m = {ours.m}")
+
+        return Case(lambda: lstsq_precondition(p.A, p.b, random_state=0), lambda: scipy.linalg.lstsq(p.A, p.b),
+                    accuracy)
+
+    return setup
+
+
+def _normal_backward_error(A, x, b):
+    """||A^T r|| / (||A||_F ||r||): 0 exactly at the least-squares solution (solver-independent)."""
+    r = b - A @ x
+    return np.linalg.norm(A.T @ r) / (scipy.sparse.linalg.norm(A) * np.linalg.norm(r))
+
+
+def _sparse_case():
+    A, b = _sparse_problem(2**20, 500)
+    scale = 1 / scipy.sparse.linalg.norm(A, axis=0)
+    A_scaled = (A @ scipy.sparse.diags(scale)).tocsr()
+
+    def peer():
+        return scale * scipy.sparse.linalg.lsqr(A_scaled, b, atol=1e-14, btol=1e-14, iter_lim=100000)[0]
+
+    def accuracy(ours, peer_x):
+        return (f"normal-eq. backward error {_normal_backward_error(A, ours.x, b):.1e} vs "
+                f"{_normal_backward_error(A, peer_x, b):.1e} (lsqr); rel. diff {_relative(ours.x, peer_x):.1e}; "
+                f"{ours.iterations} iterations")
+
+    return Case(lambda: lstsq_precondition(A, b, sketch="sparse_sign", rtol=1e-14, random_state=0), peer, accuracy)
+
+
+COMPARISONS = [
+    Comparison("regression", "SRHT sketch of [A b], m = 4d", "2^17 x 200 float64", "Gaussian sketch as one GEMM",
+               lambda: _sketch_case(_gaussian_gemm), goal=1 / 4),
+    Comparison("regression", "SRHT sketch of [A b], m = 4d", "2^17 x 200 float64", "SRTT on scipy.fft.dct",
+               lambda: _sketch_case(_scipy_srtt), goal=1 / 3),
+    Comparison("regression", "SRHT sketch of [A b], m = 4d", "2^17 x 200 float64",
+               "scipy.linalg.clarkson_woodruff_transform", lambda: _sketch_case(_scipy_cwt)),
+    Comparison("regression", "lstsq_sketched (srht, eps = 0.5)", "2^17 x 200 float64",
+               "scipy.linalg.lstsq (gelsd)", _lstsq_sketched_case, goal=1 / 3),
+    Comparison("regression", "lstsq_precondition (sparse sign + LSQR)", "2^17 x 200 float64",
+               "scipy.linalg.lstsq (gelsd)", _precondition_case(2**17, 200), goal=1.0),
+    Comparison("regression", "lstsq_precondition (sparse sign + LSQR)", "2^15 x 1000 float64",
+               "scipy.linalg.lstsq (gelsd)", _precondition_case(2**15, 1000)),
+    Comparison("regression", "lstsq_precondition (sparse sign + LSQR)", "2^20 x 50 float64",
+               "scipy.linalg.lstsq (gelsd)", _precondition_case(2**20, 50)),
+    Comparison("regression", "lstsq_precondition, sparse (sparse sign + LSQR)", "2^20 x 500, 8 nnz/row",
+               "scipy lsqr with column scaling", _sparse_case, goal=0.1),
+]

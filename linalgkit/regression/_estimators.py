@@ -1,0 +1,152 @@
+"""scikit-learn estimator over the sketched least-squares solvers."""
+
+import numbers
+
+import numpy as np
+import scipy.sparse
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..sketch import SKETCH_KINDS
+from .precondition import lstsq_precondition
+from .sketched import lstsq_sketched, sketch_size
+
+__all__ = ["SketchedLinearRegression"]
+
+
+class SketchedLinearRegression(RegressorMixin, BaseEstimator):
+    r"""Ordinary least squares by sketching: fast on tall data, dense or sparse.
+
+    Fits :math:`\min_{w, w_0} \|X w + w_0 - y\|_2` with :func:`~linalgkit.regression.lstsq_sketched`
+    (``mode="solve"``: one sketched solve, each coefficient within
+    :math:`\varepsilon/\sqrt p\,\|r\|\,\|[X\ 1]^+\|` of the exact one with probability
+    :math:`1-\delta`) or :func:`~linalgkit.regression.lstsq_precondition` (``mode="precondition"``:
+    the exact least-squares fit to double accuracy, with the sketch as preconditioner).  The
+    intercept is fitted as a column of ones appended to ``X``, so sparse ``X`` stays sparse.
+
+    Parameters
+    ----------
+    sketch : str, default="srht"
+        Sketch kind (see :func:`linalgkit.sketch.make_sketch`).
+    mode : {"solve", "precondition"}, default="solve"
+    eps : float in (0, 1], default=0.5
+        Coordinate-wise accuracy target of ``mode="solve"``.
+    delta : float in (0, 1), default=0.01
+        Failure probability of ``mode="solve"``.
+    m : int, optional
+        Sketch size; default :func:`~linalgkit.regression.sketch_size` (``"solve"``) or the default
+        of :func:`~linalgkit.regression.lstsq_precondition`, in both cases at most ``n_samples``.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept (a column of ones appended to ``X``).
+    random_state : None, int or numpy.random.Generator, default=None
+        Seed of the sketch.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+        0.0 when ``fit_intercept=False``.
+    result_ : SketchedLstsqResult or PreconditionedLstsqResult
+        The solver's full result (sketch size, condition estimate, iterations).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` has string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linalgkit.regression import SketchedLinearRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((5000, 3))
+    >>> y = X @ [1.0, -2.0, 0.5] + 3.0 + 0.01 * rng.standard_normal(5000)
+    >>> model = SketchedLinearRegression(random_state=0).fit(X, y)
+    >>> np.round(model.coef_, 2), round(float(model.intercept_), 2)
+    (array([ 1. , -2. ,  0.5]), 3.0)
+    """
+
+    _parameter_constraints = {
+        "sketch": [StrOptions(set(SKETCH_KINDS))],
+        "mode": [StrOptions({"solve", "precondition"})],
+        "eps": [Interval(numbers.Real, 0, 1, closed="right")],
+        "delta": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "m": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "fit_intercept": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, sketch="srht", mode="solve", eps=0.5, delta=0.01, m=None, fit_intercept=True,
+                 random_state=None):
+        self.sketch = sketch
+        self.mode = mode
+        self.eps = eps
+        self.delta = delta
+        self.m = m
+        self.fit_intercept = fit_intercept
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def fit(self, X, y):
+        """Fit the linear model.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Training data, with ``n_samples > n_features + fit_intercept``.
+        y : array-like of shape (n_samples,)
+            Target values.
+
+        Returns
+        -------
+        self : SketchedLinearRegression
+            The fitted estimator.
+        """
+        self._validate_params()
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], y_numeric=True)
+        design = self._design(X)
+        n, p = design.shape
+        if n <= p:
+            raise ValueError(f"X must have more samples than coefficients to fit, got n_samples = {n} for {p} "
+                             f"coefficients; use sklearn.linear_model.LinearRegression for small or wide data")
+        y = y.astype(design.dtype, copy=False)
+        if self.mode == "solve":
+            m = min(self.m or sketch_size(p, eps=self.eps, delta=self.delta), n)
+            self.result_ = lstsq_sketched(design, y, sketch=self.sketch, m=max(m, p + 1),
+                                          random_state=self.random_state)
+        else:
+            m = None if self.m is None else max(min(self.m, n), p + 1)
+            self.result_ = lstsq_precondition(design, y, sketch=self.sketch, m=m, random_state=self.random_state)
+        coef = np.asarray(self.result_.x)
+        self.coef_ = coef[: X.shape[1]]
+        self.intercept_ = float(coef[-1]) if self.fit_intercept else 0.0
+        return self
+
+    def predict(self, X):
+        """Predict with the fitted linear model.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            ``X @ coef_ + intercept_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], reset=False)
+        return np.asarray(X @ self.coef_).ravel() + self.intercept_
+
+    def _design(self, X):
+        """``[X 1]`` (or ``X``), sparse when ``X`` is."""
+        if not self.fit_intercept:
+            return X
+        ones = np.ones((X.shape[0], 1), dtype=X.dtype)
+        if scipy.sparse.issparse(X):
+            return scipy.sparse.hstack([X, ones], format="csr")
+        return np.hstack([X, ones])

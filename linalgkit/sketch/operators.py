@@ -1,0 +1,547 @@
+r"""Sketching operators: random ``m x n`` matrices :math:`S` with :math:`E[S^T S] = I`, applied fast.
+
+Every operator is built by :func:`make_sketch`, draws its randomness on the host at construction
+(so one seed gives the same :math:`S` on CPU and GPU) and applies :math:`S` or :math:`S^T` without
+forming :math:`S` (except the Gaussian and Rademacher sketches, whose entries are generated block by
+block from per-block seeds and multiplied with BLAS-3).
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from .._backend import capabilities, check_random_state, get_backend, rademacher, standard_normal
+from .._validation import check_array, check_matrix, check_option, check_scalar
+from ..exceptions import BackendError, ShapeError, ValidationError
+from ..transforms import fwht
+
+__all__ = [
+    "CountSketch",
+    "GaussianSketch",
+    "PooledHadamardSketch",
+    "RademacherSketch",
+    "SKETCH_KINDS",
+    "SRHTSketch",
+    "SRTTSketch",
+    "SketchOperator",
+    "SparseSignSketch",
+    "make_sketch",
+]
+
+# Gaussian and Rademacher blocks hold about this many entries (32 MiB in float64).
+_BLOCK_ENTRIES = 1 << 22
+# Random blocks are kept between calls when the whole matrix has at most this many entries.
+_CACHE_ENTRIES = 1 << 24
+# todense() refuses operators with more entries than this.
+_DENSE_ENTRIES = 1 << 26
+
+
+def _next_power_of_two(n):
+    return 1 << max(n - 1, 0).bit_length()
+
+
+class SketchOperator:
+    """Base class: an ``m x n`` random linear map applied with ``S @ X``.
+
+    Subclasses implement ``_apply(backend, X, B)``, returning ``S @ [X B]`` as one dense
+    ``m x (k + q)`` array computed in one pass over ``X`` (dense or sparse, ``n x k``) and ``B``
+    (dense, ``n x q``), and ``_adjoint(backend, Y)``, returning ``S^T @ Y`` for a dense ``Y``.
+    """
+
+    kind = None
+    backends = ("numpy", "cupy")
+
+    def __init__(self, m, n):
+        self.shape = (m, n)
+        self._cache = {}
+
+    @property
+    def T(self):
+        """The adjoint :math:`S^T` as an operator (``S.T @ Y``)."""
+        return _Adjoint(self)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(m={self.shape[0]}, n={self.shape[1]})"
+
+    def __matmul__(self, X):
+        backend, X, vector = self._check_input(X, "X", self.shape[1], sparse_ok=True)
+        out = self._apply(backend, X, backend.zeros((X.shape[0], 0), X.dtype))
+        return out[:, 0] if vector else out
+
+    def apply_pair(self, A, b):
+        """Sketch ``[A b]`` in one pass over ``A`` and return ``(S @ A, S @ b)``.
+
+        Parameters
+        ----------
+        A : array or sparse matrix of shape (n, d)
+            Dense or sparse (CSR is fastest) real floating matrix.
+        b : array of shape (n,) or (n, k)
+            Dense right-hand side(s), cast to the dtype of ``A``.
+
+        Returns
+        -------
+        SA : array of shape (m, d)
+            Always dense, on the device of ``A``.
+        Sb : array of shape (m,) or (m, k)
+            The sketched right-hand side(s).
+        """
+        get_backend(A=A, b=b)  # A and b must share a library and device
+        backend, A, _ = self._check_input(A, "A", self.shape[1], sparse_ok=True, vector_ok=False)
+        b = check_array(b, "b", backend=backend, allow_complex=False, finite=False)
+        if b.ndim > 2 or b.shape[0] != self.shape[1]:
+            raise ShapeError(f"b must have shape ({self.shape[1]},) or ({self.shape[1]}, k) to match the sketch, "
+                             f"got {tuple(b.shape)}")
+        B = backend.xp.astype(b if b.ndim == 2 else b[:, None], A.dtype)
+        out = self._apply(backend, A, B)
+        d = A.shape[1]
+        return out[:, :d], (out[:, d] if b.ndim == 1 else out[:, d:])
+
+    def todense(self):
+        """The matrix :math:`S` as a float64 NumPy array (for small sizes: tests and teaching)."""
+        m, n = self.shape
+        if m * n > _DENSE_ENTRIES:
+            raise ValidationError(f"todense() must be called on a small sketch (m * n <= {_DENSE_ENTRIES}), got "
+                                  f"m * n = {m * n}; apply the operator with S @ X instead")
+        return self @ np.eye(n)
+
+    def _check_input(self, X, name, rows, *, sparse_ok, vector_ok=True):
+        backend = get_backend(**{name: X})
+        if backend.kind not in self.backends:
+            raise BackendError(f"{name} is a {backend.kind} array but the {self.kind!r} sketch runs on "
+                               f"{' and '.join(self.backends)} only; pass a NumPy or CuPy array, or choose "
+                               f"sketch='gaussian', 'rademacher' or 'srht'")
+        if backend.issparse(X):
+            if not sparse_ok:
+                X = X.toarray()
+            else:
+                X = check_matrix(X, name, backend=backend, allow_complex=False, finite=False).tocsr()
+        else:
+            X = check_array(X, name, backend=backend, allow_complex=False, finite=False)
+        if X.ndim > 2 or (X.ndim == 1 and not vector_ok) or X.shape[0] != rows:
+            wanted = f"({rows},) or ({rows}, k)" if vector_ok else f"({rows}, k)"
+            raise ShapeError(f"{name} must have shape {wanted} to match the {self.shape[0]} x {self.shape[1]} "
+                             f"sketch, got {tuple(X.shape)}; build the sketch with n = {name}.shape[0]")
+        vector = X.ndim == 1
+        return backend, (X[:, None] if vector else X), vector
+
+    def _device(self, backend, name, dtype, build):
+        """Random part ``name`` built by ``build(backend, dtype)`` once per backend and dtype, then cached."""
+        key = (backend.kind, str(backend.device), name, str(dtype))
+        if key not in self._cache:
+            self._cache[key] = build(backend, dtype)
+        return self._cache[key]
+
+
+class _Adjoint:
+    """The transpose :math:`S^T` of a sketch, an ``n x m`` operator."""
+
+    def __init__(self, sketch):
+        self._sketch = sketch
+        self.shape = sketch.shape[::-1]
+
+    @property
+    def T(self):
+        """The sketch itself."""
+        return self._sketch
+
+    def __repr__(self):
+        return f"{self._sketch!r}.T"
+
+    def __matmul__(self, Y):
+        backend, Y, vector = self._sketch._check_input(Y, "Y", self.shape[1], sparse_ok=False)
+        out = self._sketch._adjoint(backend, Y)
+        return out[:, 0] if vector else out
+
+    def todense(self):
+        """The matrix :math:`S^T` as a float64 NumPy array."""
+        return self._sketch.todense().T
+
+
+class _DenseIIDSketch(SketchOperator):
+    r"""Shared code of the dense i.i.d. sketches :math:`S = G / \sqrt{m}`.
+
+    ``G`` is generated in blocks of consecutive columns, block ``j`` from its own generator seeded
+    with ``(seed, j)``, so it is never stored whole (unless small) and never depends on the backend.
+    """
+
+    backends = ("numpy", "cupy", "generic")
+
+    def __init__(self, m, n, rng):
+        super().__init__(m, n)
+        self.seed = int(rng.integers(2**63))
+        self.block_columns = max(1, _BLOCK_ENTRIES // m)
+
+    def _draw(self, rng, shape, dtype, backend):
+        raise NotImplementedError
+
+    def _block(self, backend, dtype, j):
+        size = min(self.block_columns, self.shape[1] - j * self.block_columns)
+        block = self._draw(np.random.default_rng([self.seed, j]), (self.shape[0], size), dtype, backend)
+        return block * (1 / math.sqrt(self.shape[0]))
+
+    def _blocks(self, backend, dtype):
+        count = -(-self.shape[1] // self.block_columns)
+        if self.shape[0] * self.shape[1] <= _CACHE_ENTRIES:
+            return self._device(backend, "blocks", dtype,
+                                lambda be, dt: [self._block(be, dt, j) for j in range(count)])
+        return (self._block(backend, dtype, j) for j in range(count))
+
+    def _apply(self, backend, X, B):
+        SX = backend.zeros((self.shape[0], X.shape[1]), X.dtype)
+        SB = backend.zeros((self.shape[0], B.shape[1]), X.dtype)
+        for j, G in enumerate(self._blocks(backend, X.dtype)):
+            rows = slice(j * self.block_columns, j * self.block_columns + G.shape[1])
+            SX = SX + G @ X[rows, ...]
+            SB = SB + G @ B[rows, :]
+        return backend.xp.concat([SX, SB], axis=1)
+
+    def _adjoint(self, backend, Y):
+        xp = backend.xp
+        return xp.concat([xp.matrix_transpose(G) @ Y for G in self._blocks(backend, Y.dtype)], axis=0)
+
+
+class GaussianSketch(_DenseIIDSketch):
+    r"""Gaussian sketch :math:`S = G/\sqrt{m}`, :math:`G_{ij} \sim N(0, 1)` i.i.d.
+
+    Costs one GEMM, :math:`O(mnd)`.  The only sketch whose :math:`\ell_\infty` guarantee is proved
+    in full for any ``A``: since :math:`U^T r = 0`, :math:`SU` and :math:`Sr` are independent.
+    """
+
+    kind = "gaussian"
+
+    def _draw(self, rng, shape, dtype, backend):
+        return standard_normal(rng, shape, dtype=dtype, backend=backend)
+
+
+class RademacherSketch(_DenseIIDSketch):
+    r"""Rademacher (random sign) sketch :math:`S = G/\sqrt{m}`, :math:`G_{ij} = \pm 1` i.i.d."""
+
+    kind = "rademacher"
+
+    def _draw(self, rng, shape, dtype, backend):
+        return rademacher(rng, shape, dtype=dtype, backend=backend)
+
+
+class SRHTSketch(SketchOperator):
+    r"""Subsampled randomized Hadamard transform :math:`S = m^{-1/2} P H_N D J`.
+
+    :math:`J` pads ``n`` rows with zeros to :math:`N = 2^{\lceil \log_2 n \rceil}`, :math:`D` is a
+    diagonal of random signs, :math:`H_N` the (unnormalized) Walsh-Hadamard matrix applied by
+    :func:`linalgkit.transforms.fwht` in :math:`O(N \log N)` per column, and :math:`P` keeps ``m``
+    of the ``N`` rows uniformly without replacement.  Then :math:`E[S^T S] = I`.  :math:`S` is never
+    formed: on NumPy a Numba kernel splits :math:`H_N = H_R \otimes H_C`, transforms blocks of
+    :math:`C` rows in cache and adds only the sampled rows, in one pass over ``A``.  References:
+    Ailon & Chazelle (2009); Tropp (2011); Price, Song & Woodruff (ICALP 2017).
+    """
+
+    kind = "srht"
+    backends = ("numpy", "cupy", "generic")
+
+    def __init__(self, m, n, rng):
+        super().__init__(m, n)
+        self.padded_rows = _next_power_of_two(n)
+        if m > self.padded_rows:
+            raise ValidationError(f"m must be at most {self.padded_rows} (n padded to a power of two) for the "
+                                  f"SRHT, got {m}; lower m or use sketch='gaussian'")
+        self.signs = 1.0 - 2.0 * rng.integers(0, 2, size=n, dtype=np.int8)
+        self.rows = np.sort(rng.choice(self.padded_rows, size=m, replace=False))
+        # where each padded row comes from in the adjoint: its sampled position, or m (a zero row)
+        self._source = np.full(self.padded_rows, m, dtype=np.int64)
+        self._source[self.rows] = np.arange(m)
+
+    def _parts(self, backend, dtype):
+        return self._device(backend, "parts", dtype, lambda be, dt: (be.asarray(be.from_host(self.signs), dtype=dt),
+                                                            be.from_host(self.rows), be.from_host(self._source)))
+
+    def _apply(self, backend, X, B):
+        xp = backend.xp
+        signs, rows, _ = self._parts(backend, X.dtype)
+        if backend.kind == "numpy" and backend.use_numba:
+            from ._numba import srht_apply
+
+            out = srht_apply(X, np.ascontiguousarray(B), signs, rows, self.padded_rows)
+            return out * (1 / math.sqrt(self.shape[0]))
+        n, k = X.shape
+        Z = backend.zeros((self.padded_rows, k + B.shape[1]), X.dtype)
+        Z[:n, :k] = (X.toarray() if backend.issparse(X) else X) * signs[:, None]
+        Z[:n, k:] = B * signs[:, None]
+        Z = fwht(Z, axis=0, out=Z) if backend.kind != "generic" else fwht(Z, axis=0)
+        return xp.take(Z, rows, axis=0) * (1 / math.sqrt(self.shape[0]))
+
+    def _adjoint(self, backend, Y):
+        xp = backend.xp
+        signs, _, source = self._parts(backend, Y.dtype)
+        padded = xp.concat([Y * (1 / math.sqrt(self.shape[0])), backend.zeros((1, Y.shape[1]), Y.dtype)], axis=0)
+        Z = fwht(xp.take(padded, source, axis=0), axis=0)
+        return Z[: self.shape[1], :] * signs[:, None]
+
+
+class SRTTSketch(SketchOperator):
+    r"""Subsampled randomized trigonometric (DCT-II) transform :math:`S = \sqrt{n/m}\, P C D`.
+
+    :math:`C` is the orthonormal DCT-II (``scipy.fft.dct(type=2, norm="ortho")``, no padding),
+    :math:`D` random signs and :math:`P` keeps ``m`` of the ``n`` rows without replacement, so that
+    :math:`E[S^T S] = I`.  Reference: Avron, Maymounkov & Toledo, Blendenpik (SISC 2010).
+    """
+
+    kind = "srtt"
+
+    def __init__(self, m, n, rng):
+        super().__init__(m, n)
+        if m > n:
+            raise ValidationError(f"m must be at most n = {n} for the SRTT, got {m}; lower m or use "
+                                  f"sketch='gaussian'")
+        self.signs = 1.0 - 2.0 * rng.integers(0, 2, size=n, dtype=np.int8)
+        self.rows = np.sort(rng.choice(n, size=m, replace=False))
+
+    def _parts(self, backend, dtype):
+        return self._device(backend, "parts", dtype, lambda be, dt: (be.asarray(be.from_host(self.signs), dtype=dt),
+                                                            be.from_host(self.rows)))
+
+    @staticmethod
+    def _fft(backend):
+        if backend.kind == "cupy":
+            import cupyx.scipy.fft
+
+            return cupyx.scipy.fft
+        import scipy.fft
+
+        return scipy.fft
+
+    def _apply(self, backend, X, B):
+        signs, rows = self._parts(backend, X.dtype)
+        k = X.shape[1]
+        W = backend.empty((self.shape[1], k + B.shape[1]), X.dtype)
+        W[:, :k] = (X.toarray() if backend.issparse(X) else X) * signs[:, None]
+        W[:, k:] = B * signs[:, None]
+        threads = {"workers": -1} if backend.kind == "numpy" else {}
+        W = self._fft(backend).dct(W, type=2, norm="ortho", axis=0, overwrite_x=True, **threads)
+        return W[rows, :] * math.sqrt(self.shape[1] / self.shape[0])
+
+    def _adjoint(self, backend, Y):
+        signs, rows = self._parts(backend, Y.dtype)
+        Z = backend.zeros((self.shape[1], Y.shape[1]), Y.dtype)
+        Z[rows] = Y * math.sqrt(self.shape[1] / self.shape[0])
+        return self._fft(backend).idct(Z, type=2, norm="ortho", axis=0, overwrite_x=True) * signs[:, None]
+
+
+class _HashSketch(SketchOperator):
+    r"""Shared code of sketches with a few nonzeros per column: ``S[rows[i, j], i] = weights[i, j]``.
+
+    Applied by a Numba scatter kernel on NumPy (one pass, dense or CSR input) and as a sparse
+    matrix product on CuPy or when Numba is disabled.
+    """
+
+    def _matrix(self, backend, dtype):
+        def build(be, dt):
+            n, z = self.rows.shape
+            indptr = np.arange(0, n * z + 1, z)
+            matrix = be.sparse.csc_matrix(
+                (be.asarray(be.from_host(self.weights.ravel()), dtype=dt), be.from_host(self.rows.ravel()),
+                 be.from_host(indptr)), shape=self.shape)
+            return matrix.tocsr()
+
+        return self._device(backend, "matrix", dtype, build)
+
+    def _scatter(self, backend, X, B):
+        """``out[rows[i, j]] += weights[i, j] * [X B][i]``: ``S @ [X B]`` for a dense or CSR ``X``."""
+        if backend.kind == "numpy" and backend.use_numba:
+            from ._numba import scatter_rows
+
+            weights = self._device(backend, "weights", X.dtype, lambda be, dt: self.weights.astype(dt))
+            return scatter_rows(X, np.ascontiguousarray(B), self.rows, weights, self.shape[0])
+        matrix = self._matrix(backend, X.dtype)
+        SX = matrix @ X
+        SX = SX.toarray() if backend.issparse(SX) else SX
+        return backend.xp.concat([SX, matrix @ B], axis=1)
+
+    def _apply(self, backend, X, B):
+        return self._scatter(backend, X, B)
+
+    def _adjoint(self, backend, Y):
+        return self._matrix(backend, Y.dtype).T @ Y
+
+
+class CountSketch(_HashSketch):
+    r"""CountSketch (Clarkson-Woodruff): one :math:`\pm 1` per column of :math:`S`, in a uniform row.
+
+    Costs :math:`O(\mathrm{nnz}(A))`.  A subspace embedding only for :math:`m \gtrsim d^2`; it
+    loses rank on coherent matrices (two heavy rows hashed together), and it carries no
+    :math:`\ell_\infty` guarantee.  Reference: Clarkson & Woodruff (STOC 2013).
+    """
+
+    kind = "countsketch"
+
+    def __init__(self, m, n, rng):
+        super().__init__(m, n)
+        self.rows = rng.integers(0, m, size=(n, 1), dtype=np.int64)
+        self.weights = 1.0 - 2.0 * rng.integers(0, 2, size=(n, 1), dtype=np.int8)
+
+
+class SparseSignSketch(_HashSketch):
+    r"""Sparse sign sketch (OSNAP/SJLT): ``zeta`` entries :math:`\pm 1/\sqrt{\zeta}` per column, distinct rows.
+
+    Costs :math:`O(\zeta\, \mathrm{nnz}(A))` and embeds with :math:`m = O(d)` for
+    :math:`\zeta = O(\log d)` in practice; the recommended sketch for preconditioning (Epperly,
+    Meier & Nakatsukasa, arXiv 2406.03468).  Reference: Nelson & Nguyen (FOCS 2013).
+    """
+
+    kind = "sparse_sign"
+
+    def __init__(self, m, n, rng, zeta=None):
+        super().__init__(m, n)
+        zeta = min(8, m) if zeta is None else check_scalar(zeta, "zeta", kind=numbers.Integral, low=1, high=m)
+        self.zeta = int(zeta)
+        self.rows = _distinct_rows(rng, m, n, self.zeta)
+        self.weights = (1.0 - 2.0 * rng.integers(0, 2, size=(n, self.zeta), dtype=np.int8)) / math.sqrt(self.zeta)
+
+    def __repr__(self):
+        return f"SparseSignSketch(m={self.shape[0]}, n={self.shape[1]}, zeta={self.zeta})"
+
+
+def _distinct_rows(rng, m, n, zeta):
+    """``n x zeta`` uniform rows in ``[0, m)``, distinct within each row (collisions redrawn)."""
+    rows = rng.integers(0, m, size=(n, zeta), dtype=np.int64)
+    suspects = np.arange(n)
+    while suspects.size:
+        block = rows[suspects]
+        clash = np.zeros(suspects.size, dtype=bool)
+        for a in range(zeta):
+            for b in range(a + 1, zeta):
+                clash |= block[:, a] == block[:, b]
+        suspects = suspects[clash]
+        rows[suspects] = rng.integers(0, m, size=(suspects.size, zeta), dtype=np.int64)
+    return rows
+
+
+class PooledHadamardSketch(_HashSketch):
+    r"""Gaussian-pooled Hadamard transform :math:`S = B\, D_\gamma\, \Pi\, F_N D_\sigma J`.
+
+    :math:`J` zero-pads to :math:`N = 2^{\lceil \log_2 n\rceil}`, :math:`D_\sigma` random signs,
+    :math:`F_N = H_N/\sqrt{N}` the orthonormal Walsh-Hadamard transform, :math:`\Pi` a uniform
+    permutation, :math:`D_\gamma` an i.i.d. :math:`N(0, 1)` diagonal and :math:`B` sums ``m``
+    consecutive blocks of (nearly) equal size :math:`N/m`.  Each column of :math:`B` has one 1, so
+    :math:`E[S^T S] = I`; given :math:`\Pi, F, D_\sigma` the rows of :math:`S` are independent
+    Gaussians, which is what makes the coordinate-wise bound provable (Song & Zhang 2026, "Hadamard
+    flattening and Gaussian pooling sketch", not peer reviewed).  The pooling stage :math:`B
+    D_\gamma \Pi` is a weighted CountSketch with balanced buckets and reuses its kernel.
+    """
+
+    kind = "pooled"
+
+    def __init__(self, m, n, rng):
+        super().__init__(m, n)
+        self.padded_rows = N = _next_power_of_two(n)
+        if m > N:
+            raise ValidationError(f"m must be at most {N} (n padded to a power of two) for the pooled "
+                                  f"transform, got {m}; lower m or use sketch='gaussian'")
+        self.signs = 1.0 - 2.0 * rng.integers(0, 2, size=n, dtype=np.int8)
+        permutation = rng.permutation(N)
+        gammas = rng.standard_normal(N)
+        # position p of the permuted order falls in block p * m // N; row t = permutation[p] goes there.
+        self.rows = np.empty((N, 1), dtype=np.int64)
+        self.rows[permutation, 0] = np.arange(N, dtype=np.int64) * m // N
+        self.weights = np.empty((N, 1))
+        self.weights[permutation, 0] = gammas
+
+    def _matrix(self, backend, dtype):
+        def build(be, dt):
+            return be.sparse.coo_matrix(
+                (be.asarray(be.from_host(self.weights[:, 0]), dtype=dt),
+                 (be.from_host(self.rows[:, 0]), be.from_host(np.arange(self.padded_rows)))),
+                shape=(self.shape[0], self.padded_rows)).tocsr()
+
+        return self._device(backend, "pool", dtype, build)
+
+    def _signs(self, backend, dtype):
+        return self._device(backend, "signs", dtype, lambda be, dt: be.asarray(be.from_host(self.signs), dtype=dt))
+
+    def _apply(self, backend, X, B):
+        signs = self._signs(backend, X.dtype)
+        n, k = X.shape
+        Z = backend.zeros((self.padded_rows, k + B.shape[1]), X.dtype)
+        Z[:n, :k] = (X.toarray() if backend.issparse(X) else X) * signs[:, None]
+        Z[:n, k:] = B * signs[:, None]
+        fwht(Z, axis=0, normalize=True, out=Z)
+        empty = backend.zeros((self.padded_rows, 0), X.dtype)
+        return self._scatter(backend, Z, empty)
+
+    def _adjoint(self, backend, Y):
+        signs = self._signs(backend, Y.dtype)
+        Z = self._matrix(backend, Y.dtype).T @ Y
+        Z = fwht(backend.xp.asarray(Z), axis=0, normalize=True)
+        return Z[: self.shape[1], :] * signs[:, None]
+
+
+SKETCH_KINDS = {
+    "gaussian": GaussianSketch,
+    "rademacher": RademacherSketch,
+    "srht": SRHTSketch,
+    "srtt": SRTTSketch,
+    "pooled": PooledHadamardSketch,
+    "countsketch": CountSketch,
+    "sparse_sign": SparseSignSketch,
+}
+
+
+@capabilities("linalgkit.sketch.make_sketch",
+              numpy="all kinds; Numba scatter kernels (dense and CSR) and the Numba FWHT",
+              cupy="all kinds via cuBLAS, the CUDA FWHT, cupyx.scipy.fft and cuSPARSE products",
+              generic="gaussian, rademacher and srht (pure array-API)")
+def make_sketch(kind, m, n, *, random_state=None, **options):
+    r"""Build an ``m x n`` sketching operator :math:`S` with :math:`E[S^T S] = I`.
+
+    Parameters
+    ----------
+    kind : {"gaussian", "rademacher", "srht", "srtt", "pooled", "countsketch", "sparse_sign"}
+        The distribution of :math:`S` (see Notes).
+    m : int
+        Sketch size (rows of :math:`S`), at least 1.
+    n : int
+        Number of rows of the matrices the sketch is applied to.
+    random_state : None, int or numpy.random.Generator, default=None
+        Seed of every random choice.  Everything is drawn on the host, so a seed gives the same
+        :math:`S` on CPU and GPU, and the same seed gives a bitwise-identical operator.
+    **options
+        ``zeta`` (int, default ``min(8, m)``): nonzeros per column of the ``"sparse_sign"`` sketch.
+
+    Returns
+    -------
+    SketchOperator
+        ``S @ X`` applies :math:`S` to a dense array or sparse matrix (the result is always dense),
+        ``S.T @ Y`` applies :math:`S^T`, ``S.apply_pair(A, b)`` sketches ``[A b]`` in one pass over
+        ``A``, and ``S.todense()`` returns :math:`S` for small sizes.
+
+    Notes
+    -----
+    =============  ===========================  ======================================================
+    kind           cost of ``S @ A``            guarantee
+    =============  ===========================  ======================================================
+    gaussian       :math:`O(mnd)` (GEMM)        OSE with :math:`m = O(d)`; proved :math:`\ell_\infty`
+    rademacher     :math:`O(mnd)` (GEMM)        OSE with :math:`m = O(d)`
+    srht           :math:`O(nd\log n)`          OSE with :math:`m = O(d \log d)`; :math:`\ell_\infty`
+                                                (PSW17; claimed with :math:`d\log^3` by SYYZ23)
+    srtt           :math:`O(nd\log n)`          as srht, no padding (DCT-II)
+    pooled         :math:`O(nd\log n)`          OSE; proved :math:`\ell_\infty` (Song-Zhang 2026)
+    sparse_sign    :math:`O(\zeta\,nnz(A))`     OSE with :math:`m = O(d)` in practice; no :math:`\ell_\infty`
+    countsketch    :math:`O(nnz(A))`            OSE only for :math:`m = O(d^2)`; no :math:`\ell_\infty`
+    =============  ===========================  ======================================================
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linalgkit.sketch import make_sketch
+    >>> S = make_sketch("srht", 64, 1000, random_state=0)
+    >>> (S @ np.ones((1000, 3))).shape
+    (64, 3)
+    """
+    kind = check_option(kind, "kind", tuple(SKETCH_KINDS))
+    check_scalar(m, "m", kind=numbers.Integral, low=1)
+    check_scalar(n, "n", kind=numbers.Integral, low=1)
+    allowed = ("zeta",) if kind == "sparse_sign" else ()
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise TypeError(f"make_sketch got unexpected option(s) {unknown} for kind={kind!r}; "
+                        f"allowed: {list(allowed) or 'none'}")
+    return SKETCH_KINDS[kind](int(m), int(n), check_random_state(random_state), **options)
