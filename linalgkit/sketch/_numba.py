@@ -9,6 +9,8 @@ its own copy of the output (so no two threads write the same memory) and the cop
 import numba
 import numpy as np
 
+from ..transforms._fwht_numba import column_transform_inplace, parity
+
 # Below this many stored values per call the thread pool costs more than it saves.
 PARALLEL_MIN_VALUES = 1 << 16
 
@@ -83,36 +85,11 @@ def scatter_rows(A, B, rows, weights, m):
 # one pass over A, no N x k intermediate.
 
 
-@numba.njit(cache=True, inline="always")
-def _parity(x):
-    x ^= x >> 32
-    x ^= x >> 16
-    x ^= x >> 8
-    x ^= x >> 4
-    x ^= x >> 2
-    x ^= x >> 1
-    return x & 1
-
-
-@numba.njit(cache=True)
-def _column_fwht(buf):
-    """Unnormalized Walsh-Hadamard transform of the C x w buffer along its rows (axis 0), in place."""
-    size, width = buf.shape
-    h = 1
-    while h < size:
-        for start in range(0, size, 2 * h):
-            for j in range(start, start + h):
-                for c in range(width):
-                    a, b = buf[j, c], buf[j + h, c]
-                    buf[j, c], buf[j + h, c] = a + b, a - b
-        h *= 2
-
-
 @numba.njit(cache=True)
 def _accumulate(buf, block, row_block, row_offset, out):
     for i in range(row_block.shape[0]):
         source = buf[row_offset[i]]
-        if _parity(row_block[i] & block):
+        if parity(row_block[i] & block):
             for c in range(out.shape[1]):
                 out[i, c] -= source[c]
         else:
@@ -157,7 +134,7 @@ def _srht_dense(A, B, signs, row_block, row_offset, buffers, partial):
     for t in numba.prange(threads):
         for block in range(t * blocks // threads, (t + 1) * blocks // threads):
             _fill_dense(A, B, signs, block * size, buffers[t])
-            _column_fwht(buffers[t])
+            column_transform_inplace(buffers[t])
             _accumulate(buffers[t], block, row_block, row_offset, partial[t])
 
 
@@ -168,7 +145,7 @@ def _srht_csr(indptr, indices, data, B, signs, row_block, row_offset, buffers, p
     for t in numba.prange(threads):
         for block in range(t * blocks // threads, (t + 1) * blocks // threads):
             _fill_csr(indptr, indices, data, B, signs, block * size, buffers[t])
-            _column_fwht(buffers[t])
+            column_transform_inplace(buffers[t])
             _accumulate(buffers[t], block, row_block, row_offset, partial[t])
 
 

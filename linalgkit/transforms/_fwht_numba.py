@@ -81,20 +81,41 @@ def _row_transform(s, d, scale):
 
 
 @numba.njit(cache=True)
-def _column_tile(s, d, scale):
-    """Transform along axis 0 of the 2-D tile ``s`` into ``d`` (which may be ``s``), times ``scale``."""
-    n = s.shape[0]
-    for i in range(n):
-        _scaled_copy(s[i], d[i], scale)
+def column_transform_inplace(x):
+    """Unnormalized transform along axis 0 of the 2-D array ``x`` with contiguous rows, in place.
+
+    The building block for callers that hold a cache-sized tile (e.g. the SRHT sketch kernel).
+    """
+    n = x.shape[0]
     h = 1
     while 4 * h <= n:
         for b in range(0, n, 4 * h):
             for i in range(b, b + h):
-                _radix4(d[i], d[i + h], d[i + 2 * h], d[i + 3 * h])
+                _radix4(x[i], x[i + h], x[i + 2 * h], x[i + 3 * h])
         h *= 4
     if 2 * h <= n:
         for i in range(h):
-            _radix2(d[i], d[i + h])
+            _radix2(x[i], x[i + h])
+
+
+@numba.njit(cache=True)
+def _column_tile(s, d, scale):
+    """Transform along axis 0 of the 2-D tile ``s`` into ``d`` (which may be ``s``), times ``scale``."""
+    for i in range(s.shape[0]):
+        _scaled_copy(s[i], d[i], scale)
+    column_transform_inplace(d)
+
+
+@numba.njit(cache=True, inline="always")
+def parity(x):
+    """Parity of the set bits of a non-negative integer: ``(H_N)_{jk} = (-1) ** parity(j & k)``."""
+    x ^= x >> 32
+    x ^= x >> 16
+    x ^= x >> 8
+    x ^= x >> 4
+    x ^= x >> 2
+    x ^= x >> 1
+    return x & 1
 
 
 @numba.njit(cache=True, parallel=True)

@@ -3,27 +3,17 @@
 import numba
 import numpy as np
 
+from ._fwht_numba import parity
+
 # Below this many (point, index) pairs the thread pool costs more than it saves.
 PARALLEL_MIN_PAIRS = 1 << 16
-
-
-@numba.njit(cache=True, inline="always")
-def _parity(x):
-    """Parity of the set bits of a uint64 (xor folding)."""
-    x ^= x >> np.uint64(32)
-    x ^= x >> np.uint64(16)
-    x ^= x >> np.uint64(8)
-    x ^= x >> np.uint64(4)
-    x ^= x >> np.uint64(2)
-    x ^= x >> np.uint64(1)
-    return x & np.uint64(1)
 
 
 @numba.njit(cache=True)
 def _expand_one(point, support, coefficients):
     total = 0.0
     for j in range(support.shape[0]):
-        if _parity(point & support[j]):
+        if parity(point & support[j]):
             total -= coefficients[j]
         else:
             total += coefficients[j]
