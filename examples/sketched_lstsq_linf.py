@@ -56,7 +56,7 @@ def main():
     axis.set_title(f"Sketch-and-solve, n = {N}, d = {D}, cond 1e3, {SEEDS} seeds")
     axis.legend(fontsize=8)
     figure.tight_layout()
-    path = pathlib.Path(__file__).with_suffix(".png")
+    path = pathlib.Path(__file__).with_suffix(".png") if "__file__" in globals() else pathlib.Path("sketched_lstsq_linf.png")
     figure.savefig(path, dpi=120)
     print(f"saved {path}")
 

@@ -4,11 +4,16 @@ Subpackages
 -----------
 transforms
     Dense fast Walsh-Hadamard transform and the sparse WHT from few samples (SPRIGHT).
+sketch
+    Sketching operators: Gaussian, Rademacher, SRHT, SRTT, pooled Hadamard, CountSketch, sparse sign.
+regression
+    Sketched least squares with an l_inf guarantee, sketch-and-precondition, a scikit-learn regressor.
 """
 
-from . import transforms
-from .exceptions import ConvergenceWarning, LinalgkitError
+from . import regression, sketch, transforms
+from .exceptions import ConvergenceWarning, LinalgkitError, RankDeficiencyWarning
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["ConvergenceWarning", "LinalgkitError", "__version__", "transforms"]
+__all__ = ["ConvergenceWarning", "LinalgkitError", "RankDeficiencyWarning", "__version__", "regression", "sketch",
+           "transforms"]

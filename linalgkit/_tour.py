@@ -61,7 +61,13 @@ def _sparse_wht_row():
     return tour_row()
 
 
-ROWS = [_fwht_row, _sparse_wht_row]
+def _regression_row():
+    from .regression._tour import tour_row
+
+    return tour_row()
+
+
+ROWS = [_fwht_row, _sparse_wht_row, _regression_row]
 
 
 def run_tour(file=None):

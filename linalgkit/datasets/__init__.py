@@ -1,3 +1,5 @@
 """Small seeded generators used by tests, examples, the tour and the benchmarks."""
 
-__all__ = []
+from ._regression import LstsqProblem, make_lstsq_problem
+
+__all__ = ["LstsqProblem", "make_lstsq_problem"]

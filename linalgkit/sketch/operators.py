@@ -47,6 +47,11 @@ class SketchOperator:
     Subclasses implement ``_apply(backend, X, B)``, returning ``S @ [X B]`` as one dense
     ``m x (k + q)`` array computed in one pass over ``X`` (dense or sparse, ``n x k``) and ``B``
     (dense, ``n x q``), and ``_adjoint(backend, Y)``, returning ``S^T @ Y`` for a dense ``Y``.
+
+    Parameters
+    ----------
+    m, n : int
+        Shape of :math:`S`: ``m`` sketch rows for inputs with ``n`` rows.
     """
 
     kind = None
@@ -206,6 +211,13 @@ class GaussianSketch(_DenseIIDSketch):
 
     Costs one GEMM, :math:`O(mnd)`.  The only sketch whose :math:`\ell_\infty` guarantee is proved
     in full for any ``A``: since :math:`U^T r = 0`, :math:`SU` and :math:`Sr` are independent.
+
+    Parameters
+    ----------
+    m, n : int
+        Shape of :math:`S`: ``m`` sketch rows for inputs with ``n`` rows.
+    rng : numpy.random.Generator
+        Source of the randomness; :func:`make_sketch` builds it from ``random_state``.
     """
 
     kind = "gaussian"
@@ -215,7 +227,15 @@ class GaussianSketch(_DenseIIDSketch):
 
 
 class RademacherSketch(_DenseIIDSketch):
-    r"""Rademacher (random sign) sketch :math:`S = G/\sqrt{m}`, :math:`G_{ij} = \pm 1` i.i.d."""
+    r"""Rademacher (random sign) sketch :math:`S = G/\sqrt{m}`, :math:`G_{ij} = \pm 1` i.i.d.
+
+    Parameters
+    ----------
+    m, n : int
+        Shape of :math:`S`: ``m`` sketch rows for inputs with ``n`` rows.
+    rng : numpy.random.Generator
+        Source of the randomness; :func:`make_sketch` builds it from ``random_state``.
+    """
 
     kind = "rademacher"
 
@@ -233,6 +253,13 @@ class SRHTSketch(SketchOperator):
     formed: on NumPy a Numba kernel splits :math:`H_N = H_R \otimes H_C`, transforms blocks of
     :math:`C` rows in cache and adds only the sampled rows, in one pass over ``A``.  References:
     Ailon & Chazelle (2009); Tropp (2011); Price, Song & Woodruff (ICALP 2017).
+
+    Parameters
+    ----------
+    m, n : int
+        Shape of :math:`S`: ``m`` sketch rows for inputs with ``n`` rows.
+    rng : numpy.random.Generator
+        Source of the randomness; :func:`make_sketch` builds it from ``random_state``.
     """
 
     kind = "srht"
@@ -283,6 +310,13 @@ class SRTTSketch(SketchOperator):
     :math:`C` is the orthonormal DCT-II (``scipy.fft.dct(type=2, norm="ortho")``, no padding),
     :math:`D` random signs and :math:`P` keeps ``m`` of the ``n`` rows without replacement, so that
     :math:`E[S^T S] = I`.  Reference: Avron, Maymounkov & Toledo, Blendenpik (SISC 2010).
+
+    Parameters
+    ----------
+    m, n : int
+        Shape of :math:`S`: ``m`` sketch rows for inputs with ``n`` rows.
+    rng : numpy.random.Generator
+        Source of the randomness; :func:`make_sketch` builds it from ``random_state``.
     """
 
     kind = "srtt"
@@ -369,6 +403,13 @@ class CountSketch(_HashSketch):
     Costs :math:`O(\mathrm{nnz}(A))`.  A subspace embedding only for :math:`m \gtrsim d^2`; it
     loses rank on coherent matrices (two heavy rows hashed together), and it carries no
     :math:`\ell_\infty` guarantee.  Reference: Clarkson & Woodruff (STOC 2013).
+
+    Parameters
+    ----------
+    m, n : int
+        Shape of :math:`S`: ``m`` sketch rows for inputs with ``n`` rows.
+    rng : numpy.random.Generator
+        Source of the randomness; :func:`make_sketch` builds it from ``random_state``.
     """
 
     kind = "countsketch"
@@ -385,6 +426,15 @@ class SparseSignSketch(_HashSketch):
     Costs :math:`O(\zeta\, \mathrm{nnz}(A))` and embeds with :math:`m = O(d)` for
     :math:`\zeta = O(\log d)` in practice; the recommended sketch for preconditioning (Epperly,
     Meier & Nakatsukasa, arXiv 2406.03468).  Reference: Nelson & Nguyen (FOCS 2013).
+
+    Parameters
+    ----------
+    m, n : int
+        Shape of :math:`S`: ``m`` sketch rows for inputs with ``n`` rows.
+    rng : numpy.random.Generator
+        Source of the randomness; :func:`make_sketch` builds it from ``random_state``.
+    zeta : int, optional
+        Nonzeros per column (see :func:`make_sketch`).
     """
 
     kind = "sparse_sign"
@@ -426,6 +476,13 @@ class PooledHadamardSketch(_HashSketch):
     Gaussians, which is what makes the coordinate-wise bound provable (Song & Zhang 2026, "Hadamard
     flattening and Gaussian pooling sketch", not peer reviewed).  The pooling stage :math:`B
     D_\gamma \Pi` is a weighted CountSketch with balanced buckets and reuses its kernel.
+
+    Parameters
+    ----------
+    m, n : int
+        Shape of :math:`S`: ``m`` sketch rows for inputs with ``n`` rows.
+    rng : numpy.random.Generator
+        Source of the randomness; :func:`make_sketch` builds it from ``random_state``.
     """
 
     kind = "pooled"
