@@ -1,0 +1,31 @@
+"""Geometry of symmetric positive definite matrices: metrics, means, tangent maps, transport, sliced-Wasserstein."""
+
+from .metrics import (
+    METRICS,
+    distance,
+    exp,
+    geodesic,
+    get_metric,
+    inner,
+    log,
+    pairwise_distances,
+    parallel_transport,
+    pole_ladder_transport,
+    power_affine,
+    power_euclidean,
+)
+
+__all__ = [
+    "METRICS",
+    "distance",
+    "exp",
+    "geodesic",
+    "get_metric",
+    "inner",
+    "log",
+    "pairwise_distances",
+    "parallel_transport",
+    "pole_ladder_transport",
+    "power_affine",
+    "power_euclidean",
+]

@@ -1,0 +1,89 @@
+"""Numba kernels for the affine-invariant distance: one Cholesky, two triangular solves, one eigvalsh per pair.
+
+The loops run in parallel over pairs; each pair computes the generalized eigenvalues of ``(A, B)`` as the
+eigenvalues of ``Z = C^{-1} A C^{-T}`` with ``C = chol(B)``.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True)
+def _whiten(C_inv, A, Z, T):
+    """``Z = C_inv A C_inv^T`` for a lower-triangular ``C_inv`` (``T`` is workspace)."""
+    n = A.shape[0]
+    for i in range(n):
+        for j in range(n):
+            s = 0.0
+            for k in range(i + 1):
+                s += C_inv[i, k] * A[k, j]
+            T[i, j] = s
+    for i in range(n):
+        for j in range(i + 1):
+            s = 0.0
+            for k in range(j + 1):
+                s += T[i, k] * C_inv[j, k]
+            Z[i, j] = s
+            Z[j, i] = s
+
+
+@njit(cache=True)
+def _log_sq_sum(w):
+    s = 0.0
+    for v in w:
+        lv = np.log(v)
+        s += lv * lv
+    return s
+
+
+@njit(cache=True)
+def _lower_inverse(C, out):
+    """Inverse of a lower-triangular ``C`` by forward substitution."""
+    n = C.shape[0]
+    for j in range(n):
+        for i in range(n):
+            out[i, j] = 0.0
+        out[j, j] = 1.0 / C[j, j]
+        for i in range(j + 1, n):
+            s = 0.0
+            for k in range(j, i):
+                s += C[i, k] * out[k, j]
+            out[i, j] = -s / C[i, i]
+
+
+@njit(cache=True, parallel=True)
+def ai_squared_pairs(A, B, out):
+    """``out[k] = d_AI(A[k], B[k])^2`` for stacks ``A``, ``B`` of shape ``(K, n, n)``."""
+    K, n, _ = A.shape
+    for k in prange(K):
+        C = np.linalg.cholesky(B[k])
+        C_inv = np.empty_like(C)
+        _lower_inverse(C, C_inv)
+        Z = np.empty_like(C)
+        T = np.empty_like(C)
+        _whiten(C_inv, A[k], Z, T)
+        out[k] = _log_sq_sum(np.linalg.eigvalsh(Z))
+
+
+@njit(cache=True, parallel=True)
+def lower_inverses(B, out):
+    """``out[k] = chol(B[k])^{-1}`` for a stack ``B`` of shape ``(K, n, n)``."""
+    for k in prange(B.shape[0]):
+        _lower_inverse(np.linalg.cholesky(B[k]), out[k])
+
+
+@njit(cache=True, parallel=True)
+def ai_squared_pairwise(X, C_inv, symmetric, out):
+    """``out[i, j] = d_AI(X[i], Y[j])^2`` where ``C_inv[j] = chol(Y[j])^{-1}``; upper triangle only if symmetric."""
+    N = X.shape[0]
+    M = C_inv.shape[0]
+    n = X.shape[1]
+    for flat in prange(N * M):
+        i = flat // M
+        j = flat % M
+        if symmetric and j <= i:
+            continue
+        Z = np.empty((n, n), dtype=X.dtype)
+        T = np.empty((n, n), dtype=X.dtype)
+        _whiten(C_inv[j], X[i], Z, T)
+        out[i, j] = _log_sq_sum(np.linalg.eigvalsh(Z))
