@@ -29,3 +29,8 @@ __all__ = [
     "power_affine",
     "power_euclidean",
 ]
+
+from .means import MeanResult, geometric_mean, mean  # noqa: E402
+from .tangent import tangent_space, untangent_space  # noqa: E402
+
+__all__ += ["MeanResult", "geometric_mean", "mean", "tangent_space", "untangent_space"]

@@ -90,7 +90,17 @@ def _triangle(n, lower_only):
     return [i for i in range(n) for j in range(i, n)], [j for i in range(n) for j in range(i, n)]
 
 
-class Flat:
+class Metric:
+    """Shared defaults: orthonormal tangent coordinates of ``Log_S X`` and back (overridden where cheaper)."""
+
+    def log_coordinates(self, xp, S, X):
+        return self.coordinates(xp, S, self.log(xp, S, X))
+
+    def exp_coordinates(self, xp, S, c):
+        return self.exp(xp, S, self.from_coordinates(xp, S, c))
+
+
+class Flat(Metric):
     """Euclidean (Frobenius) geometry of a vector space of matrices (the chart images)."""
 
     name = "flat"
@@ -123,7 +133,7 @@ class Flat:
         return unvech_weighted(xp, c, S.shape[-1], self.lower)
 
 
-class AffineInvariant:
+class AffineInvariant(Metric):
     r"""Affine-invariant metric :math:`g_S(U, V) = \operatorname{tr}(S^{-1} U S^{-1} V)` (Pennec et al. 2006)."""
 
     name = "affine_invariant"
@@ -168,6 +178,13 @@ class AffineInvariant:
     def from_coordinates(self, xp, S, c):
         return sp.congruence(xp, self._halves(xp, S)[0], unvech_weighted(xp, c, S.shape[-1]))
 
+    def log_coordinates(self, xp, S, X):
+        return vech_weighted(xp, sp.apply(xp, sp.congruence(xp, self._halves(xp, S)[1], X), "log"))
+
+    def exp_coordinates(self, xp, S, c):
+        white = sp.apply(xp, unvech_weighted(xp, c, S.shape[-1]), "exp")
+        return sp.congruence(xp, self._halves(xp, S)[0], white)
+
 
 def _is_numpy(xp):
     return xp.__name__.endswith("numpy") and "strict" not in xp.__name__
@@ -185,7 +202,7 @@ def _numba_pairs(A, B):
     return out.reshape(shape)
 
 
-class BuresWasserstein:
+class BuresWasserstein(Metric):
     r"""Bures-Wasserstein metric :math:`g_S(U, V) = \tfrac12 \operatorname{tr}(\mathcal{L}_S(U) V)`.
 
     :math:`\mathcal{L}_S(U)` solves the Lyapunov equation :math:`S L + L S = U` (Bhatia, Jain & Lim 2019;
@@ -359,7 +376,7 @@ class CholeskyChart(Chart):
         return LX + xp.matrix_transpose(LX)
 
 
-class Pullback:
+class Pullback(Metric):
     r"""The metric :math:`c^2 \chi^* g_{\mathrm{base}}`: every operation is the base one read through the chart."""
 
     def __init__(self, name, base, chart, scale=1.0):
@@ -399,3 +416,11 @@ class Pullback:
     def from_coordinates(self, xp, S, c):
         W, state = self.chart.forward(xp, S)
         return self.chart.differential_inverse(xp, state, self.base.from_coordinates(xp, W, c / self.scale))
+
+    def log_coordinates(self, xp, S, X):
+        W = self.chart.forward(xp, S)[0]
+        return self.scale * self.base.log_coordinates(xp, W, self.chart.forward(xp, X)[0])
+
+    def exp_coordinates(self, xp, S, c):
+        W = self.chart.forward(xp, S)[0]
+        return self.chart.inverse(xp, self.base.exp_coordinates(xp, W, c / self.scale))

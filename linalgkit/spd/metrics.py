@@ -98,10 +98,10 @@ def _tangent(be, V, name):
     return V
 
 
-def _guarded(be, result, **spd):
-    """Return ``result`` when finite; otherwise find the argument that is not positive definite and name it."""
+def _guarded(be, result, array, **spd):
+    """Return ``result`` when ``array`` is finite; otherwise find the argument that is not positive definite."""
     xp = be.xp
-    if result is not None and bool(xp.all(xp.isfinite(result))):
+    if result is not None and bool(xp.all(xp.isfinite(array))):
         return result
     for name, X in spd.items():
         check_spd(X, name, backend=be)
@@ -109,14 +109,17 @@ def _guarded(be, result, **spd):
                           "large for this dtype; use float64 or regularize the inputs")
 
 
-def _run(be, op, **spd):
-    """Run ``op`` assuming SPD inputs; non-finite output or a failed factorization names the culprit."""
+def _run(be, op, view=None, **spd):
+    """Run ``op`` assuming SPD inputs; non-finite output or a failed factorization names the culprit.
+
+    ``view(result)`` is the array checked for finiteness (the result itself by default).
+    """
     try:
         with np.errstate(invalid="ignore", divide="ignore"):
             result = op()
-        return _guarded(be, result, **spd)
+        return _guarded(be, result, result if view is None else view(result), **spd)
     except (np.linalg.LinAlgError, ZeroDivisionError) as error:
-        _guarded(be, None, **spd)
+        _guarded(be, None, None, **spd)
         raise error  # pragma: no cover (an SPD argument always fails above)
 
 
