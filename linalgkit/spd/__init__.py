@@ -34,3 +34,11 @@ from .means import MeanResult, geometric_mean, mean  # noqa: E402
 from .tangent import tangent_space, untangent_space  # noqa: E402
 
 __all__ += ["MeanResult", "geometric_mean", "mean", "tangent_space", "untangent_space"]
+
+from .sliced import draw_directions, sliced_embedding, sliced_projections, sliced_wasserstein  # noqa: E402
+
+__all__ += ["draw_directions", "sliced_embedding", "sliced_projections", "sliced_wasserstein"]
+
+from ._estimators import MDM, FrechetMean, SPDSlicedWassersteinKernel, TangentSpace  # noqa: E402
+
+__all__ += ["MDM", "FrechetMean", "SPDSlicedWassersteinKernel", "TangentSpace"]

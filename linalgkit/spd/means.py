@@ -55,7 +55,7 @@ class MeanResult:
 
 
 @capabilities("linalgkit.spd.mean", **_CAPS)
-def mean(X, *, metric="affine_invariant", weights=None, tol=1e-10, maxiter=100, init=None, return_info=False):
+def mean(X, *, metric="affine_invariant", weights=None, tol=None, maxiter=100, init=None, return_info=False):
     r"""Weighted Fréchet mean :math:`\arg\min_M \sum_i w_i\, d^2(M, X_i)` of SPD matrices.
 
     Parameters
@@ -65,8 +65,8 @@ def mean(X, *, metric="affine_invariant", weights=None, tol=1e-10, maxiter=100, 
     metric : str or metric object, default="affine_invariant"
     weights : array, shape (n_matrices,), optional
         Non-negative weights (normalized to sum 1); uniform by default.
-    tol : float, default=1e-10
-        Stop when the Riemannian gradient norm :math:`\|\sum_i w_i \operatorname{Log}_M X_i\|_M`
+    tol : float, optional
+        Default 1e-10 for float64 and 1e-4 for float32 inputs.  Stop when the Riemannian gradient norm :math:`\|\sum_i w_i \operatorname{Log}_M X_i\|_M`
         is at most ``tol`` (ignored by closed forms).  It is dimensionless for affine-invariant and
         power-affine metrics, and has the units of :math:`X^{1/2}` for Bures-Wasserstein.
     maxiter : int, default=100
@@ -100,7 +100,7 @@ def mean(X, *, metric="affine_invariant", weights=None, tol=1e-10, maxiter=100, 
     if X.ndim < 3:
         raise ShapeError(f"X must be a stack (..., n_matrices, n, n), got shape {tuple(X.shape)}; "
                          f"add an axis with X[None]")
-    check_scalar(tol, "tol", low=0)
+    tol = _default_tol(xp, X.dtype) if tol is None else check_scalar(tol, "tol", low=0)
     check_scalar(maxiter, "maxiter", kind=numbers.Integral, low=1)
     w = _weights(be, weights, X)
     if init is not None:
@@ -112,6 +112,10 @@ def mean(X, *, metric="affine_invariant", weights=None, tol=1e-10, maxiter=100, 
                       f"{result.gradient_norm:.3g}); returning the best iterate: raise maxiter or tol",
                       ConvergenceWarning, stacklevel=2)
     return result if return_info else result.mean
+
+
+def _default_tol(xp, dtype):
+    return 1e-10 if float(xp.finfo(dtype).eps) < 1e-10 else 1e-4
 
 
 def _weights(be, weights, X):
