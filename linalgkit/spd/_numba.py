@@ -37,6 +37,27 @@ def _log_sq_sum(w):
 
 
 @njit(cache=True)
+def _cholesky(A, C):
+    """Lower Cholesky factor of ``A`` into ``C``; False (and ``C`` undefined) when ``A`` is not positive definite."""
+    n = A.shape[0]
+    for j in range(n):
+        s = A[j, j]
+        for k in range(j):
+            s -= C[j, k] * C[j, k]
+        if not s > 0:
+            return False
+        C[j, j] = np.sqrt(s)
+        for i in range(j + 1, n):
+            t = A[i, j]
+            for k in range(j):
+                t -= C[i, k] * C[j, k]
+            C[i, j] = t / C[j, j]
+        for i in range(j):
+            C[i, j] = 0.0
+    return True
+
+
+@njit(cache=True)
 def _lower_inverse(C, out):
     """Inverse of a lower-triangular ``C`` by forward substitution."""
     n = C.shape[0]
@@ -53,10 +74,13 @@ def _lower_inverse(C, out):
 
 @njit(cache=True, parallel=True)
 def ai_squared_pairs(A, B, out):
-    """``out[k] = d_AI(A[k], B[k])^2`` for stacks ``A``, ``B`` of shape ``(K, n, n)``."""
+    """``out[k] = d_AI(A[k], B[k])^2`` for stacks ``A``, ``B`` of shape ``(K, n, n)`` (NaN if ``B[k]`` is not PD)."""
     K, n, _ = A.shape
     for k in prange(K):
-        C = np.linalg.cholesky(B[k])
+        C = np.empty_like(B[k])
+        if not _cholesky(B[k], C):
+            out[k] = np.nan  # reported by the caller's input funnel, with the matrix index
+            continue
         C_inv = np.empty_like(C)
         _lower_inverse(C, C_inv)
         Z = np.empty_like(C)
@@ -67,9 +91,13 @@ def ai_squared_pairs(A, B, out):
 
 @njit(cache=True, parallel=True)
 def lower_inverses(B, out):
-    """``out[k] = chol(B[k])^{-1}`` for a stack ``B`` of shape ``(K, n, n)``."""
+    """``out[k] = chol(B[k])^{-1}`` for a stack ``B`` of shape ``(K, n, n)`` (NaN where not positive definite)."""
     for k in prange(B.shape[0]):
-        _lower_inverse(np.linalg.cholesky(B[k]), out[k])
+        C = np.empty_like(B[k])
+        if _cholesky(B[k], C):
+            _lower_inverse(C, out[k])
+        else:
+            out[k, :, :] = np.nan
 
 
 @njit(cache=True, parallel=True)

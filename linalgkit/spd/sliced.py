@@ -69,8 +69,9 @@ def _project(be, X, theta, P, metric):
         return features @ xp.matrix_transpose(g.vech_weighted(xp, A))
     rows = []
     chunk = max(1, 2**22 // (P.shape[0] * X.shape[-1] ** 2))
-    for start in range(0, X.shape[0], chunk):
-        Z = xp.matrix_transpose(P) @ X[start:start + chunk, None, ...] @ P
+    N = X.shape[0]
+    for start in range(0, N, chunk):
+        Z = xp.matrix_transpose(P) @ X[start:min(start + chunk, N), None, ...] @ P
         diag = xp.linalg.diagonal(xp.linalg.cholesky(sp.sym(xp, Z)))
         rows.append(2 * xp.sum(theta * xp.log(diag), axis=-1))
     return xp.concat(rows, axis=0)
