@@ -101,16 +101,16 @@ def lower_inverses(B, out):
 
 
 @njit(cache=True, parallel=True)
-def ai_squared_pairwise(X, C_inv, symmetric, out):
-    """``out[i, j] = d_AI(X[i], Y[j])^2`` where ``C_inv[j] = chol(Y[j])^{-1}``; upper triangle only if symmetric."""
-    N = X.shape[0]
-    M = C_inv.shape[0]
+def ai_squared_pairwise(X, C_inv, rows, cols, out):
+    """``out[rows[k], cols[k]] = d_AI(X[rows[k]], Y[cols[k]])^2`` where ``C_inv[j] = chol(Y[j])^{-1}``.
+
+    The pairs are listed explicitly so that the parallel loop splits the work evenly (the upper
+    triangle alone when ``Y`` is ``X``).
+    """
     n = X.shape[1]
-    for flat in prange(N * M):
-        i = flat // M
-        j = flat % M
-        if symmetric and j <= i:
-            continue
+    for k in prange(rows.shape[0]):
+        i = rows[k]
+        j = cols[k]
         Z = np.empty((n, n), dtype=X.dtype)
         T = np.empty((n, n), dtype=X.dtype)
         _whiten(C_inv[j], X[i], Z, T)

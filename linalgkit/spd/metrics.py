@@ -18,6 +18,8 @@ Expo. Math. 2019 (BW); Lin, SIMAX 2019 (log-Cholesky); Dryden, Koloydenko & Zhou
 """
 
 import numbers
+from contextlib import nullcontext
+from functools import lru_cache
 
 import numpy as np
 
@@ -109,13 +111,23 @@ def _guarded(be, result, array, **spd):
                           "large for this dtype; use float64 or regularize the inputs")
 
 
+@lru_cache(maxsize=1)
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def _run(be, op, view=None, **spd):
     """Run ``op`` assuming SPD inputs; non-finite output or a failed factorization names the culprit.
 
-    ``view(result)`` is the array checked for finiteness (the result itself by default).
+    ``view(result)`` is the array checked for finiteness (the result itself by default).  On NumPy the
+    BLAS runs single-threaded: batches of small matrices gain nothing from threads inside each LAPACK
+    call, and OpenBLAS threads there make ``eigh`` of 64 x 64 matrices about 10x slower.
     """
+    limit = _blas_controller().limit(limits=1, user_api="blas") if be.kind == "numpy" else nullcontext()
     try:
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"), limit:
             result = op()
         return _guarded(be, result, result if view is None else view(result), **spd)
     except (np.linalg.LinAlgError, ZeroDivisionError) as error:
@@ -242,8 +254,10 @@ def _ai_pairwise_numba(X, Y, symmetric):
     X = np.ascontiguousarray(X)
     C_inv = np.empty_like(np.ascontiguousarray(Y))
     lower_inverses(np.ascontiguousarray(Y), C_inv)
-    out = np.zeros((X.shape[0], Y.shape[0]), dtype=X.dtype)
-    ai_squared_pairwise(X, C_inv, symmetric, out)
+    N, M = X.shape[0], Y.shape[0]
+    rows, cols = np.triu_indices(N, 1) if symmetric else np.divmod(np.arange(N * M), M)
+    out = np.zeros((N, M), dtype=X.dtype)
+    ai_squared_pairwise(X, C_inv, rows, cols, out)
     return out + out.T if symmetric else out
 
 
