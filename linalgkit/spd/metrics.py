@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 
 from .._backend import capabilities, get_backend
-from .._validation import check_array, check_scalar, check_spd
+from .._validation import check_scalar, check_spd
 from ..exceptions import ShapeError, ValidationError
 from . import _geometry as g
 
@@ -94,10 +94,8 @@ def _spd(be, X, name, regularize=None):
 
 
 def _tangent(be, V, name):
-    V = check_array(V, name, backend=be, min_ndim=2, allow_complex=False)
-    if V.shape[-1] != V.shape[-2]:
-        raise ShapeError(f"{name} must hold square symmetric matrices (..., n, n), got shape {tuple(V.shape)}")
-    return V
+    """Tangent vectors: symmetric matrices (shape, dtype, finiteness and symmetry checked, not definiteness)."""
+    return check_spd(V, name, backend=be, definite=False)
 
 
 def _guarded(be, result, array, **spd):
@@ -417,6 +415,10 @@ def pole_ladder_transport(A, B, V, *, metric="bures_wasserstein", n_rungs=10):
     xp = be.xp
     A, B, V = _spd(be, A, "A"), _spd(be, B, "B"), _tangent(be, V, "V")
     m = get_metric(metric)
+    return _run(be, lambda: _pole_ladder(xp, m, A, B, V, n_rungs), A=A, B=B)
+
+
+def _pole_ladder(xp, m, A, B, V, n_rungs):
     step = xp.sqrt(m.squared_distance(xp, A, B))[..., None, None] / n_rungs
     norm = xp.sqrt(m.inner(xp, A, V, V))[..., None, None]
     h = xp.where(norm > 0, step / xp.where(norm > 0, norm, 1), 1)

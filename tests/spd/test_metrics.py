@@ -335,6 +335,8 @@ def test_bad_inputs_raise_clear_errors(pair):
         spd.distance(A * np.nan, B)
     with pytest.raises(ShapeError, match="stack"):
         spd.pairwise_distances(A[0])
+    with pytest.raises(NotSPDError, match="V must be symmetric"):
+        spd.exp(B[0], asym[1])
 
 
 def test_regularize_makes_rank_deficient_covariances_usable(rng):
