@@ -2,12 +2,15 @@
 
 from .metrics import (
     METRICS,
+    bkm,
     distance,
     exp,
     geodesic,
     get_metric,
     inner,
+    kernel_metric,
     log,
+    mixed_power_euclidean,
     pairwise_distances,
     parallel_transport,
     pole_ladder_transport,
@@ -17,12 +20,15 @@ from .metrics import (
 
 __all__ = [
     "METRICS",
+    "bkm",
     "distance",
     "exp",
     "geodesic",
     "get_metric",
     "inner",
+    "kernel_metric",
     "log",
+    "mixed_power_euclidean",
     "pairwise_distances",
     "parallel_transport",
     "pole_ladder_transport",

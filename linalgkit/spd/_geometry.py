@@ -100,6 +100,26 @@ class Metric:
         return self.exp(xp, S, self.from_coordinates(xp, S, c))
 
 
+class KernelCoordinates(Metric):
+    r"""Inner product and orthonormal coordinates of a kernel metric :math:`g = \sum_{ij} X'_{ij}Y'_{ij}/\varphi(d_i, d_j)`.
+
+    Subclasses define ``_kernel(xp, d)``, the matrix :math:`\varphi(d_i, d_j)`; coordinates are
+    :math:`X'_{ij}/\sqrt{\varphi(d_i, d_j)}` in the eigenbasis of the base point, half-vectorized.
+    """
+
+    def inner(self, xp, S, U, V):
+        e = sp.eig(xp, S)
+        return xp.sum(e.rotate_in(U) * e.rotate_in(V) / self._kernel(xp, e.d), axis=(-2, -1))
+
+    def coordinates(self, xp, S, V):
+        e = sp.eig(xp, S)
+        return vech_weighted(xp, e.rotate_in(V) / xp.sqrt(self._kernel(xp, e.d)))
+
+    def from_coordinates(self, xp, S, c):
+        e = sp.eig(xp, S)
+        return sp.sym(xp, e.rotate_out(unvech_weighted(xp, c, S.shape[-1]) * xp.sqrt(self._kernel(xp, e.d))))
+
+
 class Flat(Metric):
     """Euclidean (Frobenius) geometry of a vector space of matrices (the chart images)."""
 
@@ -202,7 +222,7 @@ def _numba_pairs(A, B):
     return out.reshape(shape)
 
 
-class BuresWasserstein(Metric):
+class BuresWasserstein(KernelCoordinates):
     r"""Bures-Wasserstein metric :math:`g_S(U, V) = \tfrac12 \operatorname{tr}(\mathcal{L}_S(U) V)`.
 
     :math:`\mathcal{L}_S(U)` solves the Lyapunov equation :math:`S L + L S = U` (Bhatia, Jain & Lim 2019;
@@ -217,12 +237,11 @@ class BuresWasserstein(Metric):
         nuclear = xp.sum(xp.sqrt(xp.clip(xp.linalg.eigvalsh(M), 0, None)), axis=-1)
         return xp.clip(_trace(xp, A) + _trace(xp, B) - 2 * nuclear, 0, None)
 
+    def _kernel(self, xp, d):
+        return 2 * (d[..., :, None] + d[..., None, :])
+
     def _lyapunov(self, e, V):
         return e.rotate_out(e.rotate_in(V) / (e.d[..., :, None] + e.d[..., None, :]))
-
-    def inner(self, xp, S, U, V):
-        e = sp.eig(xp, S)
-        return xp.sum(self._lyapunov(e, U) * V, axis=(-2, -1)) / 2
 
     def _transport_map(self, xp, A, B):
         """``T = A^{-1/2} (A^{1/2} B A^{1/2})^{1/2} A^{-1/2}``, the optimal map with ``T A T = B``."""
@@ -255,16 +274,6 @@ class BuresWasserstein(Metric):
                 "(A @ B == B @ A); for other pairs use linalgkit.spd.pole_ladder_transport")
         ratio = xp.sqrt((b[..., :, None] + b[..., None, :]) / (e.d[..., :, None] + e.d[..., None, :]))
         return sp.sym(xp, e.rotate_out(e.rotate_in(V) * ratio))
-
-    def coordinates(self, xp, S, V):
-        e = sp.eig(xp, S)
-        weight = 1 / xp.sqrt(2 * (e.d[..., :, None] + e.d[..., None, :]))
-        return vech_weighted(xp, e.rotate_in(V) * weight)
-
-    def from_coordinates(self, xp, S, c):
-        e = sp.eig(xp, S)
-        weight = xp.sqrt(2 * (e.d[..., :, None] + e.d[..., None, :]))
-        return sp.sym(xp, e.rotate_out(unvech_weighted(xp, c, S.shape[-1]) * weight))
 
 
 class Chart:

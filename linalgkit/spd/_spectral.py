@@ -18,6 +18,7 @@ __all__ = [
     "apply",
     "congruence",
     "divided_differences",
+    "pair_divided_differences",
     "eig",
     "frechet",
     "frechet_inverse",
@@ -96,9 +97,12 @@ def divided_differences(xp, name, d, p=None):
     (:math:`(x^p - 1)/p`, the log at ``p = 0``): :math:`y^{p-1}\,\mathrm{expm1}(p\log\!1p(r))/r`
     (divided by ``p`` for Box-Cox).  Ties use :math:`f'` at the midpoint.
     """
-    x = d[..., :, None]
-    y = d[..., None, :]
-    tau = math.sqrt(float(xp.finfo(d.dtype).eps))
+    return pair_divided_differences(xp, name, d[..., :, None], d[..., None, :], p)
+
+
+def pair_divided_differences(xp, name, x, y, p=None):
+    """:func:`divided_differences` of ``f = name`` for broadcasting arrays ``x``, ``y`` (elementwise pairs)."""
+    tau = math.sqrt(float(xp.finfo(x.dtype).eps))
     if name == "exp":
         high = xp.maximum(x, y)
         delta = xp.abs(x - y)

@@ -27,6 +27,8 @@ from .._backend import capabilities, get_backend
 from .._validation import check_scalar, check_spd
 from ..exceptions import ShapeError, ValidationError
 from . import _geometry as g
+from . import _spectral as sp
+from ._kernel import KernelMetric
 
 __all__ = [
     "METRICS",
@@ -34,8 +36,11 @@ __all__ = [
     "exp",
     "geodesic",
     "get_metric",
+    "bkm",
     "inner",
+    "kernel_metric",
     "log",
+    "mixed_power_euclidean",
     "pairwise_distances",
     "parallel_transport",
     "pole_ladder_transport",
@@ -62,6 +67,57 @@ def power_affine(p):
     return g.Pullback(f"power_affine({p:g})", g.AffineInvariant(), g.SpectralChart("pow", float(p)), 1 / abs(p))
 
 
+def kernel_metric(phi, *, dphi=None, name="kernel", n_steps=40, tol=1e-10, maxiter=100):
+    r"""General kernel (Hiai-Petz) metric :math:`g_\Sigma(X, Y) = \sum_{ij} X'_{ij} Y'_{ij} / \varphi(d_i, d_j)`.
+
+    Geodesics come from the Hamiltonian (cometric) ODE integrated by RK4 with ``n_steps`` steps, and
+    Log by shooting to ``tol`` (see :mod:`linalgkit.spd._kernel` for the equations and accuracy);
+    distances are :math:`\|\operatorname{Log}_A B\|_A`.
+
+    Parameters
+    ----------
+    phi : callable ``phi(xp, x, y)``
+        Symmetric positive kernel, elementwise on broadcasting arrays ``x``, ``y`` of eigenvalues.
+    dphi : callable ``dphi(xp, x, y)``, optional
+        :math:`\partial_x \varphi` (central differences by default), used at tied eigenvalues.
+    name : str, default="kernel"
+    n_steps : int, default=40
+    tol : float, default=1e-10
+    maxiter : int, default=100
+    """
+    check_scalar(n_steps, "n_steps", kind=numbers.Integral, low=1)
+    check_scalar(maxiter, "maxiter", kind=numbers.Integral, low=1)
+    check_scalar(tol, "tol", low=0, closed="neither")
+    if not callable(phi):
+        raise ValidationError(f"phi must be a callable phi(xp, x, y), got {type(phi).__name__}")
+    return KernelMetric(name, phi, dphi, n_steps, tol, maxiter)
+
+
+def bkm(**options):
+    r"""Bogoliubov-Kubo-Mori metric: kernel :math:`\varphi(x, y) = (x - y)/(\log x - \log y)` (logarithmic mean).
+
+    It is the Hessian metric of :math:`\operatorname{tr}(\Sigma\log\Sigma - \Sigma)`,
+    :math:`g_\Sigma(X, X) = \operatorname{tr}(X\, D_\Sigma\log[X])`; ``options`` go to :func:`kernel_metric`.
+    """
+    return kernel_metric(lambda xp, x, y: 1 / sp.pair_divided_differences(xp, "log", x, y), name="bkm", **options)
+
+
+def mixed_power_euclidean(theta1, theta2, **options):
+    r"""Mixed-power-Euclidean metric, kernel :math:`\theta_1\theta_2 (x - y)^2 / ((x^{\theta_1} - y^{\theta_1})(x^{\theta_2} - y^{\theta_2}))`.
+
+    Special cases: (1, 1) Euclidean, (0, 0) log-Euclidean, (p, p) power-Euclidean, (1, -1) affine-invariant,
+    (1, 0) BKM.  ``options`` go to :func:`kernel_metric`.
+    """
+    check_scalar(theta1, "theta1")
+    check_scalar(theta2, "theta2")
+
+    def phi(xp, x, y):
+        return 1 / (sp.pair_divided_differences(xp, "boxcox", x, y, float(theta1))
+                    * sp.pair_divided_differences(xp, "boxcox", x, y, float(theta2)))
+
+    return kernel_metric(phi, name=f"mixed_power_euclidean({theta1:g}, {theta2:g})", **options)
+
+
 METRICS = {
     "euclidean": g.Pullback("euclidean", g.Flat(), g.IdentityChart()),
     "log_euclidean": power_euclidean(0),
@@ -69,10 +125,12 @@ METRICS = {
     "bures_wasserstein": g.BuresWasserstein(),
     "cholesky": g.Pullback("cholesky", g.Flat(lower=True), g.CholeskyChart(log_diagonal=False)),
     "log_cholesky": g.Pullback("log_cholesky", g.Flat(lower=True), g.CholeskyChart(log_diagonal=True)),
+    "bkm": bkm(),
 }
 """Metrics available by name; ``power_euclidean(p)`` and ``power_affine(p)`` build the parametric ones."""
 
-_PARAMETRIC = {"power_euclidean": power_euclidean, "power_affine": power_affine}
+_PARAMETRIC = {"power_euclidean": power_euclidean, "power_affine": power_affine,
+               "mixed_power_euclidean": mixed_power_euclidean, "kernel_metric": kernel_metric}
 
 
 def get_metric(metric):
@@ -81,7 +139,7 @@ def get_metric(metric):
         if metric in METRICS:
             return METRICS[metric]
         if metric in _PARAMETRIC:
-            raise ValidationError(f"metric {metric!r} needs its exponent; pass metric=linalgkit.spd.{metric}(p)")
+            raise ValidationError(f"metric {metric!r} needs parameters; pass metric=linalgkit.spd.{metric}(...)")
         raise ValidationError(f"metric must be one of {', '.join(map(repr, METRICS))}, or power_euclidean(p) / "
                               f"power_affine(p), got {metric!r}")
     if all(hasattr(metric, attr) for attr in ("squared_distance", "exp", "log")):
