@@ -164,7 +164,7 @@ class AffineInvariant(Metric):
             return _numba_pairs(A, B)
         C = xp.linalg.cholesky(B)
         Z = sp.sym(xp, _solve_lower(xp, C, xp.matrix_transpose(_solve_lower(xp, C, A))))
-        return xp.sum(xp.log(xp.linalg.eigvalsh(Z)) ** 2, axis=-1)
+        return log_squared_sum(xp, Z)
 
     def _halves(self, xp, S):
         e = sp.eig(xp, S)
@@ -213,13 +213,19 @@ def _is_numpy(xp):
 def _numba_pairs(A, B):
     import numpy as np
 
-    from ._numba import ai_squared_pairs
+    from ._numba import ai_whitened_pairs
 
     shape = A.shape[:-2]
     n = A.shape[-1]
-    out = np.empty(math.prod(shape), dtype=A.dtype)
-    ai_squared_pairs(np.ascontiguousarray(A).reshape(-1, n, n), np.ascontiguousarray(B).reshape(-1, n, n), out)
-    return out.reshape(shape)
+    A = np.ascontiguousarray(A).reshape(-1, n, n)
+    Z = np.empty_like(A)
+    ai_whitened_pairs(A, np.ascontiguousarray(B).reshape(-1, n, n), Z)
+    return log_squared_sum(np, Z).reshape(shape)
+
+
+def log_squared_sum(xp, Z):
+    r""":math:`\sum_i \log^2 \lambda_i(Z)` for a batch of SPD ``Z`` (NaN propagates from non-SPD input)."""
+    return xp.sum(xp.log(xp.linalg.eigvalsh(Z)) ** 2, axis=-1)
 
 
 class BuresWasserstein(KernelCoordinates):

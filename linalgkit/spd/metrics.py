@@ -2,8 +2,10 @@ r"""Riemannian metrics on SPD matrices, dispatched by name: distances, Exp/Log, 
 
 Every function takes batches ``(..., n, n)`` that broadcast against each other, and a ``metric``
 given by name (see :data:`METRICS`), by a metric object (:func:`power_euclidean`,
-:func:`power_affine` take a parameter), or, for :func:`distance` and :func:`pairwise_distances`
-only, a callable ``metric(A, B) -> float``.
+:func:`power_affine`, :func:`mixed_power_euclidean`, :func:`kernel_metric` take parameters), or, for
+:func:`distance` and :func:`pairwise_distances` only, a callable ``metric(A, B) -> float``.
+Kernel metrics without closed forms (BKM, mixed-power, general :math:`\varphi`) integrate geodesics
+numerically (see :mod:`linalgkit.spd._kernel`).
 
 ``log`` is the true Riemannian logarithm :math:`\operatorname{Log}_S(P) \in T_S\mathrm{SPD}(n)`
 (the tangent vector at ``S`` whose geodesic reaches ``P`` at time 1), not the "whitened" vector
@@ -305,15 +307,20 @@ def _pairwise_squared(be, m, X, Y, symmetric):
 
 
 def _ai_pairwise_numba(X, Y, symmetric):
-    from ._numba import ai_squared_pairwise, lower_inverses
+    from ._numba import ai_whitened_pairwise, lower_inverses
 
     X = np.ascontiguousarray(X)
     C_inv = np.empty_like(np.ascontiguousarray(Y))
     lower_inverses(np.ascontiguousarray(Y), C_inv)
-    N, M = X.shape[0], Y.shape[0]
+    N, M, n = X.shape[0], Y.shape[0], X.shape[-1]
     rows, cols = np.triu_indices(N, 1) if symmetric else np.divmod(np.arange(N * M), M)
     out = np.zeros((N, M), dtype=X.dtype)
-    ai_squared_pairwise(X, C_inv, rows, cols, out)
+    chunk = max(1, 2**22 // n**2)  # whitened matrices held at once (32 MiB in float64)
+    for start in range(0, rows.size, chunk):
+        r, c = rows[start:start + chunk], cols[start:start + chunk]
+        Z = np.empty((r.size, n, n), dtype=X.dtype)
+        ai_whitened_pairwise(X, C_inv, r, c, Z)
+        out[r, c] = g.log_squared_sum(np, Z)
     return out + out.T if symmetric else out
 
 
