@@ -11,7 +11,9 @@ __all__ = ["make_spd_classification", "make_spd_matrices"]
 
 
 def make_spd_matrices(n_matrices, n, *, cond=10.0, random_state=None):
-    r"""Random SPD matrices :math:`Q \operatorname{diag}(d) Q^\top` (Haar :math:`Q`, log-uniform :math:`d` spanning ``cond``).
+    r"""Random SPD matrices :math:`Q \operatorname{diag}(d) Q^\top`.
+
+    :math:`Q` is Haar-distributed and :math:`d` log-uniform in ``[1, cond]``.
 
     Parameters
     ----------

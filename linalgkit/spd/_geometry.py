@@ -101,7 +101,9 @@ class Metric:
 
 
 class KernelCoordinates(Metric):
-    r"""Inner product and orthonormal coordinates of a kernel metric :math:`g = \sum_{ij} X'_{ij}Y'_{ij}/\varphi(d_i, d_j)`.
+    r"""Inner product and orthonormal coordinates of a kernel metric.
+
+    The metric is :math:`g = \sum_{ij} X'_{ij}Y'_{ij}/\varphi(d_i, d_j)`.
 
     Subclasses define ``_kernel(xp, d)``, the matrix :math:`\varphi(d_i, d_j)`; coordinates are
     :math:`X'_{ij}/\sqrt{\varphi(d_i, d_j)}` in the eigenbasis of the base point, half-vectorized.
@@ -238,9 +240,14 @@ class BuresWasserstein(KernelCoordinates):
     name = "bures_wasserstein"
 
     def squared_distance(self, xp, A, B):
-        C = xp.linalg.cholesky(A)
-        M = sp.sym(xp, xp.matrix_transpose(C) @ B @ C)
-        nuclear = xp.sum(xp.sqrt(xp.clip(xp.linalg.eigvalsh(M), 0, None)), axis=-1)
+        C = xp.linalg.cholesky(B)
+        M = sp.sym(xp, xp.matrix_transpose(C) @ A @ C)
+        w = xp.linalg.eigvalsh(M)
+        # eig(C^T A C) = eig(AB): clearly negative values mean A is not PD (NaN lets the funnel name it);
+        # round-off-sized negatives are clipped at 0
+        indefinite = w[..., 0] < -100 * float(xp.finfo(w.dtype).eps) * w[..., -1]
+        nuclear = xp.sum(xp.sqrt(xp.clip(w, 0, None)), axis=-1)
+        nuclear = xp.where(indefinite, xp.full_like(nuclear, float("nan")), nuclear)
         return xp.clip(_trace(xp, A) + _trace(xp, B) - 2 * nuclear, 0, None)
 
     def _kernel(self, xp, d):
@@ -321,7 +328,10 @@ class IdentityChart(Chart):
 
 
 class SpectralChart(Chart):
-    r"""A scalar function applied to eigenvalues: ``"boxcox"`` :math:`(x^p - 1)/p` (log at p = 0) or ``"pow"`` :math:`x^p`."""
+    r"""A scalar function applied to eigenvalues.
+
+    ``"boxcox"``: :math:`(x^p - 1)/p` (log at p = 0); ``"pow"``: :math:`x^p`.
+    """
 
     def __init__(self, function, p):
         self.function, self.p = function, p

@@ -66,7 +66,8 @@ def mean(X, *, metric="affine_invariant", weights=None, tol=None, maxiter=100, i
     weights : array, shape (n_matrices,), optional
         Non-negative weights (normalized to sum 1); uniform by default.
     tol : float, optional
-        Default 1e-10 for float64 and 1e-4 for float32 inputs.  Stop when the Riemannian gradient norm :math:`\|\sum_i w_i \operatorname{Log}_M X_i\|_M`
+        Default 1e-10 for float64 and 1e-4 for float32 inputs.  Stop when the Riemannian gradient
+        norm :math:`\|\sum_i w_i \operatorname{Log}_M X_i\|_M`
         is at most ``tol`` (ignored by closed forms).  It is dimensionless for affine-invariant and
         power-affine metrics, and has the units of :math:`X^{1/2}` for Bures-Wasserstein.
     maxiter : int, default=100

@@ -105,7 +105,9 @@ def bkm(**options):
 
 
 def mixed_power_euclidean(theta1, theta2, **options):
-    r"""Mixed-power-Euclidean metric, kernel :math:`\theta_1\theta_2 (x - y)^2 / ((x^{\theta_1} - y^{\theta_1})(x^{\theta_2} - y^{\theta_2}))`.
+    r"""Mixed-power-Euclidean metric.
+
+    Kernel :math:`\varphi = \theta_1\theta_2 (x - y)^2 / ((x^{\theta_1} - y^{\theta_1})(x^{\theta_2} - y^{\theta_2}))`.
 
     Special cases: (1, 1) Euclidean, (0, 0) log-Euclidean, (p, p) power-Euclidean, (1, -1) affine-invariant,
     (1, 0) BKM.  ``options`` go to :func:`kernel_metric`.
@@ -206,7 +208,8 @@ def distance(A, B, *, metric="affine_invariant", squared=False):
     Affine-invariant: :math:`d^2 = \sum_i \log^2 \lambda_i(A, B)` with the generalized eigenvalues
     computed from :math:`C = \operatorname{chol}(B)` as ``eigvalsh(C^{-1} A C^{-T})``.
     Bures-Wasserstein: :math:`d^2 = \operatorname{tr} A + \operatorname{tr} B - 2\sum_i
-    \sqrt{\lambda_i(C_A^\top B C_A)}` (no general square root; tiny negative values clipped at 0),
+    \sqrt{\lambda_i(C^\top A C)}`, :math:`C = \operatorname{chol}(B)` (no general square root; tiny
+    negative values clipped at 0),
     equal to the Wasserstein-2 distance between :math:`N(0, A)` and :math:`N(0, B)`.
     Pullback metrics: the distance between chart images (see :mod:`linalgkit.spd._geometry`).
 

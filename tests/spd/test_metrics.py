@@ -313,6 +313,9 @@ def test_not_spd_error_names_index_and_eigenvalue(pair):
             spd.distance(bad, B, metric=metric)
     with pytest.raises(NotSPDError, match=r"P\[3\] must be positive definite"):
         spd.log(B[0], bad)
+    for metric in ("affine_invariant", "bures_wasserstein"):  # the second argument is factored differently
+        with pytest.raises(NotSPDError, match=r"B\[3\] must be positive definite"):
+            spd.distance(A, bad, metric=metric)
 
 
 def test_bad_inputs_raise_clear_errors(pair):
