@@ -21,6 +21,7 @@ affine-invariant one; Bures-Wasserstein is implemented directly.
 
 import math
 
+from ..exceptions import ValidationError
 from . import _spectral as sp
 
 __all__ = ["AffineInvariant", "BuresWasserstein", "Chart", "Flat", "Pullback"]
@@ -69,7 +70,6 @@ def vech_weighted(xp, W, lower_only=False):
 def unvech_weighted(xp, v, n, lower_only=False):
     """Inverse of :func:`vech_weighted`."""
     rows, cols = _triangle(n, lower_only)
-    m = len(rows)
     full = [0] * (n * n)
     scale = [0.0] * (n * n)
     for k, (r, c) in enumerate(zip(rows, cols)):
@@ -79,8 +79,6 @@ def unvech_weighted(xp, v, n, lower_only=False):
             full[c * n + r], scale[c * n + r] = k, w
     index = xp.asarray(full, device=_device(v))
     weights = xp.asarray(scale, dtype=v.dtype, device=_device(v))
-    if v.shape[-1] != m:
-        raise ValueError(f"coordinates must have length n(n+1)/2 = {m}, got {v.shape[-1]}")
     return xp.reshape(xp.take(v, index, axis=-1) * weights, (*v.shape[:-1], n, n))
 
 
@@ -348,7 +346,7 @@ class SpectralChart(Chart):
             return sp.from_eig(e, xp.exp(e.d))
         base = 1 + self.p * e.d
         if bool(xp.any(base <= 0)):
-            raise ValueError(
+            raise ValidationError(
                 f"the power_euclidean(p={self.p}) Exp leaves the SPD cone for this tangent vector (the metric "
                 f"is not geodesically complete); scale the tangent vector down")
         return sp.from_eig(e, xp.exp(xp.log(base) / self.p))

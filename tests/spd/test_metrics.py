@@ -340,6 +340,8 @@ def test_bad_inputs_raise_clear_errors(pair):
         spd.pairwise_distances(A[0])
     with pytest.raises(NotSPDError, match="V must be symmetric"):
         spd.exp(B[0], asym[1])
+    with pytest.raises(ValidationError, match="leaves the SPD cone"):  # power-Euclidean is not complete
+        spd.exp(np.eye(3), -2 * np.eye(3), metric=spd.power_euclidean(0.5))
 
 
 def test_regularize_makes_rank_deficient_covariances_usable(rng):
