@@ -160,7 +160,7 @@ class AffineInvariant(Metric):
 
     def squared_distance(self, xp, A, B):
         A, B = xp.broadcast_arrays(A, B)
-        if _is_numpy(xp) and A.dtype.name in ("float32", "float64") and A.size:
+        if _is_numpy(xp) and A.dtype.name in ("float32", "float64") and A.size >= PARALLEL_PAIRS * A.shape[-1] ** 2:
             return _numba_pairs(A, B)
         C = xp.linalg.cholesky(B)
         Z = sp.sym(xp, _solve_lower(xp, C, xp.matrix_transpose(_solve_lower(xp, C, A))))
@@ -204,6 +204,10 @@ class AffineInvariant(Metric):
     def exp_coordinates(self, xp, S, c):
         white = sp.apply(xp, unvech_weighted(xp, c, S.shape[-1]), "exp")
         return sp.congruence(xp, self._halves(xp, S)[0], white)
+
+
+PARALLEL_PAIRS = 64
+"""Smallest batch sent to the parallel Numba kernels (below it, starting threads costs more than it saves)."""
 
 
 def _is_numpy(xp):

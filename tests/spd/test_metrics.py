@@ -356,3 +356,22 @@ def test_regularize_makes_rank_deficient_covariances_usable(rng):
         check_spd(C, "C", backend=be)
     fixed = check_spd(C, "C", backend=be, regularize=0.1)
     _close(fixed, 0.9 * C + 0.1 * np.trace(C) / 5 * np.eye(5))
+
+
+def test_parallel_kernels_for_large_batches_match_pyriemann(rng):
+    """Batches of at least PARALLEL_PAIRS pairs take the Numba kernels (NumPy inputs)."""
+    from linalgkit.spd._geometry import PARALLEL_PAIRS
+
+    A, B = random_spd(rng, (PARALLEL_PAIRS + 16,), 4), random_spd(rng, (PARALLEL_PAIRS + 16,), 4)
+    _close(spd.distance(A, B), [prd.distance_riemann(a, b) for a, b in zip(A, B)])
+    np.testing.assert_allclose(spd.distance(A.astype(np.float32), B.astype(np.float32)), spd.distance(A, B),
+                               rtol=1e-4)
+    X, Y = A[:12], B[:9]
+    _close(spd.pairwise_distances(X, Y), prd.pairwise_distance(X, Y, metric="riemann"))
+    _close(spd.pairwise_distances(A[:14]), prd.pairwise_distance(A[:14], metric="riemann"))
+    bad = B.copy()
+    bad[70] = -bad[70]
+    with pytest.raises(NotSPDError, match=r"B\[70\] must be positive definite"):
+        spd.distance(A, bad)
+    with pytest.raises(NotSPDError, match=r"Y\[7\] must be positive definite"):
+        spd.pairwise_distances(X, bad[63:72])
