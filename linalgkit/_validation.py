@@ -17,6 +17,7 @@ __all__ = [
     "check_consistent_length",
     "check_matrix",
     "check_option",
+    "check_positive",
     "check_out",
     "check_random_state",
     "check_scalar",
@@ -198,11 +199,21 @@ def check_out(out, name, *, like, backend):
     return out
 
 
-def check_spd(X, name, *, backend, rtol=1e-10):
-    """Validate a batch ``(..., n, n)`` of symmetric positive definite matrices.
+def check_spd(X, name, *, backend, rtol=1e-10, definite=True, regularize=None):
+    r"""Validate a batch ``(..., n, n)`` of symmetric positive definite matrices.
 
     Symmetry is checked to ``rtol`` relative to each matrix's largest entry; the error for a
     matrix that is not positive definite names its batch index and smallest eigenvalue.
+
+    Parameters
+    ----------
+    definite : bool, default=True
+        Check positive definiteness here with one ``eigvalsh``.  Functions that factor their
+        input anyway pass False and call :func:`check_positive` on the eigenvalues they compute
+        (or this function again when a Cholesky factorization fails), so the check costs nothing.
+    regularize : float in [0, 1], optional
+        Shrinkage :math:`(1 - \alpha) X + \alpha\,\frac{\operatorname{tr} X}{n} I` applied before
+        the definiteness check (opt-in fix for rank-deficient covariances).
     """
     xp = backend.xp
     X = check_array(X, name, backend=backend, min_ndim=2, allow_complex=False)
@@ -215,14 +226,27 @@ def check_spd(X, name, *, backend, rtol=1e-10):
         index = _first_true(backend.to_host(bad))
         raise NotSPDError(f"{name}{_label(index)} must be symmetric, but differs from its transpose by "
                           f"{float(backend.to_host(asym)[index]):.3g}; symmetrize with (X + X^T) / 2")
-    smallest = xp.linalg.eigvalsh(X)[..., 0]
+    if regularize is not None:
+        check_scalar(regularize, "regularize", low=0, high=1)
+        n = X.shape[-1]
+        trace = xp.sum(xp.linalg.diagonal(X), axis=-1)[..., None, None] / n
+        eye = xp.eye(n, dtype=X.dtype, device=backend.device)
+        X = (1 - regularize) * X + regularize * trace * eye
+    if definite:
+        check_positive(xp.linalg.eigvalsh(X)[..., 0], name, backend=backend)
+    return X
+
+
+def check_positive(smallest, name, *, backend):
+    """Raise :class:`NotSPDError` naming the first batch index whose smallest eigenvalue is not positive."""
+    xp = backend.xp
     not_pd = ~(smallest > 0)
     if bool(xp.any(not_pd)):
         index = _first_true(backend.to_host(not_pd))
         raise NotSPDError(f"{name}{_label(index)} must be positive definite, got smallest eigenvalue "
-                          f"{float(backend.to_host(smallest)[index]):.3g}; regularize, e.g. add a multiple "
-                          f"of the identity (shrinkage)")
-    return X
+                          f"{float(backend.to_host(smallest)[index]):.3g}; regularize it: shrinkage "
+                          f"(sklearn.covariance.ledoit_wolf / oas), adding a multiple of the identity, "
+                          f"or the regularize= option")
 
 
 def _first_true(mask):

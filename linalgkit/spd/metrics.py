@@ -1,0 +1,501 @@
+r"""Riemannian metrics on SPD matrices, dispatched by name: distances, Exp/Log, geodesics, transport.
+
+Every function takes batches ``(..., n, n)`` that broadcast against each other, and a ``metric``
+given by name (see :data:`METRICS`), by a metric object (:func:`power_euclidean`,
+:func:`power_affine`, :func:`mixed_power_euclidean`, :func:`kernel_metric` take parameters), or, for
+:func:`distance` and :func:`pairwise_distances` only, a callable ``metric(A, B) -> float``.
+Kernel metrics without closed forms (BKM, mixed-power, general :math:`\varphi`) integrate geodesics
+numerically (see :mod:`linalgkit.spd._kernel`).
+
+``log`` is the true Riemannian logarithm :math:`\operatorname{Log}_S(P) \in T_S\mathrm{SPD}(n)`
+(the tangent vector at ``S`` whose geodesic reaches ``P`` at time 1), not the "whitened" vector
+at the identity that pyRiemann's ``log_map_riemann`` returns; :func:`~linalgkit.spd.tangent_space`
+gives orthonormal coordinates of it.
+
+References
+----------
+Thanwerdas & Pennec, "O(n)-invariant Riemannian metrics on SPD matrices", LAA 2023 (arXiv 2109.05768);
+Pennec, Fillard & Ayache, IJCV 2006 (AI); Arsigny et al., SIMAX 2007 (LE); Bhatia, Jain & Lim,
+Expo. Math. 2019 (BW); Lin, SIMAX 2019 (log-Cholesky); Dryden, Koloydenko & Zhou, AoAS 2009 (Cholesky, power).
+"""
+
+import numbers
+from contextlib import nullcontext
+from functools import lru_cache
+
+import numpy as np
+
+from .._backend import capabilities, get_backend
+from .._validation import check_scalar, check_spd
+from ..exceptions import ShapeError, ValidationError
+from . import _geometry as g
+from . import _spectral as sp
+from ._kernel import KernelMetric
+
+__all__ = [
+    "METRICS",
+    "distance",
+    "exp",
+    "geodesic",
+    "get_metric",
+    "bkm",
+    "inner",
+    "kernel_metric",
+    "log",
+    "mixed_power_euclidean",
+    "pairwise_distances",
+    "parallel_transport",
+    "pole_ladder_transport",
+    "power_affine",
+    "power_euclidean",
+]
+
+_CAPS = dict(numpy="NumPy/LAPACK batched (AI distance: Numba kernel)", cupy="CuPy batched eigh/cholesky",
+             generic="array-API linalg")
+
+
+def power_euclidean(p):
+    r"""Power-Euclidean metric: Euclidean metric on :math:`(X^p - I)/p` (log-Euclidean at ``p = 0``)."""
+    check_scalar(p, "p")
+    name = "log_euclidean" if p == 0 else f"power_euclidean({p:g})"
+    return g.Pullback(name, g.Flat(), g.SpectralChart("boxcox", float(p)))
+
+
+def power_affine(p):
+    r"""Power-affine metric: affine-invariant metric on :math:`X^p` scaled by :math:`1/p^2` (``p != 0``)."""
+    check_scalar(p, "p")
+    if p == 0:
+        raise ValidationError("p must be non-zero for power_affine, got 0; the p -> 0 limit is metric='log_euclidean'")
+    return g.Pullback(f"power_affine({p:g})", g.AffineInvariant(), g.SpectralChart("pow", float(p)), 1 / abs(p))
+
+
+def kernel_metric(phi, *, dphi=None, name="kernel", n_steps=40, tol=1e-10, maxiter=100):
+    r"""General kernel (Hiai-Petz) metric :math:`g_\Sigma(X, Y) = \sum_{ij} X'_{ij} Y'_{ij} / \varphi(d_i, d_j)`.
+
+    Geodesics come from the Hamiltonian (cometric) ODE integrated by RK4 with ``n_steps`` steps, and
+    Log by shooting to ``tol`` (see :mod:`linalgkit.spd._kernel` for the equations and accuracy);
+    distances are :math:`\|\operatorname{Log}_A B\|_A`.
+
+    Parameters
+    ----------
+    phi : callable ``phi(xp, x, y)``
+        Symmetric positive kernel, elementwise on broadcasting arrays ``x``, ``y`` of eigenvalues.
+    dphi : callable ``dphi(xp, x, y)``, optional
+        :math:`\partial_x \varphi` (central differences by default), used at tied eigenvalues.
+    name : str, default="kernel"
+    n_steps : int, default=40
+    tol : float, default=1e-10
+    maxiter : int, default=100
+    """
+    check_scalar(n_steps, "n_steps", kind=numbers.Integral, low=1)
+    check_scalar(maxiter, "maxiter", kind=numbers.Integral, low=1)
+    check_scalar(tol, "tol", low=0, closed="neither")
+    if not callable(phi):
+        raise ValidationError(f"phi must be a callable phi(xp, x, y), got {type(phi).__name__}")
+    return KernelMetric(name, phi, dphi, n_steps, tol, maxiter)
+
+
+def bkm(**options):
+    r"""Bogoliubov-Kubo-Mori metric: kernel :math:`\varphi(x, y) = (x - y)/(\log x - \log y)` (logarithmic mean).
+
+    It is the Hessian metric of :math:`\operatorname{tr}(\Sigma\log\Sigma - \Sigma)`,
+    :math:`g_\Sigma(X, X) = \operatorname{tr}(X\, D_\Sigma\log[X])`; ``options`` go to :func:`kernel_metric`.
+    """
+    return kernel_metric(lambda xp, x, y: 1 / sp.pair_divided_differences(xp, "log", x, y), name="bkm", **options)
+
+
+def mixed_power_euclidean(theta1, theta2, **options):
+    r"""Mixed-power-Euclidean metric.
+
+    Kernel :math:`\varphi = \theta_1\theta_2 (x - y)^2 / ((x^{\theta_1} - y^{\theta_1})(x^{\theta_2} - y^{\theta_2}))`.
+
+    Special cases: (1, 1) Euclidean, (0, 0) log-Euclidean, (p, p) power-Euclidean, (1, -1) affine-invariant,
+    (1, 0) BKM.  ``options`` go to :func:`kernel_metric`.
+    """
+    check_scalar(theta1, "theta1")
+    check_scalar(theta2, "theta2")
+
+    def phi(xp, x, y):
+        return 1 / (sp.pair_divided_differences(xp, "boxcox", x, y, float(theta1))
+                    * sp.pair_divided_differences(xp, "boxcox", x, y, float(theta2)))
+
+    return kernel_metric(phi, name=f"mixed_power_euclidean({theta1:g}, {theta2:g})", **options)
+
+
+METRICS = {
+    "euclidean": g.Pullback("euclidean", g.Flat(), g.IdentityChart()),
+    "log_euclidean": power_euclidean(0),
+    "affine_invariant": g.AffineInvariant(),
+    "bures_wasserstein": g.BuresWasserstein(),
+    "cholesky": g.Pullback("cholesky", g.Flat(lower=True), g.CholeskyChart(log_diagonal=False)),
+    "log_cholesky": g.Pullback("log_cholesky", g.Flat(lower=True), g.CholeskyChart(log_diagonal=True)),
+    "bkm": bkm(),
+}
+"""Metrics available by name; ``power_euclidean(p)`` and ``power_affine(p)`` build the parametric ones."""
+
+_PARAMETRIC = {"power_euclidean": power_euclidean, "power_affine": power_affine,
+               "mixed_power_euclidean": mixed_power_euclidean, "kernel_metric": kernel_metric}
+
+
+def get_metric(metric):
+    """The metric object for a name in :data:`METRICS` or a metric object (returned as is)."""
+    if isinstance(metric, str):
+        if metric in METRICS:
+            return METRICS[metric]
+        if metric in _PARAMETRIC:
+            raise ValidationError(f"metric {metric!r} needs parameters; pass metric=linalgkit.spd.{metric}(...)")
+        raise ValidationError(f"metric must be one of {', '.join(map(repr, METRICS))}, or power_euclidean(p) / "
+                              f"power_affine(p), got {metric!r}")
+    if all(hasattr(metric, attr) for attr in ("squared_distance", "exp", "log")):
+        return metric
+    raise ValidationError(f"metric must be a metric name or a metric object, got {type(metric).__name__}")
+
+
+def _spd(be, X, name, regularize=None):
+    return check_spd(X, name, backend=be, definite=False, regularize=regularize)
+
+
+def _tangent(be, V, name):
+    """Tangent vectors: symmetric matrices (shape, dtype, finiteness and symmetry checked, not definiteness)."""
+    return check_spd(V, name, backend=be, definite=False)
+
+
+def _guarded(be, result, array, **spd):
+    """Return ``result`` when ``array`` is finite; otherwise find the argument that is not positive definite."""
+    xp = be.xp
+    if result is not None and bool(xp.all(xp.isfinite(array))):
+        return result
+    for name, X in spd.items():
+        check_spd(X, name, backend=be)
+    raise ValidationError("the result is not finite although the inputs are SPD: their condition number is too "
+                          "large for this dtype; use float64 or regularize the inputs")
+
+
+@lru_cache(maxsize=1)
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _run(be, op, view=None, **spd):
+    """Run ``op`` assuming SPD inputs; non-finite output or a failed factorization names the culprit.
+
+    ``view(result)`` is the array checked for finiteness (the result itself by default).  On NumPy the
+    BLAS runs single-threaded: batches of small matrices gain nothing from threads inside each LAPACK
+    call, and OpenBLAS threads there make ``eigh`` of 64 x 64 matrices about 10x slower.
+    """
+    limit = _blas_controller().limit(limits=1, user_api="blas") if be.kind == "numpy" else nullcontext()
+    try:
+        with np.errstate(invalid="ignore", divide="ignore"), limit:
+            result = op()
+        return _guarded(be, result, result if view is None else view(result), **spd)
+    except (np.linalg.LinAlgError, ZeroDivisionError) as error:
+        _guarded(be, None, None, **spd)
+        raise error  # pragma: no cover (an SPD argument always fails above)
+
+
+def _check_same_n(**arrays):
+    sizes = {name: X.shape[-1] for name, X in arrays.items()}
+    if len(set(sizes.values())) > 1:
+        raise ShapeError(f"matrices must all be n x n with the same n, got {sizes}; pass matrices of one size")
+
+
+@capabilities("linalgkit.spd.distance", **_CAPS)
+def distance(A, B, *, metric="affine_invariant", squared=False):
+    r"""Riemannian distance :math:`d(A, B)` between batches of SPD matrices.
+
+    Affine-invariant: :math:`d^2 = \sum_i \log^2 \lambda_i(A, B)` with the generalized eigenvalues
+    computed from :math:`C = \operatorname{chol}(B)` as ``eigvalsh(C^{-1} A C^{-T})``.
+    Bures-Wasserstein: :math:`d^2 = \operatorname{tr} A + \operatorname{tr} B - 2\sum_i
+    \sqrt{\lambda_i(C^\top A C)}`, :math:`C = \operatorname{chol}(B)` (no general square root; tiny
+    negative values clipped at 0),
+    equal to the Wasserstein-2 distance between :math:`N(0, A)` and :math:`N(0, B)`.
+    Pullback metrics: the distance between chart images (see :mod:`linalgkit.spd._geometry`).
+
+    Parameters
+    ----------
+    A, B : array, shape (..., n, n)
+        SPD matrices; the batch shapes broadcast.
+    metric : str, metric object or callable, default="affine_invariant"
+        Name in :data:`METRICS`, ``power_euclidean(p)``, ``power_affine(p)``, or a callable
+        ``metric(A, B)`` returning the distance of two ``(n, n)`` matrices (looped in Python).
+    squared : bool, default=False
+        Return :math:`d^2`.
+
+    Returns
+    -------
+    array, shape (...)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linalgkit.spd import distance
+    >>> float(distance(np.eye(2), np.diag([np.e, 1.0])))
+    1.0
+    """
+    be = get_backend(A=A, B=B)
+    A, B = _spd(be, A, "A"), _spd(be, B, "B")
+    _check_same_n(A=A, B=B)
+    if callable(metric) and not hasattr(metric, "squared_distance"):
+        return _callable_distances(be, metric, A, B, squared)
+    m = get_metric(metric)
+    d2 = _run(be, lambda: m.squared_distance(be.xp, A, B), A=A, B=B)
+    return d2 if squared else be.xp.sqrt(d2)
+
+
+def _callable_distances(be, metric, A, B, squared):
+    xp = be.xp
+    A, B = xp.broadcast_arrays(A, B)
+    n = A.shape[-1]
+    flat_a, flat_b = xp.reshape(A, (-1, n, n)), xp.reshape(B, (-1, n, n))
+    values = [float(metric(flat_a[k, ...], flat_b[k, ...])) for k in range(flat_a.shape[0])]
+    d = xp.reshape(be.asarray(values, dtype=A.dtype), A.shape[:-2])
+    return d**2 if squared else d
+
+
+@capabilities("linalgkit.spd.pairwise_distances", **_CAPS)
+def pairwise_distances(X, Y=None, *, metric="affine_invariant", squared=False):
+    r"""Distance matrix :math:`D_{ij} = d(X_i, Y_j)` between two sets of SPD matrices.
+
+    Affine-invariant: one Cholesky inverse per ``Y_j``, then one whitening and one ``eigvalsh``
+    per pair (only the upper triangle when ``Y`` is None).  Flat metrics (Euclidean, log-Euclidean,
+    power-Euclidean, (log-)Cholesky): chart images once per matrix, then one GEMM with
+    :math:`\|a - b\|^2 = \|a\|^2 + \|b\|^2 - 2\langle a, b\rangle` (clipped at 0).
+
+    Parameters
+    ----------
+    X : array, shape (n_x, n, n)
+    Y : array, shape (n_y, n, n), optional
+        Defaults to ``X`` (the result is then symmetric with a zero diagonal).
+    metric, squared
+        As in :func:`distance`.
+
+    Returns
+    -------
+    array, shape (n_x, n_y)
+    """
+    be = get_backend(X=X, Y=Y)
+    xp = be.xp
+    X = _spd(be, X, "X")
+    Yv = X if Y is None else _spd(be, Y, "Y")
+    for name, Z in (("X", X), ("Y", Yv)):
+        if Z.ndim != 3:
+            raise ShapeError(f"{name} must be a stack (n_matrices, n, n), got shape {tuple(Z.shape)}")
+    _check_same_n(X=X, Y=Yv)
+    if callable(metric) and not hasattr(metric, "squared_distance"):
+        return _callable_distances(be, metric, X[:, None, ...], Yv[None, ...], squared)
+    m = get_metric(metric)
+    d2 = _run(be, lambda: _pairwise_squared(be, m, X, Yv, Y is None), X=X, Y=Yv)
+    return d2 if squared else xp.sqrt(d2)
+
+
+def _pairwise_squared(be, m, X, Y, symmetric):
+    xp = be.xp
+    if (isinstance(m, g.AffineInvariant) and be.kind == "numpy" and X.dtype.name in ("float32", "float64")
+            and X.shape[0] * Y.shape[0] >= g.PARALLEL_PAIRS):
+        return _ai_pairwise_numba(X, Y, symmetric)
+    if isinstance(m, g.Pullback) and isinstance(m.base, g.Flat):
+        a = m.base.coordinates(xp, None, m.chart.forward(xp, X)[0])
+        b = a if symmetric else m.base.coordinates(xp, None, m.chart.forward(xp, Y)[0])
+        gram = a @ xp.matrix_transpose(b)
+        d2 = xp.sum(a**2, axis=-1)[:, None] + xp.sum(b**2, axis=-1)[None, :] - 2 * gram
+        d2 = m.scale**2 * xp.clip(d2, 0, None)
+    else:
+        N = X.shape[0]
+        rows = [m.squared_distance(xp, X[i:min(i + 64, N), None, ...], Y[None, ...]) for i in range(0, N, 64)]
+        d2 = xp.concat(rows, axis=0)
+    if symmetric:  # exactly symmetric, exact zeros on the diagonal (round-off would leave sqrt(eps)-sized values)
+        d2 = (d2 + xp.matrix_transpose(d2)) / 2 * (1 - xp.eye(d2.shape[0], dtype=d2.dtype, device=be.device))
+    return d2
+
+
+def _ai_pairwise_numba(X, Y, symmetric):
+    from ._numba import ai_whitened_pairwise, lower_inverses
+
+    X = np.ascontiguousarray(X)
+    C_inv = np.empty_like(np.ascontiguousarray(Y))
+    lower_inverses(np.ascontiguousarray(Y), C_inv)
+    N, M, n = X.shape[0], Y.shape[0], X.shape[-1]
+    rows, cols = np.triu_indices(N, 1) if symmetric else np.divmod(np.arange(N * M), M)
+    out = np.zeros((N, M), dtype=X.dtype)
+    chunk = max(1, 2**22 // n**2)  # whitened matrices held at once (32 MiB in float64)
+    for start in range(0, rows.size, chunk):
+        r, c = rows[start:start + chunk], cols[start:start + chunk]
+        Z = np.empty((r.size, n, n), dtype=X.dtype)
+        ai_whitened_pairwise(X, C_inv, r, c, Z)
+        out[r, c] = g.log_squared_sum(np, Z)
+    return out + out.T if symmetric else out
+
+
+@capabilities("linalgkit.spd.inner", **_CAPS)
+def inner(S, U, V, *, metric="affine_invariant"):
+    r"""Riemannian inner product :math:`g_S(U, V)` of tangent vectors (symmetric matrices) at ``S``.
+
+    Parameters
+    ----------
+    S : array, shape (..., n, n)
+        Base points (SPD).
+    U, V : array, shape (..., n, n)
+        Symmetric tangent vectors at ``S``.
+    metric : str or metric object, default="affine_invariant"
+
+    Returns
+    -------
+    array, shape (...)
+    """
+    be = get_backend(S=S, U=U, V=V)
+    S, U, V = _spd(be, S, "S"), _tangent(be, U, "U"), _tangent(be, V, "V")
+    m = get_metric(metric)
+    return _run(be, lambda: m.inner(be.xp, S, U, V), S=S)
+
+
+@capabilities("linalgkit.spd.exp", **_CAPS)
+def exp(S, V, *, metric="affine_invariant"):
+    r"""Riemannian exponential :math:`\operatorname{Exp}_S(V) = \gamma(1)` of the geodesic with
+    :math:`\gamma(0) = S`, :math:`\dot\gamma(0) = V`.
+
+    AI: :math:`S^{1/2}\exp(S^{-1/2} V S^{-1/2}) S^{1/2}`; BW: :math:`(I + L) S (I + L)` with
+    :math:`L = \mathcal{L}_S(V)` (a geodesic while :math:`I + L \succ 0`); pullbacks:
+    :math:`\chi^{-1}(\chi(S) + d\chi_S[V])` for flat bases.  Euclidean, power-Euclidean (p > 0),
+    Cholesky and BW are not complete: their Exp can leave the cone for long vectors.
+
+    Parameters
+    ----------
+    S : array, shape (..., n, n)
+    V : array, shape (..., n, n)
+        Symmetric tangent vectors.
+    metric : str or metric object, default="affine_invariant"
+
+    Returns
+    -------
+    array, shape (..., n, n)
+    """
+    be = get_backend(S=S, V=V)
+    S, V = _spd(be, S, "S"), _tangent(be, V, "V")
+    m = get_metric(metric)
+    return _run(be, lambda: m.exp(be.xp, S, V), S=S)
+
+
+@capabilities("linalgkit.spd.log", **_CAPS)
+def log(S, P, *, metric="affine_invariant"):
+    r"""Riemannian logarithm :math:`\operatorname{Log}_S(P)`: the tangent vector at ``S`` with
+    :math:`\operatorname{Exp}_S(\operatorname{Log}_S P) = P` and :math:`\|\operatorname{Log}_S P\|_S = d(S, P)`.
+
+    AI: :math:`S^{1/2}\log(S^{-1/2} P S^{-1/2}) S^{1/2}`; BW: :math:`(SP)^{1/2} + (PS)^{1/2} - 2S`
+    (through the optimal map :math:`T`, no general square root); LE:
+    :math:`D_{\log S}\exp[\log P - \log S]` (Daleckii-Krein divided differences).
+
+    Parameters
+    ----------
+    S, P : array, shape (..., n, n)
+        SPD base points and targets.
+    metric : str or metric object, default="affine_invariant"
+
+    Returns
+    -------
+    array, shape (..., n, n)
+        Symmetric tangent vectors at ``S``.
+    """
+    be = get_backend(S=S, P=P)
+    S, P = _spd(be, S, "S"), _spd(be, P, "P")
+    _check_same_n(S=S, P=P)
+    m = get_metric(metric)
+    return _run(be, lambda: m.log(be.xp, S, P), S=S, P=P)
+
+
+@capabilities("linalgkit.spd.geodesic", **_CAPS)
+def geodesic(A, B, t=0.5, *, metric="affine_invariant"):
+    r"""Point :math:`\gamma(t)` of the geodesic with :math:`\gamma(0) = A`, :math:`\gamma(1) = B`.
+
+    AI: :math:`A \#_t B = A^{1/2}(A^{-1/2} B A^{-1/2})^t A^{1/2}`, any real ``t``; BW:
+    :math:`(1-t)^2 A + t^2 B + t(1-t)(TA + AT)`; pullbacks: :math:`\chi^{-1}((1-t)\chi(A) + t\chi(B))`.
+
+    Parameters
+    ----------
+    A, B : array, shape (..., n, n)
+    t : float, default=0.5
+    metric : str or metric object, default="affine_invariant"
+
+    Returns
+    -------
+    array, shape (..., n, n)
+    """
+    be = get_backend(A=A, B=B)
+    A, B = _spd(be, A, "A"), _spd(be, B, "B")
+    _check_same_n(A=A, B=B)
+    check_scalar(t, "t")
+    m = get_metric(metric)
+    return _run(be, lambda: m.geodesic(be.xp, A, B, float(t)), A=A, B=B)
+
+
+@capabilities("linalgkit.spd.parallel_transport", **_CAPS)
+def parallel_transport(A, B, V, *, metric="affine_invariant"):
+    r"""Parallel transport of tangent vectors ``V`` at ``A`` to ``B`` along the geodesic.
+
+    AI: :math:`E V E^\top` with :math:`E = A^{1/2}(A^{-1/2} B A^{-1/2})^{1/2} A^{-1/2}`;
+    flat pullbacks (E, LE, power-Euclidean, (log-)Cholesky):
+    :math:`d\chi_B^{-1}[d\chi_A[V]]`; power-affine: the AI transport read through :math:`X^p`;
+    BW: closed form between commuting matrices only,
+    :math:`(P^\top V' P)_{ij}\sqrt{(b_i + b_j)/(a_i + a_j)}` in the shared eigenbasis
+    (use :func:`pole_ladder_transport` otherwise).
+
+    Parameters
+    ----------
+    A, B : array, shape (..., n, n)
+    V : array, shape (..., n, n)
+        Symmetric tangent vectors at ``A``.
+    metric : str or metric object, default="affine_invariant"
+
+    Returns
+    -------
+    array, shape (..., n, n)
+    """
+    be = get_backend(A=A, B=B, V=V)
+    A, B, V = _spd(be, A, "A"), _spd(be, B, "B"), _tangent(be, V, "V")
+    _check_same_n(A=A, B=B, V=V)
+    m = get_metric(metric)
+    return _run(be, lambda: m.transport(be.xp, A, B, V), A=A, B=B)
+
+
+def pole_ladder_transport(A, B, V, *, metric="bures_wasserstein", n_rungs=10):
+    r"""Parallel transport by the pole ladder, for metrics without a closed form (e.g. BW, non-commuting).
+
+    The geodesic from ``A`` to ``B`` is cut into ``n_rungs`` pieces; on each piece
+    :math:`[X_k, X_{k+1}]` with midpoint :math:`M_k`, the vector is carried as
+    :math:`V \leftarrow -\operatorname{Log}_{X_{k+1}}(\operatorname{Exp}_{M_k}(-\operatorname{Log}_{M_k}
+    \operatorname{Exp}_{X_k}(hV)))/h`, with :math:`h` scaling ``V`` to the rung length.  The pole ladder
+    is exact in symmetric spaces and of global order :math:`O(1/n_{\mathrm{rungs}}^2)` otherwise
+    (Guigui & Pennec, "Numerical accuracy of ladder schemes for parallel transport on manifolds",
+    FoCM 2022).
+
+    Parameters
+    ----------
+    A, B, V : array, shape (n, n) or (..., n, n)
+    metric : str or metric object, default="bures_wasserstein"
+    n_rungs : int, default=10
+
+    Returns
+    -------
+    array, shape (..., n, n)
+    """
+    check_scalar(n_rungs, "n_rungs", kind=numbers.Integral, low=1)
+    be = get_backend(A=A, B=B, V=V)
+    xp = be.xp
+    A, B, V = _spd(be, A, "A"), _spd(be, B, "B"), _tangent(be, V, "V")
+    m = get_metric(metric)
+    return _run(be, lambda: _pole_ladder(xp, m, A, B, V, n_rungs), A=A, B=B)
+
+
+def _pole_ladder(xp, m, A, B, V, n_rungs):
+    step = xp.sqrt(m.squared_distance(xp, A, B))[..., None, None] / n_rungs
+    norm = xp.sqrt(m.inner(xp, A, V, V))[..., None, None]
+    h = xp.where(norm > 0, step / xp.where(norm > 0, norm, 1), 1)
+    V = V * h
+    points = [A] + [m.geodesic(xp, A, B, (k + 1) / n_rungs) for k in range(n_rungs)]
+    for k in range(n_rungs):
+        mid = m.geodesic(xp, points[k], points[k + 1], 0.5)
+        tip = m.exp(xp, points[k], V)
+        opposite = m.exp(xp, mid, -m.log(xp, mid, tip))
+        V = -m.log(xp, points[k + 1], opposite)
+    return V / h

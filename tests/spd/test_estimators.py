@@ -1,0 +1,131 @@
+"""SPD estimators: check_estimator (with the documented SPD exceptions), SPD analogues of the 2-D checks,
+agreement with pyRiemann, and accuracy on simulated covariances."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pyriemann.classification
+import pyriemann.tangentspace
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import check_estimator
+
+from linalgkit.datasets._spd import make_spd_classification
+from linalgkit.exceptions import NotSPDError, ShapeError, ValidationError
+from linalgkit.spd import MDM, FrechetMean, SPDSlicedWassersteinKernel, TangentSpace, mean
+from linalgkit.spd._estimators import EXPECTED_FAILED_CHECKS
+from tests.spd.test_metrics import _close
+
+ESTIMATORS = [TangentSpace(), FrechetMean(), MDM(), SPDSlicedWassersteinKernel(n_projections=20, random_state=0)]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_check_estimator_passes_except_documented_spd_checks(estimator):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(estimator, expected_failed_checks=EXPECTED_FAILED_CHECKS, on_fail=None)
+    statuses = {r["check_name"]: r["status"] for r in results}
+    assert not [name for name, status in statuses.items() if status == "failed"]
+    assert sum(status == "passed" for status in statuses.values()) >= 12
+    assert all(reason for reason in EXPECTED_FAILED_CHECKS.values())
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_spd_classification(120, 6, class_sep=1.0, random_state=0)
+
+
+def _fitted(estimator, X, y):
+    if isinstance(estimator, SPDSlicedWassersteinKernel):
+        return estimator.fit(X[None, :60]), X[None, 60:]
+    return estimator.fit(X, y), X
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_spd_analogues_of_the_generic_checks(estimator, data):
+    X, y = data
+    est = clone(estimator)
+    with pytest.raises(NotFittedError):
+        est.transform(X[None] if isinstance(est, SPDSlicedWassersteinKernel) else X)
+    params = est.get_params()
+    fitted, X_new = _fitted(est, X, y)
+    assert fitted is est and est.get_params() == params
+    first = np.asarray(est.transform(X_new))
+    again, _ = _fitted(clone(est), X, y)
+    np.testing.assert_array_equal(np.asarray(again.transform(X_new)), first)  # idempotent, random_state respected
+    np.testing.assert_array_equal(np.asarray(pickle.loads(pickle.dumps(est)).transform(X_new)), first)
+    if not isinstance(est, SPDSlicedWassersteinKernel):
+        order = np.random.default_rng(0).permutation(len(X))
+        np.testing.assert_allclose(est.transform(X[order]), first[order], rtol=1e-12)
+        _fitted(clone(est), X.astype(np.float32), y)
+        with pytest.raises(ShapeError, match="fitted"):
+            est.transform(X[:, :3, :3])
+        with pytest.raises(ShapeError, match="square matrices"):
+            clone(est).fit(X[:, 0, :], y)
+
+
+def test_tangent_space_matches_pyriemann(data):
+    X, _ = data
+    ours = TangentSpace(tol=1e-12).fit(X)
+    theirs = pyriemann.tangentspace.TangentSpace(metric="riemann").fit(X)
+    _close(ours.reference_, theirs.reference_, 1e-7)  # pyRiemann's mean stops at its own tol 1e-8
+    np.testing.assert_allclose(ours.transform(X), theirs.transform(X), atol=1e-6)
+    ref = np.asarray(ours.reference_)
+    _close(TangentSpace(reference=ref).fit(X).transform(X), ours.transform(X))
+    _close(ours.inverse_transform(ours.transform(X)), X)
+
+
+def test_mdm_matches_pyriemann(data):
+    X, y = data
+    ours = MDM(tol=1e-12).fit(X[:80], y[:80])
+    theirs = pyriemann.classification.MDM(metric="riemann").fit(X[:80], y[:80])
+    np.testing.assert_allclose(ours.transform(X[80:]), theirs.transform(X[80:]), rtol=1e-6)
+    np.testing.assert_array_equal(ours.predict(X[80:]), theirs.predict(X[80:]))
+    np.testing.assert_allclose(ours.predict_proba(X[80:]), theirs.predict_proba(X[80:]), atol=1e-6)
+
+
+@pytest.mark.parametrize("metric", ["affine_invariant", "log_euclidean", "bures_wasserstein", "log_cholesky"])
+def test_classifiers_separate_simulated_classes(data, metric):
+    X, y = data
+    mdm = cross_val_score(MDM(metric=metric), X, y, cv=3).mean()
+    ts = cross_val_score(make_pipeline(TangentSpace(metric=metric), LogisticRegression()), X, y, cv=3).mean()
+    assert mdm > 0.8 and ts > 0.8, (mdm, ts)
+    proba = MDM(metric=metric).fit(X, y).predict_proba(X)
+    _close(proba.sum(axis=1), np.ones(len(X)))
+
+
+def test_frechet_mean_reports_convergence(data):
+    X, _ = data
+    est = FrechetMean(tol=1e-12).fit(X)
+    assert est.converged_ and est.n_iter_ >= 1 and est.gradient_norm_ <= 1e-12
+    _close(est.mean_, mean(X, tol=1e-12))
+    _close(est.transform(X)[:, 0], np.sqrt(np.sum(np.log(np.linalg.eigvalsh(
+        np.linalg.solve(np.linalg.cholesky(est.mean_), np.linalg.solve(np.linalg.cholesky(est.mean_), X).transpose(
+            0, 2, 1)))) ** 2, axis=-1)), 1e-9)
+
+
+def test_regularize_parameter_accepts_rank_deficient_covariances(rng):
+    x = rng.standard_normal((10, 6, 3))
+    X = x @ x.transpose(0, 2, 1)  # rank 3 < 6
+    X[:, -1, :] = X[:, :, -1] = 0
+    with pytest.raises(NotSPDError, match=r"X\[0\] must be positive definite.*regularize="):
+        FrechetMean().fit(X)
+    assert FrechetMean(regularize=0.1).fit(X).converged_
+    with pytest.raises(ValidationError, match="regularize"):
+        FrechetMean(regularize=2.0).fit(X)
+
+
+def test_sliced_kernel_is_gaussian_of_embedding_distance(data):
+    X, _ = data
+    dists = X[:90].reshape(3, 30, 6, 6)
+    est = SPDSlicedWassersteinKernel(n_projections=50, sigma=2.0, random_state=1).fit(dists)
+    K = np.asarray(est.transform(dists))
+    _close(np.diag(K), np.ones(3))
+    assert np.all(np.linalg.eigvalsh(K) > -1e-12) and np.allclose(K, K.T)
+    phi = np.asarray(est.embed(dists))
+    _close(K[0, 1], np.exp(-np.sum((phi[0] - phi[1]) ** 2) / 8))

@@ -1,0 +1,140 @@
+"""Fréchet means, geometric mean and tangent-space maps: against pyRiemann and POT, closed forms, properties."""
+
+import numpy as np
+import ot
+import pyriemann.geometry.mean as prm
+import pyriemann.geometry.tangentspace as prt
+import pytest
+
+from linalgkit import spd
+from linalgkit.exceptions import ConvergenceWarning, ShapeError, ValidationError
+from tests.conftest import to_numpy
+from tests.spd._data import commuting, random_spd
+from tests.spd.test_metrics import _close
+
+CLOSED = {"euclidean": prm.mean_euclid, "log_euclidean": prm.mean_logeuclid, "log_cholesky": prm.mean_logchol,
+          "cholesky": prm.mean_chol}
+
+
+@pytest.fixture
+def X(rng):
+    return random_spd(rng, (12,), 5)
+
+
+@pytest.mark.parametrize("metric", CLOSED)
+def test_closed_form_means_match_pyriemann(X, rng, metric):
+    w = rng.uniform(0.5, 2, len(X))
+    _close(spd.mean(X, metric=metric, weights=w), CLOSED[metric](X, sample_weight=w / w.sum()))
+
+
+def test_power_euclidean_mean_matches_pyriemann(X):
+    _close(spd.mean(X, metric=spd.power_euclidean(0.4)), prm.mean_poweuclid(X, 0.4))
+
+
+def test_affine_invariant_mean_matches_pyriemann_and_first_order_condition(X, rng):
+    w = rng.uniform(0.5, 2, len(X))
+    result = spd.mean(X, weights=w, tol=1e-13, return_info=True)
+    assert result.converged and result.gradient_norm <= 1e-13
+    _close(result.mean, prm.mean_riemann(X, sample_weight=w / w.sum(), tol=1e-13, maxiter=200), 1e-9)
+    M = to_numpy(result.mean)
+    w = w / w.sum()
+    _close(np.linalg.det(M), np.prod(np.linalg.det(X) ** w), 1e-9)
+
+
+def test_affine_invariant_mean_equivariance(X, rng):
+    M = to_numpy(spd.mean(X, tol=1e-13))
+    G = rng.standard_normal((5, 5))
+    _close(spd.mean(G @ X @ G.T, tol=1e-13), G @ M @ G.T, 1e-9)
+    _close(spd.mean(np.linalg.inv(X), tol=1e-13), np.linalg.inv(M), 1e-9)
+
+
+def test_karcher_mean_of_two_is_geometric_mean(rng):
+    A, B = random_spd(rng, (2,), 5, cond=100)
+    _close(spd.mean(np.stack([A, B]), tol=1e-14), spd.geometric_mean(A, B), 1e-9)
+    _close(spd.mean(np.stack([A, B]), weights=[0.3, 0.7], tol=1e-14), spd.geometric_mean(A, B, 0.7), 1e-9)
+
+
+def test_commuting_sets_have_closed_form_means(rng):
+    X, Q, d = commuting(rng, 7, 4)
+    expected = (Q * np.exp(np.log(d).mean(0))) @ Q.T
+    _close(spd.mean(X, tol=1e-13), expected, 1e-9)
+    _close(spd.mean(X, metric="log_euclidean"), expected)
+    _close(spd.mean(X, metric="bures_wasserstein", tol=1e-13), (Q * np.sqrt(d).mean(0) ** 2) @ Q.T, 1e-9)
+
+
+def test_bures_wasserstein_barycenter_matches_pyriemann_and_pot(X):
+    M = spd.mean(X, metric="bures_wasserstein", tol=1e-13)
+    _close(M, prm.mean_wasserstein(X, tol=1e-13, maxiter=200), 1e-9)
+    _close(M, ot.gaussian.bures_barycenter_fixpoint(X, np.full(len(X), 1 / len(X)), num_iter=500,
+                                                    eps=1e-14), 1e-9)
+
+
+def test_power_affine_mean_is_affine_invariant_mean_of_powers(X):
+    p = 0.5
+    expected = np.linalg.matrix_power(to_numpy(spd.mean(np.stack([_pow(x, p) for x in X]), tol=1e-13)), 2)
+    _close(spd.mean(X, metric=spd.power_affine(p), tol=1e-13), expected, 1e-9)
+
+
+def _pow(x, p):
+    d, Q = np.linalg.eigh(x)
+    return (Q * d**p) @ Q.T
+
+
+def test_batched_means_are_independent_problems(rng):
+    X = random_spd(rng, (3, 6), 4)
+    M = spd.mean(X, tol=1e-12)
+    for k in range(3):
+        _close(M[k], spd.mean(X[k], tol=1e-12), 1e-9)
+
+
+def test_non_convergence_warns_and_is_flagged(X):
+    with pytest.warns(ConvergenceWarning, match="did not reach"):
+        result = spd.mean(X, tol=1e-15, maxiter=1, return_info=True)
+    assert not result.converged and result.iterations == 1 and result.gradient_norm > 1e-15
+
+
+def test_mean_bad_inputs(X):
+    with pytest.raises(ShapeError, match="stack"):
+        spd.mean(X[0])
+    with pytest.raises(ValidationError, match="non-negative"):
+        spd.mean(X, weights=-np.ones(len(X)))
+    with pytest.raises(ShapeError, match="one entry per matrix"):
+        spd.mean(X, weights=np.ones(3))
+    with pytest.raises(ValidationError, match="maxiter"):
+        spd.mean(X, maxiter=0)
+
+
+def test_mean_on_every_namespace(xp, X):
+    M = spd.mean(xp.asarray(X), tol=1e-12)
+    _close(M, spd.mean(X, tol=1e-12), 1e-9)
+
+
+def test_tangent_space_matches_pyriemann(X):
+    C = to_numpy(spd.mean(X, tol=1e-12))
+    _close(spd.tangent_space(X, C), prt.tangent_space(X, C, metric="riemann"))
+    _close(spd.tangent_space(X, C, metric="log_euclidean"),
+           prt.upper(prt.logm(X) - prt.logm(C)))
+
+
+@pytest.mark.parametrize("metric", ["affine_invariant", "log_euclidean", "bures_wasserstein", "log_cholesky",
+                                    "cholesky", "euclidean", spd.power_affine(0.5), spd.power_euclidean(0.5)],
+                         ids=str)
+def test_tangent_coordinates_are_isometric_and_invertible(X, metric):
+    C = X[0]
+    T = to_numpy(spd.tangent_space(X, C, metric=metric))
+    assert T.shape == (12, 15)
+    _close(np.linalg.norm(T, axis=-1), spd.distance(C, X, metric=metric))
+    _close(spd.untangent_space(T, C, metric=metric), X)
+
+
+@pytest.mark.parametrize("metric", ["log_euclidean", "log_cholesky", spd.power_euclidean(0.5)], ids=str)
+def test_flat_metrics_have_euclidean_tangent_distances(X, metric):
+    T = to_numpy(spd.tangent_space(X, X[3], metric=metric))
+    _close(np.linalg.norm(T[:, None] - T[None], axis=-1), spd.pairwise_distances(X, metric=metric), 1e-9)
+
+
+def test_tangent_space_bad_inputs(X):
+    with pytest.raises(ShapeError, match="reference must be one"):
+        spd.tangent_space(X, X)
+    with pytest.raises(ShapeError, match="n\\(n\\+1\\)/2"):
+        spd.untangent_space(np.ones((3, 4)), X[0])
