@@ -8,12 +8,14 @@ sketch
     Sketching operators: Gaussian, Rademacher, SRHT, SRTT, pooled Hadamard, CountSketch, sparse sign.
 regression
     Sketched least squares with an l_inf guarantee, sketch-and-precondition, a scikit-learn regressor.
+spd
+    SPD matrices: Riemannian metrics, means, tangent maps, transport, sliced-Wasserstein.
 """
 
-from . import regression, sketch, transforms
+from . import regression, sketch, spd, transforms
 from .exceptions import ConvergenceWarning, LinalgkitError, RankDeficiencyWarning
 
 __version__ = "0.1.0.dev0"
 
 __all__ = ["ConvergenceWarning", "LinalgkitError", "RankDeficiencyWarning", "__version__", "regression", "sketch",
-           "transforms"]
+           "spd", "transforms"]

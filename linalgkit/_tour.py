@@ -67,7 +67,13 @@ def _regression_row():
     return tour_row()
 
 
-ROWS = [_fwht_row, _sparse_wht_row, _regression_row]
+def _spd_row():
+    from .spd._tour import tour_row
+
+    return tour_row()
+
+
+ROWS = [_fwht_row, _sparse_wht_row, _regression_row, _spd_row]
 
 
 def run_tour(file=None):
