@@ -53,7 +53,7 @@ def main():
     left.set_title("Two-class simulated covariances (8 channels)")
     left.legend(loc="lower right")
     fig.tight_layout()
-    out = pathlib.Path(__file__).with_suffix(".png")
+    out = pathlib.Path(__file__).with_suffix(".png") if "__file__" in globals() else pathlib.Path("spd_classification.png")
     fig.savefig(out, dpi=100)
     print(f"saved {out}")
 

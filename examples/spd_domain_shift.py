@@ -61,7 +61,7 @@ def main():
     ax.set_title("Domain shift between two recording sessions")
     ax.legend()
     fig.tight_layout()
-    out = pathlib.Path(__file__).with_suffix(".png")
+    out = pathlib.Path(__file__).with_suffix(".png") if "__file__" in globals() else pathlib.Path("spd_domain_shift.png")
     fig.savefig(out, dpi=100)
     print(f"saved {out}")
 

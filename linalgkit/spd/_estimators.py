@@ -110,7 +110,22 @@ class FrechetMean(TransformerMixin, _SPDEstimator):
         self.regularize = regularize
 
     def fit(self, X, y=None, sample_weight=None):
-        """Compute the mean of ``X`` (n_matrices, n, n)."""
+        """Compute the mean of ``X``.
+
+        Parameters
+        ----------
+        X : array, shape (n_matrices, n, n)
+            SPD matrices.
+        y : array, shape (n_matrices,), optional
+            Ignored (present for pipelines).
+        sample_weight : array, shape (n_matrices,), optional
+            Non-negative weights of the matrices in the mean.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         self._validate_common()
         X = _as_spd(X, self.regularize)
         result = mean(X, metric=self.metric, weights=sample_weight, tol=self.tol, maxiter=self.maxiter,
@@ -121,7 +136,18 @@ class FrechetMean(TransformerMixin, _SPDEstimator):
         return self
 
     def transform(self, X):
-        """Distances of ``X`` to the mean, shape (n_matrices, 1)."""
+        """Distances of ``X`` to the mean.
+
+        Parameters
+        ----------
+        X : array, shape (n_matrices, n, n)
+            SPD matrices.
+
+        Returns
+        -------
+        array, shape (n_matrices, 1)
+            The distances.
+        """
         check_is_fitted(self)
         X = _as_spd(X, self.regularize)
         self._check_channels(X)
@@ -156,7 +182,22 @@ class TangentSpace(TransformerMixin, _SPDEstimator):
         self.regularize = regularize
 
     def fit(self, X, y=None, sample_weight=None):
-        """Set the reference point (Fréchet mean of ``X`` unless ``reference`` is given)."""
+        """Set the reference point (Fréchet mean of ``X`` unless ``reference`` is given).
+
+        Parameters
+        ----------
+        X : array, shape (n_matrices, n, n)
+            SPD matrices.
+        y : array, shape (n_matrices,), optional
+            Ignored (present for pipelines).
+        sample_weight : array, shape (n_matrices,), optional
+            Non-negative weights of the matrices in the mean.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         self._validate_common()
         X = _as_spd(X, self.regularize)
         if self.reference is None:
@@ -168,14 +209,36 @@ class TangentSpace(TransformerMixin, _SPDEstimator):
         return self
 
     def transform(self, X):
-        """Tangent vectors, shape (n_matrices, n (n + 1) / 2)."""
+        """Tangent vectors of ``X`` at the reference point.
+
+        Parameters
+        ----------
+        X : array, shape (n_matrices, n, n)
+            SPD matrices.
+
+        Returns
+        -------
+        array, shape (n_matrices, n (n + 1) / 2)
+            Isometric coordinates of the tangent vectors.
+        """
         check_is_fitted(self)
         X = _as_spd(X, self.regularize)
         self._check_channels(X)
         return tangent_space(X, self.reference_, metric=self.metric)
 
     def inverse_transform(self, T):
-        """SPD matrices from tangent vectors (Exp at the reference)."""
+        """SPD matrices from tangent vectors (Exp at the reference).
+
+        Parameters
+        ----------
+        T : array, shape (n_matrices, n (n + 1) / 2)
+            Tangent coordinates, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        array, shape (n_matrices, n, n)
+            The SPD matrices.
+        """
         check_is_fitted(self)
         return untangent_space(T, self.reference_, metric=self.metric)
 
@@ -206,7 +269,22 @@ class MDM(ClassifierMixin, TransformerMixin, _SPDEstimator):
         self.regularize = regularize
 
     def fit(self, X, y, sample_weight=None):
-        """Compute one Fréchet mean per class."""
+        """Compute one Fréchet mean per class.
+
+        Parameters
+        ----------
+        X : array, shape (n_matrices, n, n)
+            SPD matrices.
+        y : array, shape (n_matrices,)
+            Class labels.
+        sample_weight : array, shape (n_matrices,), optional
+            Non-negative weights of the matrices in the class means.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         self._validate_common()
         X = _as_spd(X, self.regularize)
         y = np.asarray(y)
@@ -223,19 +301,52 @@ class MDM(ClassifierMixin, TransformerMixin, _SPDEstimator):
         return self
 
     def transform(self, X):
-        """Distances to each class mean, shape (n_matrices, n_classes)."""
+        """Distances of ``X`` to each class mean.
+
+        Parameters
+        ----------
+        X : array, shape (n_matrices, n, n)
+            SPD matrices.
+
+        Returns
+        -------
+        array, shape (n_matrices, n_classes)
+            The distances.
+        """
         check_is_fitted(self)
         X = _as_spd(X, self.regularize)
         self._check_channels(X)
         return pairwise_distances(X, self.covmeans_, metric=self.metric)
 
     def predict(self, X):
-        """Label of the nearest class mean."""
+        """Label of the nearest class mean.
+
+        Parameters
+        ----------
+        X : array, shape (n_matrices, n, n)
+            SPD matrices.
+
+        Returns
+        -------
+        array, shape (n_matrices,)
+            Predicted labels.
+        """
         d = self.transform(X)
         return self.classes_[np.argmin(get_backend(X=d).to_host(d), axis=1)]
 
     def predict_proba(self, X):
-        """Softmax of minus the squared distances, shape (n_matrices, n_classes)."""
+        """Class probabilities: softmax of minus the squared distances to the class means.
+
+        Parameters
+        ----------
+        X : array, shape (n_matrices, n, n)
+            SPD matrices.
+
+        Returns
+        -------
+        array, shape (n_matrices, n_classes)
+            Probabilities, rows summing to one.
+        """
         d2 = get_backend(X=X).to_host(self.transform(X)) ** 2
         z = np.exp(-(d2 - d2.min(axis=1, keepdims=True)))
         return z / z.sum(axis=1, keepdims=True)
@@ -292,7 +403,20 @@ class SPDSlicedWassersteinKernel(TransformerMixin, _SPDEstimator):
         return sliced_embedding(u, n_quantiles=self.n_quantiles)
 
     def fit(self, X, y=None):
-        """Draw the directions and embed the training distributions."""
+        """Draw the directions and embed the training distributions.
+
+        Parameters
+        ----------
+        X : array, shape (n_distributions, n_samples, n, n)
+            Distributions, each a stack of SPD matrices.
+        y : array, optional
+            Ignored (present for pipelines).
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
         check_scalar(self.n_projections, "n_projections", kind=numbers.Integral, low=1)
         check_scalar(self.n_quantiles, "n_quantiles", kind=numbers.Integral, low=1)
         check_scalar(self.sigma, "sigma", low=0, closed="neither")
@@ -304,7 +428,18 @@ class SPDSlicedWassersteinKernel(TransformerMixin, _SPDEstimator):
         return self
 
     def embed(self, X):
-        """Quantile embeddings :math:`\\Phi` of distributions ``X``, with the fitted directions."""
+        """Quantile embeddings :math:`\\Phi` of distributions ``X``, with the fitted directions.
+
+        Parameters
+        ----------
+        X : array, shape (n_distributions, n_samples, n, n)
+            Distributions, each a stack of SPD matrices.
+
+        Returns
+        -------
+        array, shape (n_distributions, n_features)
+            The explicit feature map of the kernel.
+        """
         check_is_fitted(self)
         if X.shape[-1] != self.n_channels_:
             raise ShapeError(f"X holds {X.shape[-1]} x {X.shape[-1]} matrices but the kernel was fitted on "
@@ -312,7 +447,18 @@ class SPDSlicedWassersteinKernel(TransformerMixin, _SPDEstimator):
         return self._embed(X)
 
     def transform(self, X):
-        """Gram matrix against the training distributions, shape (n_distributions, n_train)."""
+        """Gram matrix against the training distributions.
+
+        Parameters
+        ----------
+        X : array, shape (n_distributions, n_samples, n, n)
+            Distributions, each a stack of SPD matrices.
+
+        Returns
+        -------
+        array, shape (n_distributions, n_train)
+            Kernel values.
+        """
         phi = self.embed(X)
         xp = get_backend(X=phi).xp
         d2 = xp.sum((phi[:, None, :] - self.embedding_[None, :, :]) ** 2, axis=-1)

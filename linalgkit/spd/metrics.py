@@ -55,14 +55,36 @@ _CAPS = dict(numpy="NumPy/LAPACK batched (AI distance: Numba kernel)", cupy="CuP
 
 
 def power_euclidean(p):
-    r"""Power-Euclidean metric: Euclidean metric on :math:`(X^p - I)/p` (log-Euclidean at ``p = 0``)."""
+    r"""Power-Euclidean metric: Euclidean metric on :math:`(X^p - I)/p` (log-Euclidean at ``p = 0``).
+
+    Parameters
+    ----------
+    p : float
+        Power; ``p = 1`` is the Euclidean metric, ``p -> 0`` the log-Euclidean one.
+
+    Returns
+    -------
+    metric
+        A metric object accepted wherever ``metric=`` is.
+    """
     check_scalar(p, "p")
     name = "log_euclidean" if p == 0 else f"power_euclidean({p:g})"
     return g.Pullback(name, g.Flat(), g.SpectralChart("boxcox", float(p)))
 
 
 def power_affine(p):
-    r"""Power-affine metric: affine-invariant metric on :math:`X^p` scaled by :math:`1/p^2` (``p != 0``)."""
+    r"""Power-affine metric: affine-invariant metric on :math:`X^p` scaled by :math:`1/p^2` (``p != 0``).
+
+    Parameters
+    ----------
+    p : float
+        Non-zero power; ``p = 1`` is the affine-invariant metric.
+
+    Returns
+    -------
+    metric
+        A metric object accepted wherever ``metric=`` is.
+    """
     check_scalar(p, "p")
     if p == 0:
         raise ValidationError("p must be non-zero for power_affine, got 0; the p -> 0 limit is metric='log_euclidean'")
@@ -83,9 +105,18 @@ def kernel_metric(phi, *, dphi=None, name="kernel", n_steps=40, tol=1e-10, maxit
     dphi : callable ``dphi(xp, x, y)``, optional
         :math:`\partial_x \varphi` (central differences by default), used at tied eigenvalues.
     name : str, default="kernel"
+        Name shown in ``repr`` and error messages.
     n_steps : int, default=40
+        RK4 steps of the geodesic ODE over unit time.
     tol : float, default=1e-10
+        Relative tolerance of the shooting method behind Log.
     maxiter : int, default=100
+        Most shooting iterations per matrix.
+
+    Returns
+    -------
+    metric
+        A metric object accepted wherever ``metric=`` is.
     """
     check_scalar(n_steps, "n_steps", kind=numbers.Integral, low=1)
     check_scalar(maxiter, "maxiter", kind=numbers.Integral, low=1)
@@ -99,7 +130,17 @@ def bkm(**options):
     r"""Bogoliubov-Kubo-Mori metric: kernel :math:`\varphi(x, y) = (x - y)/(\log x - \log y)` (logarithmic mean).
 
     It is the Hessian metric of :math:`\operatorname{tr}(\Sigma\log\Sigma - \Sigma)`,
-    :math:`g_\Sigma(X, X) = \operatorname{tr}(X\, D_\Sigma\log[X])`; ``options`` go to :func:`kernel_metric`.
+    :math:`g_\Sigma(X, X) = \operatorname{tr}(X\, D_\Sigma\log[X])`.
+
+    Parameters
+    ----------
+    **options
+        ``n_steps``, ``tol``, ``maxiter`` of :func:`kernel_metric`.
+
+    Returns
+    -------
+    metric
+        A metric object accepted wherever ``metric=`` is.
     """
     return kernel_metric(lambda xp, x, y: 1 / sp.pair_divided_differences(xp, "log", x, y), name="bkm", **options)
 
@@ -110,7 +151,19 @@ def mixed_power_euclidean(theta1, theta2, **options):
     Kernel :math:`\varphi = \theta_1\theta_2 (x - y)^2 / ((x^{\theta_1} - y^{\theta_1})(x^{\theta_2} - y^{\theta_2}))`.
 
     Special cases: (1, 1) Euclidean, (0, 0) log-Euclidean, (p, p) power-Euclidean, (1, -1) affine-invariant,
-    (1, 0) BKM.  ``options`` go to :func:`kernel_metric`.
+    (1, 0) BKM.
+
+    Parameters
+    ----------
+    theta1, theta2 : float
+        The two powers of the kernel.
+    **options
+        ``n_steps``, ``tol``, ``maxiter`` of :func:`kernel_metric`.
+
+    Returns
+    -------
+    metric
+        A metric object accepted wherever ``metric=`` is.
     """
     check_scalar(theta1, "theta1")
     check_scalar(theta2, "theta2")
@@ -138,7 +191,19 @@ _PARAMETRIC = {"power_euclidean": power_euclidean, "power_affine": power_affine,
 
 
 def get_metric(metric):
-    """The metric object for a name in :data:`METRICS` or a metric object (returned as is)."""
+    """The metric object for a name in :data:`METRICS` or a metric object (returned as is).
+
+    Parameters
+    ----------
+    metric : str or metric object
+        A key of :data:`METRICS`, or an object built by :func:`power_euclidean`,
+        :func:`power_affine`, :func:`kernel_metric` and friends.
+
+    Returns
+    -------
+    metric
+        The metric object.
+    """
     if isinstance(metric, str):
         if metric in METRICS:
             return METRICS[metric]

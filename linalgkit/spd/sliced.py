@@ -38,6 +38,15 @@ _METRICS = ("log_euclidean", "affine_invariant")
 def draw_directions(n, n_projections, random_state=None):
     r"""Draw ``n_projections`` slicing directions :math:`A = P \operatorname{diag}(\theta) P^\top` on the host.
 
+    Parameters
+    ----------
+    n : int
+        Size of the matrices.
+    n_projections : int
+        Number of directions.
+    random_state : None, int or numpy.random.Generator, optional
+        Seed of the draw (same directions on every backend).
+
     Returns
     -------
     theta : ndarray, shape (n_projections, n)
@@ -135,6 +144,22 @@ def sliced_projections(X, *, n_projections=200, metric="log_euclidean", random_s
     """Projections :math:`t_{A_\\ell}(X_i)` of SPD matrices on random directions, shape (n_samples, n_projections).
 
     Same directions as :func:`sliced_wasserstein` for the same ``random_state``.
+
+    Parameters
+    ----------
+    X : array, shape (n_samples, n, n)
+        SPD matrices.
+    n_projections : int, default=200
+        Number of directions.
+    metric : {"log_euclidean", "affine_invariant"}, default="log_euclidean"
+        Projection: SPDSW (log-Euclidean) or horospherical (affine-invariant).
+    random_state : None, int or numpy.random.Generator, optional
+        Seed of the directions.
+
+    Returns
+    -------
+    array, shape (n_samples, n_projections)
+        The projections.
     """
     be = get_backend(X=X)
     X = _stack(be, X, "X")
