@@ -160,7 +160,7 @@ class AffineInvariant(Metric):
 
     def squared_distance(self, xp, A, B):
         A, B = xp.broadcast_arrays(A, B)
-        if _is_numpy(xp) and A.dtype.name in ("float32", "float64") and A.size >= PARALLEL_PAIRS * A.shape[-1] ** 2:
+        if sp.numba_batch(xp, A):
             return _numba_pairs(A, B)
         C = xp.linalg.cholesky(B)
         Z = sp.sym(xp, _solve_lower(xp, C, xp.matrix_transpose(_solve_lower(xp, C, A))))
@@ -206,14 +206,6 @@ class AffineInvariant(Metric):
         return sp.congruence(xp, self._halves(xp, S)[0], white)
 
 
-PARALLEL_PAIRS = 64
-"""Smallest batch sent to the parallel Numba kernels (below it, starting threads costs more than it saves)."""
-
-
-def _is_numpy(xp):
-    return xp.__name__.endswith("numpy") and "strict" not in xp.__name__
-
-
 def _numba_pairs(A, B):
     import numpy as np
 
@@ -229,7 +221,7 @@ def _numba_pairs(A, B):
 
 def log_squared_sum(xp, Z):
     r""":math:`\sum_i \log^2 \lambda_i(Z)` for a batch of SPD ``Z`` (NaN propagates from non-SPD input)."""
-    return xp.sum(xp.log(xp.linalg.eigvalsh(Z)) ** 2, axis=-1)
+    return xp.sum(xp.log(sp.eigvalsh(xp, Z)) ** 2, axis=-1)
 
 
 class BuresWasserstein(KernelCoordinates):
@@ -244,7 +236,7 @@ class BuresWasserstein(KernelCoordinates):
     def squared_distance(self, xp, A, B):
         C = xp.linalg.cholesky(B)
         M = sp.sym(xp, xp.matrix_transpose(C) @ A @ C)
-        w = xp.linalg.eigvalsh(M)
+        w = sp.eigvalsh(xp, M)
         # eig(C^T A C) = eig(AB): clearly negative values mean A is not PD (NaN lets the funnel name it);
         # round-off-sized negatives are clipped at 0
         indefinite = w[..., 0] < -100 * float(xp.finfo(w.dtype).eps) * w[..., -1]

@@ -1,7 +1,9 @@
-"""Numba kernels for the affine-invariant distance: the whitening ``Z = C^{-1} A C^{-T}``, ``C = chol(B)``.
+"""Numba kernels of the SPD family: batched eigen-decompositions and the affine-invariant whitening.
 
-The loops run in parallel over pairs; the generalized eigenvalues of ``(A, B)`` are then the eigenvalues
-of ``Z``, computed by NumPy's batched ``eigvalsh`` (faster than per-matrix LAPACK calls from Numba).
+Every public kernel runs in parallel over a stack of matrices (or pairs), one LAPACK call per matrix
+with the BLAS held at one thread by the caller, so that both cores work on small matrices, which a single
+batched NumPy call leaves to one core.  The whitening is ``Z = C^{-1} A C^{-T}`` with ``C = chol(B)``;
+the generalized eigenvalues of ``(A, B)`` are the eigenvalues of ``Z``.
 """
 
 import numpy as np
@@ -95,3 +97,31 @@ def ai_whitened_pairwise(X, C_inv, rows, cols, Z):
     for k in prange(rows.shape[0]):
         T = np.empty((n, n), dtype=X.dtype)
         _whiten(C_inv[cols[k]], X[rows[k]], Z[k], T)
+
+
+@njit(cache=True)
+def _finite(X):
+    return np.all(np.isfinite(X))
+
+
+@njit(cache=True, parallel=True)
+def eigh_stack(S, d, P):
+    """``S[k] = P[k] diag(d[k]) P[k]^T`` (ascending ``d[k]``) for a stack ``S``; NaN where ``S[k]`` is not finite."""
+    for k in prange(S.shape[0]):
+        if not _finite(S[k]):
+            d[k, :] = np.nan
+            P[k, :, :] = np.nan
+            continue
+        w, v = np.linalg.eigh(S[k])
+        d[k, :] = w
+        P[k, :, :] = v
+
+
+@njit(cache=True, parallel=True)
+def eigvalsh_stack(S, d):
+    """Ascending eigenvalues ``d[k]`` of each symmetric ``S[k]`` in a stack; NaN where ``S[k]`` is not finite."""
+    for k in prange(S.shape[0]):
+        if _finite(S[k]):
+            d[k, :] = np.linalg.eigvalsh(S[k])
+        else:
+            d[k, :] = np.nan

@@ -20,6 +20,7 @@ __all__ = [
     "divided_differences",
     "pair_divided_differences",
     "eig",
+    "eigvalsh",
     "frechet",
     "frechet_inverse",
     "from_eig",
@@ -44,10 +45,50 @@ class Eig:
         return self.P @ Y @ self.xp.matrix_transpose(self.P)
 
 
+PARALLEL_PAIRS = 64
+"""Smallest batch sent to the parallel Numba kernels (below it, starting threads costs more than it saves)."""
+
+
+def numba_batch(xp, S):
+    """Whether the batch ``S`` of shape ``(..., n, n)`` goes to the parallel Numba kernels.
+
+    That is: NumPy float32/float64 arrays of at least :data:`PARALLEL_PAIRS` matrices.
+    """
+    is_numpy = xp.__name__.endswith("numpy") and "strict" not in xp.__name__
+    return is_numpy and S.dtype.name in ("float32", "float64") and S.size >= PARALLEL_PAIRS * S.shape[-1] ** 2
+
+
 def eig(xp, S):
     """Eigen-decomposition of a batch ``(..., n, n)`` of symmetric matrices (ascending eigenvalues)."""
-    d, P = xp.linalg.eigh(S)
-    return Eig(xp, d, P)
+    if not numba_batch(xp, S):
+        d, P = xp.linalg.eigh(S)
+        return Eig(xp, d, P)
+    from ._numba import eigh_stack
+
+    stack, d = _stack(S)
+    P = xp.empty_like(stack)
+    eigh_stack(stack, d, P)
+    return Eig(xp, xp.reshape(d, S.shape[:-1]), xp.reshape(P, S.shape))
+
+
+def eigvalsh(xp, S):
+    """Ascending eigenvalues of a batch ``(..., n, n)`` of symmetric matrices, shape ``(..., n)``."""
+    if not numba_batch(xp, S):
+        return xp.linalg.eigvalsh(S)
+    from ._numba import eigvalsh_stack
+
+    stack, d = _stack(S)
+    eigvalsh_stack(stack, d)
+    return xp.reshape(d, S.shape[:-1])
+
+
+def _stack(S):
+    """A NumPy batch as a C-contiguous stack ``(K, n, n)``, with room ``(K, n)`` for its eigenvalues."""
+    import numpy as np
+
+    n = S.shape[-1]
+    stack = np.ascontiguousarray(S).reshape(-1, n, n)
+    return stack, np.empty(stack.shape[:-1], dtype=S.dtype)
 
 
 def from_eig(e, values):

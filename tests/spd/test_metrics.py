@@ -360,7 +360,7 @@ def test_regularize_makes_rank_deficient_covariances_usable(rng):
 
 def test_parallel_kernels_for_large_batches_match_pyriemann(rng):
     """Batches of at least PARALLEL_PAIRS pairs take the Numba kernels (NumPy inputs)."""
-    from linalgkit.spd._geometry import PARALLEL_PAIRS
+    from linalgkit.spd._spectral import PARALLEL_PAIRS
 
     A, B = random_spd(rng, (PARALLEL_PAIRS + 16,), 4), random_spd(rng, (PARALLEL_PAIRS + 16,), 4)
     _close(spd.distance(A, B), [prd.distance_riemann(a, b) for a, b in zip(A, B)])
