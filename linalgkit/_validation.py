@@ -219,8 +219,8 @@ def check_spd(X, name, *, backend, rtol=1e-10, definite=True, regularize=None):
     X = check_array(X, name, backend=backend, min_ndim=2, allow_complex=False)
     if X.shape[-1] != X.shape[-2]:
         raise ShapeError(f"{name} must hold square matrices (..., n, n), got shape {tuple(X.shape)}")
-    scale = xp.max(xp.abs(X), axis=(-2, -1))
-    asym = xp.max(xp.abs(X - xp.matrix_transpose(X)), axis=(-2, -1))
+    scale = xp.maximum(xp.max(X, axis=(-2, -1)), -xp.min(X, axis=(-2, -1)))  # max |X_ij| without a temporary
+    asym = xp.max(X - xp.matrix_transpose(X), axis=(-2, -1))  # antisymmetric: its largest entry is its largest |.|
     bad = asym > rtol * scale
     if bool(xp.any(bad)):
         index = _first_true(backend.to_host(bad))
