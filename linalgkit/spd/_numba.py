@@ -125,3 +125,11 @@ def eigvalsh_stack(S, d):
             d[k, :] = np.linalg.eigvalsh(S[k])
         else:
             d[k, :] = np.nan
+
+
+@njit(cache=True, parallel=True)
+def from_eig_stack(P, values, out):
+    """``out[k] = P[k] diag(values[k]) P[k]^T``, exactly symmetric, for stacks ``P`` and ``values``."""
+    for k in prange(P.shape[0]):
+        M = (P[k] * values[k]) @ P[k].T
+        out[k, :, :] = (M + M.T) / 2

@@ -65,8 +65,8 @@ def eig(xp, S):
         return Eig(xp, d, P)
     from ._numba import eigh_stack
 
-    stack, d = _stack(S)
-    P = xp.empty_like(stack)
+    stack = _stack(S)
+    d, P = xp.empty(stack.shape[:-1], dtype=S.dtype), xp.empty_like(stack)
     eigh_stack(stack, d, P)
     return Eig(xp, xp.reshape(d, S.shape[:-1]), xp.reshape(P, S.shape))
 
@@ -77,23 +77,30 @@ def eigvalsh(xp, S):
         return xp.linalg.eigvalsh(S)
     from ._numba import eigvalsh_stack
 
-    stack, d = _stack(S)
+    stack = _stack(S)
+    d = xp.empty(stack.shape[:-1], dtype=S.dtype)
     eigvalsh_stack(stack, d)
     return xp.reshape(d, S.shape[:-1])
 
 
+def from_eig(e, values):
+    """``P diag(values) P^T`` for an :class:`Eig` ``e`` and values of the same shape ``(..., n)`` as ``e.d``."""
+    xp = e.xp
+    if not numba_batch(xp, e.P):
+        return sym(xp, (e.P * values[..., None, :]) @ xp.matrix_transpose(e.P))
+    from ._numba import from_eig_stack
+
+    stack = _stack(e.P)
+    out = xp.empty_like(stack)
+    from_eig_stack(stack, xp.reshape(values, stack.shape[:-1]), out)
+    return xp.reshape(out, e.P.shape)
+
+
 def _stack(S):
-    """A NumPy batch as a C-contiguous stack ``(K, n, n)``, with room ``(K, n)`` for its eigenvalues."""
+    """A NumPy batch ``(..., n, n)`` as a C-contiguous stack ``(K, n, n)`` for the Numba kernels."""
     import numpy as np
 
-    n = S.shape[-1]
-    stack = np.ascontiguousarray(S).reshape(-1, n, n)
-    return stack, np.empty(stack.shape[:-1], dtype=S.dtype)
-
-
-def from_eig(e, values):
-    """``P diag(values) P^T`` for an :class:`Eig` ``e`` and values of shape ``(..., n)``."""
-    return sym(e.xp, (e.P * values[..., None, :]) @ e.xp.matrix_transpose(e.P))
+    return np.ascontiguousarray(S).reshape(-1, *S.shape[-2:])
 
 
 def apply(xp, S, name, p=None):
