@@ -209,14 +209,13 @@ class AffineInvariant(Metric):
 def _numba_pairs(A, B):
     import numpy as np
 
-    from ._numba import ai_whitened_pairs
+    from ._numba import ai_squared_distances
 
-    shape = A.shape[:-2]
     n = A.shape[-1]
     A = np.ascontiguousarray(A).reshape(-1, n, n)
-    Z = np.empty_like(A)
-    ai_whitened_pairs(A, np.ascontiguousarray(B).reshape(-1, n, n), Z)
-    return log_squared_sum(np, Z).reshape(shape)
+    out = np.empty(A.shape[0], dtype=A.dtype)
+    ai_squared_distances(A, np.ascontiguousarray(B).reshape(-1, n, n), out)
+    return out.reshape(B.shape[:-2])
 
 
 def log_squared_sum(xp, Z):

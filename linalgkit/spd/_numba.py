@@ -65,18 +65,27 @@ def _lower_inverse(C, out):
             out[i, j] = -s / C[i, i]
 
 
+@njit(cache=True)
+def _ai_squared(C_inv, A):
+    """``sum_i log^2 lambda_i(Z)`` of ``Z = C_inv A C_inv^T`` (NaN when ``Z`` is not finite or not positive)."""
+    Z, T = np.empty_like(A), np.empty_like(A)
+    _whiten(C_inv, A, Z, T)
+    if not _finite(Z):
+        return np.nan
+    return np.sum(np.log(np.linalg.eigvalsh(Z)) ** 2)
+
+
 @njit(cache=True, parallel=True)
-def ai_whitened_pairs(A, B, Z):
-    """``Z[k] = C^{-1} A[k] C^{-T}`` with ``C = chol(B[k])`` (NaN where ``B[k]`` is not positive definite)."""
+def ai_squared_distances(A, B, out):
+    """``out[k] = d_AI^2(A[k], B[k])`` through ``C = chol(B[k])`` (NaN where ``B[k]`` is not positive definite)."""
     for k in prange(A.shape[0]):
         C = np.empty_like(B[k])
         if not _cholesky(B[k], C):
-            Z[k, :, :] = np.nan  # reported by the caller's input funnel, with the matrix index
+            out[k] = np.nan  # reported by the caller's input funnel, with the matrix index
             continue
         C_inv = np.empty_like(C)
         _lower_inverse(C, C_inv)
-        T = np.empty_like(C)
-        _whiten(C_inv, A[k], Z[k], T)
+        out[k] = _ai_squared(C_inv, A[k])
 
 
 @njit(cache=True, parallel=True)
@@ -91,12 +100,10 @@ def lower_inverses(B, out):
 
 
 @njit(cache=True, parallel=True)
-def ai_whitened_pairwise(X, C_inv, rows, cols, Z):
-    """``Z[k] = C_inv[cols[k]] X[rows[k]] C_inv[cols[k]]^T`` for the listed pairs (an even parallel split)."""
-    n = X.shape[1]
+def ai_squared_pairwise(X, C_inv, rows, cols, out):
+    """``out[k] = d_AI^2(X[rows[k]], Y[cols[k]])`` from ``C_inv = chol(Y)^{-1}`` for the listed pairs."""
     for k in prange(rows.shape[0]):
-        T = np.empty((n, n), dtype=X.dtype)
-        _whiten(C_inv[cols[k]], X[rows[k]], Z[k], T)
+        out[k] = _ai_squared(C_inv[cols[k]], X[rows[k]])
 
 
 @njit(cache=True)

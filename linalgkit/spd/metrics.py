@@ -376,20 +376,17 @@ def _pairwise_squared(be, m, X, Y, symmetric):
 
 
 def _ai_pairwise_numba(X, Y, symmetric):
-    from ._numba import ai_whitened_pairwise, lower_inverses
+    from ._numba import ai_squared_pairwise, lower_inverses
 
-    X = np.ascontiguousarray(X)
-    C_inv = np.empty_like(np.ascontiguousarray(Y))
-    lower_inverses(np.ascontiguousarray(Y), C_inv)
-    N, M, n = X.shape[0], Y.shape[0], X.shape[-1]
+    Y = np.ascontiguousarray(Y)
+    C_inv = np.empty_like(Y)
+    lower_inverses(Y, C_inv)
+    N, M = X.shape[0], Y.shape[0]
     rows, cols = np.triu_indices(N, 1) if symmetric else np.divmod(np.arange(N * M), M)
+    values = np.empty(rows.size, dtype=X.dtype)
+    ai_squared_pairwise(np.ascontiguousarray(X), C_inv, rows, cols, values)
     out = np.zeros((N, M), dtype=X.dtype)
-    chunk = max(1, 2**22 // n**2)  # whitened matrices held at once (32 MiB in float64)
-    for start in range(0, rows.size, chunk):
-        r, c = rows[start:start + chunk], cols[start:start + chunk]
-        Z = np.empty((r.size, n, n), dtype=X.dtype)
-        ai_whitened_pairwise(X, C_inv, r, c, Z)
-        out[r, c] = g.log_squared_sum(np, Z)
+    out[rows, cols] = values
     return out + out.T if symmetric else out
 
 
