@@ -66,13 +66,141 @@ def _lower_inverse(C, out):
 
 
 @njit(cache=True)
+def _finite(X):
+    return np.all(np.isfinite(X))
+
+
+@njit(cache=True)
+def _tridiagonalize(a, d, e):
+    """Householder reduction of symmetric ``a`` (lower triangle read, overwritten) to tridiagonal ``(d, e)``.
+
+    ``d`` receives the diagonal and ``e[i]`` the entry coupling ``i - 1`` and ``i`` (``e[0]`` unused);
+    the rows are reduced from the last one up, as in EISPACK ``tred1``.
+    """
+    n = a.shape[0]
+    for i in range(n - 1, 0, -1):
+        scale = 0.0
+        for k in range(i):
+            scale += abs(a[i, k])
+        if i == 1 or scale == 0.0:
+            e[i] = a[i, i - 1]
+            continue
+        h = 0.0
+        for k in range(i):
+            a[i, k] /= scale
+            h += a[i, k] * a[i, k]
+        f = a[i, i - 1]
+        g = -np.sqrt(h) if f >= 0 else np.sqrt(h)
+        e[i] = scale * g
+        h -= f * g
+        a[i, i - 1] = f - g
+        f = 0.0
+        for j in range(i):  # e[:i] = (a[:i, :i] u) / h, with u = a[i, :i] the Householder vector
+            g = 0.0
+            for k in range(j + 1):
+                g += a[j, k] * a[i, k]
+            for k in range(j + 1, i):
+                g += a[k, j] * a[i, k]
+            e[j] = g / h
+            f += e[j] * a[i, j]
+        hh = f / (h + h)
+        for j in range(i):  # rank-2 update of the leading block's lower triangle
+            f = a[i, j]
+            g = e[j] - hh * f
+            e[j] = g
+            for k in range(j + 1):
+                a[j, k] -= f * e[k] + g * a[i, k]
+    for i in range(n):
+        d[i] = a[i, i]
+
+
+@njit(cache=True)
+def _ql_eigenvalues(d, e):
+    """Eigenvalues of the tridiagonal ``(d, e)`` of :func:`_tridiagonalize` into ``d``, ascending.
+
+    Implicit QL with Wilkinson's shift (EISPACK ``tql1``); an off-diagonal ``e[m]`` is deflated when
+    ``|e[m]| <= eps (|d[m]| + |d[m+1]|)``.  The entries must be of order one (no overflow guard for
+    ``sqrt(f^2 + g^2)``).  Returns False when an eigenvalue takes more than 60 QL steps.
+    """
+    n = d.shape[0]
+    eps = np.finfo(d.dtype).eps
+    e[: n - 1] = e[1:].copy()
+    e[n - 1] = 0.0
+    for l in range(n):
+        for iteration in range(61):
+            m = l
+            while m < n - 1 and abs(e[m]) > eps * (abs(d[m]) + abs(d[m + 1])):
+                m += 1
+            if m == l:
+                break
+            if iteration == 60:
+                return False
+            g = (d[l + 1] - d[l]) / (2.0 * e[l])
+            r = np.sqrt(g * g + 1.0)
+            g = d[m] - d[l] + e[l] / (g + (r if g >= 0 else -r))
+            s, c, p = 1.0, 1.0, 0.0
+            i = m - 1
+            while i >= l:  # chase the bulge from m up to l with Givens rotations
+                f, b = s * e[i], c * e[i]
+                r = np.sqrt(f * f + g * g)
+                e[i + 1] = r
+                if r == 0.0:  # underflow: d[i + 1] is decoupled, restart from l
+                    d[i + 1] -= p
+                    e[m] = 0.0
+                    break
+                s, c = f / r, g / r
+                g = d[i + 1] - p
+                r = (d[i] - g) * s + 2.0 * c * b
+                p = s * r
+                d[i + 1] = g + p
+                g = c * r - b
+                i -= 1
+            else:
+                d[l] -= p
+                e[l] = g
+                e[m] = 0.0
+    d.sort()
+    return True
+
+
+QL_LARGEST_N = 48
+"""Largest ``n`` solved by :func:`_ql_eigenvalues`; LAPACK's ``syevd`` is faster above it (2-core machine:
+1.7x faster at n = 16, 1.3x at 40, 1.1x at 48, 0.9x at 64)."""
+
+
+@njit(cache=True)
+def _eigvalsh(S, d):
+    """Ascending eigenvalues of a finite symmetric ``S`` into ``d`` (NaN if QL does not converge).
+
+    Up to :data:`QL_LARGEST_N`, Householder tridiagonalization and QL: faster than LAPACK's ``syevd``,
+    whose level-2 BLAS calls cost more than their work at these sizes.  ``S`` is scaled to largest
+    entry 1 first so that no step can overflow.
+    """
+    if S.shape[0] > QL_LARGEST_N:
+        d[:] = np.linalg.eigvalsh(S)
+        return
+    scale = np.max(np.abs(S))
+    if scale == 0.0:
+        d[:] = 0.0
+        return
+    e = np.empty_like(d)
+    _tridiagonalize(S / scale, d, e)
+    if _ql_eigenvalues(d, e):
+        d *= scale
+    else:
+        d[:] = np.nan
+
+
+@njit(cache=True)
 def _ai_squared(C_inv, A):
     """``sum_i log^2 lambda_i(Z)`` of ``Z = C_inv A C_inv^T`` (NaN when ``Z`` is not finite or not positive)."""
     Z, T = np.empty_like(A), np.empty_like(A)
     _whiten(C_inv, A, Z, T)
     if not _finite(Z):
         return np.nan
-    return np.sum(np.log(np.linalg.eigvalsh(Z)) ** 2)
+    d = np.empty(A.shape[0], dtype=A.dtype)
+    _eigvalsh(Z, d)
+    return np.sum(np.log(d) ** 2)
 
 
 @njit(cache=True, parallel=True)
@@ -106,11 +234,6 @@ def ai_squared_pairwise(X, C_inv, rows, cols, out):
         out[k] = _ai_squared(C_inv[cols[k]], X[rows[k]])
 
 
-@njit(cache=True)
-def _finite(X):
-    return np.all(np.isfinite(X))
-
-
 @njit(cache=True, parallel=True)
 def eigh_stack(S, d, P):
     """``S[k] = P[k] diag(d[k]) P[k]^T`` (ascending ``d[k]``) for a stack ``S``; NaN where ``S[k]`` is not finite."""
@@ -129,7 +252,7 @@ def eigvalsh_stack(S, d):
     """Ascending eigenvalues ``d[k]`` of each symmetric ``S[k]`` in a stack; NaN where ``S[k]`` is not finite."""
     for k in prange(S.shape[0]):
         if _finite(S[k]):
-            d[k, :] = np.linalg.eigvalsh(S[k])
+            _eigvalsh(S[k], d[k])
         else:
             d[k, :] = np.nan
 
