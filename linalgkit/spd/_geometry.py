@@ -88,14 +88,24 @@ def _triangle(n, lower_only):
     return [i for i in range(n) for j in range(i, n)], [j for i in range(n) for j in range(i, n)]
 
 
+def weighted_sum(xp, w, Y):
+    """``sum_i w_i Y_i`` over the matrix stack axis ``-3`` of ``Y``."""
+    return xp.sum(w[:, None, None] * Y, axis=-3)
+
+
 class Metric:
-    """Shared defaults: orthonormal tangent coordinates of ``Log_S X`` and back (overridden where cheaper)."""
+    """Shared defaults (overridden where cheaper): orthonormal tangent coordinates of ``Log_S X`` and back,
+    and the weighted mean of the logarithms that drives Karcher's iteration."""
 
     def log_coordinates(self, xp, S, X):
         return self.coordinates(xp, S, self.log(xp, S, X))
 
     def exp_coordinates(self, xp, S, c):
         return self.exp(xp, S, self.from_coordinates(xp, S, c))
+
+    def mean_log(self, xp, S, X, w):
+        """``sum_i w_i Log_S X_i`` for ``S`` of shape ``(..., n, n)`` and ``X`` of shape ``(..., N, n, n)``."""
+        return weighted_sum(xp, w, self.log(xp, S[..., None, :, :], X))
 
 
 class KernelCoordinates(Metric):
@@ -182,6 +192,12 @@ class AffineInvariant(Metric):
     def log(self, xp, S, P):
         R, Ri = self._halves(xp, S)
         return sp.congruence(xp, R, sp.apply(xp, sp.congruence(xp, Ri, P), "log"))
+
+    def mean_log(self, xp, S, X, w):
+        # Log_S X_i = R log(Ri X_i Ri) R is linear in the whitened log: sum first, then one congruence
+        R, Ri = self._halves(xp, S)
+        white = sp.apply(xp, sp.congruence(xp, Ri[..., None, :, :], X), "log")
+        return sp.congruence(xp, R, weighted_sum(xp, w, white))
 
     def geodesic(self, xp, A, B, t):
         R, Ri = self._halves(xp, A)

@@ -134,14 +134,10 @@ def _weights(be, weights, X):
     return w / xp.sum(w)
 
 
-def _weighted_sum(xp, w, Y):
-    return xp.sum(w[:, None, None] * Y, axis=-3)
-
-
 def _run_mean(be, m, X, w, tol, maxiter, init):
     xp = be.xp
     if isinstance(m, g.Pullback) and isinstance(m.base, g.Flat):
-        M = m.chart.inverse(xp, _weighted_sum(xp, w, m.chart.forward(xp, X)[0]))
+        M = m.chart.inverse(xp, g.weighted_sum(xp, w, m.chart.forward(xp, X)[0]))
         return MeanResult(M, True, 0, 0.0)
     if isinstance(m, g.Pullback):
         images = m.chart.forward(xp, X)[0]
@@ -155,22 +151,21 @@ def _run_mean(be, m, X, w, tol, maxiter, init):
 def _start(xp, m, X, w):
     if isinstance(m, g.AffineInvariant):
         le = get_metric("log_euclidean")
-        return le.chart.inverse(xp, _weighted_sum(xp, w, le.chart.forward(xp, X)[0]))
-    return _weighted_sum(xp, w, X)
+        return le.chart.inverse(xp, g.weighted_sum(xp, w, le.chart.forward(xp, X)[0]))
+    return g.weighted_sum(xp, w, X)
 
 
 def _descent(be, m, X, w, tol, maxiter, init):
     """Riemannian gradient descent with step halving on :math:`\\|G\\|_M` growth (see module docstring)."""
     xp = be.xp
     M = _start(xp, m, X, w) if init is None else init
-    Mx = M[..., None, :, :]
-    G = _weighted_sum(xp, w, m.log(xp, Mx, X))
+    G = m.mean_log(xp, M, X, w)
     norm = _gradient_norm(be, m, M, G)
     tau, steps = 1.0, 0
     while norm > tol and steps < maxiter:
         steps += 1
         M_new = m.exp(xp, M, tau * G)
-        G_new = _weighted_sum(xp, w, m.log(xp, M_new[..., None, :, :], X))
+        G_new = m.mean_log(xp, M_new, X, w)
         norm_new = _gradient_norm(be, m, M_new, G_new)
         if norm_new > norm and tau > 1e-8:
             tau /= 2
