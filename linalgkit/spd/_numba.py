@@ -71,56 +71,85 @@ def _finite(X):
 
 
 @njit(cache=True)
-def _tridiagonalize(a, d, e):
-    """Householder reduction of symmetric ``a`` (lower triangle read, overwritten) to tridiagonal ``(d, e)``.
+def _tridiagonalize(a, d, e, vectors):
+    """Householder reduction of symmetric ``a`` (lower triangle read) to the tridiagonal ``(d, e)``.
 
     ``d`` receives the diagonal and ``e[i]`` the entry coupling ``i - 1`` and ``i`` (``e[0]`` unused);
-    the rows are reduced from the last one up, as in EISPACK ``tred1``.
+    the rows are reduced from the last one up, as in EISPACK ``tred2``.  ``a`` is overwritten, with
+    the orthogonal ``Q`` of ``a = Q T Q^T`` when ``vectors`` is True.
     """
     n = a.shape[0]
     for i in range(n - 1, 0, -1):
+        h = 0.0
         scale = 0.0
         for k in range(i):
             scale += abs(a[i, k])
         if i == 1 or scale == 0.0:
             e[i] = a[i, i - 1]
-            continue
-        h = 0.0
-        for k in range(i):
-            a[i, k] /= scale
-            h += a[i, k] * a[i, k]
-        f = a[i, i - 1]
-        g = -np.sqrt(h) if f >= 0 else np.sqrt(h)
-        e[i] = scale * g
-        h -= f * g
-        a[i, i - 1] = f - g
-        f = 0.0
-        for j in range(i):  # e[:i] = (a[:i, :i] u) / h, with u = a[i, :i] the Householder vector
-            g = 0.0
-            for k in range(j + 1):
-                g += a[j, k] * a[i, k]
-            for k in range(j + 1, i):
-                g += a[k, j] * a[i, k]
-            e[j] = g / h
-            f += e[j] * a[i, j]
-        hh = f / (h + h)
-        for j in range(i):  # rank-2 update of the leading block's lower triangle
-            f = a[i, j]
-            g = e[j] - hh * f
-            e[j] = g
-            for k in range(j + 1):
-                a[j, k] -= f * e[k] + g * a[i, k]
-    for i in range(n):
-        d[i] = a[i, i]
+        else:
+            for k in range(i):
+                a[i, k] /= scale
+                h += a[i, k] * a[i, k]
+            f = a[i, i - 1]
+            g = -np.sqrt(h) if f >= 0 else np.sqrt(h)
+            e[i] = scale * g
+            h -= f * g
+            a[i, i - 1] = f - g
+            f = 0.0
+            for j in range(i):  # e[:i] = (a[:i, :i] u) / h, with u = a[i, :i] the Householder vector
+                if vectors:
+                    a[j, i] = a[i, j] / h  # u / h kept in the (unread) upper triangle
+                g = 0.0
+                for k in range(j + 1):
+                    g += a[j, k] * a[i, k]
+                for k in range(j + 1, i):
+                    g += a[k, j] * a[i, k]
+                e[j] = g / h
+                f += e[j] * a[i, j]
+            hh = f / (h + h)
+            for j in range(i):  # rank-2 update of the leading block's lower triangle
+                f = a[i, j]
+                g = e[j] - hh * f
+                e[j] = g
+                for k in range(j + 1):
+                    a[j, k] -= f * e[k] + g * a[i, k]
+        d[i] = h
+    if vectors:
+        _accumulate(a, d)
+    else:
+        for i in range(n):
+            d[i] = a[i, i]
 
 
 @njit(cache=True)
-def _ql_eigenvalues(d, e):
-    """Eigenvalues of the tridiagonal ``(d, e)`` of :func:`_tridiagonalize` into ``d``, ascending.
+def _accumulate(a, d):
+    """Form ``Q`` in ``a`` from the reflectors left by :func:`_tridiagonalize` (``d[i] != 0``: row ``i`` holds one)."""
+    n = a.shape[0]
+    d[0] = 0.0
+    for i in range(n):
+        if d[i] != 0.0:
+            for j in range(i):
+                g = 0.0
+                for k in range(i):
+                    g += a[i, k] * a[k, j]
+                for k in range(i):
+                    a[k, j] -= g * a[k, i]
+        d[i] = a[i, i]
+        a[i, i] = 1.0
+        for j in range(i):
+            a[j, i] = 0.0
+            a[i, j] = 0.0
 
-    Implicit QL with Wilkinson's shift (EISPACK ``tql1``); an off-diagonal ``e[m]`` is deflated when
-    ``|e[m]| <= eps (|d[m]| + |d[m+1]|)``.  The entries must be of order one (no overflow guard for
-    ``sqrt(f^2 + g^2)``).  Returns False when an eigenvalue takes more than 60 QL steps.
+
+@njit(cache=True)
+def _ql(d, e, Qt):
+    """Eigenvalues of the tridiagonal ``(d, e)`` of :func:`_tridiagonalize` into ``d`` (unsorted).
+
+    Implicit QL with Wilkinson's shift (EISPACK ``tql2``); each Givens rotation is also applied to the
+    rows of ``Qt`` (``Q^T``, or an ``(n, 0)`` array for eigenvalues only), whose rows become the
+    eigenvectors.  An off-diagonal ``e[m]`` is deflated when ``|e[m]| <= eps (|d[m]| + |d[m+1]|)``.
+    The entries must be of order one (no overflow guard for ``sqrt(f^2 + g^2)``).  Returns False when
+    an eigenvalue takes more than 60 QL steps.
     """
     n = d.shape[0]
     eps = np.finfo(d.dtype).eps
@@ -154,41 +183,54 @@ def _ql_eigenvalues(d, e):
                 p = s * r
                 d[i + 1] = g + p
                 g = c * r - b
+                for k in range(Qt.shape[1]):
+                    f = Qt[i + 1, k]
+                    Qt[i + 1, k] = s * Qt[i, k] + c * f
+                    Qt[i, k] = c * Qt[i, k] - s * f
                 i -= 1
             else:
                 d[l] -= p
                 e[l] = g
                 e[m] = 0.0
-    d.sort()
     return True
 
 
 QL_LARGEST_N = 48
-"""Largest ``n`` solved by :func:`_ql_eigenvalues`; LAPACK's ``syevd`` is faster above it (2-core machine:
-1.7x faster at n = 16, 1.3x at 40, 1.1x at 48, 0.9x at 64)."""
+"""Largest ``n`` solved by :func:`_small_eigen`; LAPACK's ``syevd`` is faster above it (2-core machine,
+eigenvalues only: 1.7x faster at n = 16, 1.3x at 40, 1.1x at 48, 0.9x at 64; with vectors 1.9x at 22,
+1.5x at 48)."""
+
+
+@njit(cache=True)
+def _small_eigen(S, d, vectors):
+    """Ascending eigenvalues of a finite symmetric ``S`` into ``d``, and ``Q^T`` (eigenvectors as rows).
+
+    Householder tridiagonalization and QL: faster than LAPACK's ``syevd`` up to :data:`QL_LARGEST_N`,
+    whose level-2 BLAS calls cost more than their work at these sizes.  ``S`` is scaled to largest
+    entry 1 first so that no step can overflow.  Without ``vectors`` the returned array is ``(n, 0)``;
+    NaN everywhere when QL does not converge.
+    """
+    n = S.shape[0]
+    scale = np.max(np.abs(S))
+    a = S / scale if scale > 0 else np.zeros_like(S)
+    e = np.empty_like(d)
+    _tridiagonalize(a, d, e, vectors)
+    Qt = a.T.copy() if vectors else np.empty((n, 0), dtype=S.dtype)
+    if not _ql(d, e, Qt):
+        d[:] = np.nan
+        Qt[:, :] = np.nan
+    order = np.argsort(d)
+    d[:] = d[order] * (scale if scale > 0 else 1.0)
+    return Qt[order]
 
 
 @njit(cache=True)
 def _eigvalsh(S, d):
-    """Ascending eigenvalues of a finite symmetric ``S`` into ``d`` (NaN if QL does not converge).
-
-    Up to :data:`QL_LARGEST_N`, Householder tridiagonalization and QL: faster than LAPACK's ``syevd``,
-    whose level-2 BLAS calls cost more than their work at these sizes.  ``S`` is scaled to largest
-    entry 1 first so that no step can overflow.
-    """
+    """Ascending eigenvalues of a finite symmetric ``S`` into ``d`` (see :func:`_small_eigen`)."""
     if S.shape[0] > QL_LARGEST_N:
         d[:] = np.linalg.eigvalsh(S)
-        return
-    scale = np.max(np.abs(S))
-    if scale == 0.0:
-        d[:] = 0.0
-        return
-    e = np.empty_like(d)
-    _tridiagonalize(S / scale, d, e)
-    if _ql_eigenvalues(d, e):
-        d *= scale
     else:
-        d[:] = np.nan
+        _small_eigen(S, d, False)
 
 
 @njit(cache=True)
@@ -242,9 +284,12 @@ def eigh_stack(S, d, P):
             d[k, :] = np.nan
             P[k, :, :] = np.nan
             continue
-        w, v = np.linalg.eigh(S[k])
-        d[k, :] = w
-        P[k, :, :] = v
+        if S.shape[1] > QL_LARGEST_N:
+            w, v = np.linalg.eigh(S[k])
+            d[k, :] = w
+            P[k, :, :] = v
+        else:
+            P[k, :, :] = _small_eigen(S[k], d[k], True).T
 
 
 @njit(cache=True, parallel=True)

@@ -34,6 +34,20 @@ def test_eigvalsh_stack_matches_lapack(rng, n):
         assert np.max(np.abs(d - expected) / scale) <= 1e-14, label
 
 
+@pytest.mark.parametrize("n", [1, 2, 5, 22, _numba.QL_LARGEST_N, _numba.QL_LARGEST_N + 1])
+def test_eigh_stack_is_an_orthonormal_decomposition(rng, n):
+    for label, S in _spectra(rng, n).items():
+        S = np.ascontiguousarray((S + np.swapaxes(S, -1, -2)) / 2)
+        d, P = np.empty(S.shape[:-1]), np.empty_like(S)
+        _numba.eigh_stack(S, d, P)
+        expected = np.linalg.eigvalsh(S)
+        scale = np.maximum(np.max(np.abs(expected), axis=-1, keepdims=True), 1e-300)
+        assert np.max(np.abs(d - expected) / scale) <= 1e-14, label
+        assert np.max(np.abs(np.swapaxes(P, -1, -2) @ P - np.eye(n))) <= 1e-14, label
+        rebuilt = (P * d[..., None, :]) @ np.swapaxes(P, -1, -2)
+        assert np.max(np.abs(rebuilt - S) / scale[..., None]) <= 1e-14, label
+
+
 def test_eigvalsh_stack_float32_and_non_finite(rng):
     S = random_spd(rng, (5,), 22)
     d = np.empty((5, 22), dtype=np.float32)
