@@ -196,17 +196,20 @@ def _ql(d, e, Qt):
 
 
 QL_LARGEST_N = 48
-"""Largest ``n`` solved by :func:`_small_eigen`; LAPACK's ``syevd`` is faster above it (2-core machine,
-eigenvalues only: 1.7x faster at n = 16, 1.3x at 40, 1.1x at 48, 0.9x at 64; with vectors 1.9x at 22,
-1.5x at 48)."""
+"""Largest ``n`` whose eigenvalues alone :func:`_small_eigen` computes; LAPACK's ``syevd`` is faster above
+it (2-core machine: 1.7x faster at n = 16, 1.3x at 40, 1.1x at 48, 0.9x at 64)."""
+
+QL_VECTORS_LARGEST_N = 64
+"""The same limit with eigenvectors (1.9x faster at n = 22, 1.5x at 48, 1.2x at 64, 1.0x at 80)."""
 
 
 @njit(cache=True)
 def _small_eigen(S, d, vectors):
     """Ascending eigenvalues of a finite symmetric ``S`` into ``d``, and ``Q^T`` (eigenvectors as rows).
 
-    Householder tridiagonalization and QL: faster than LAPACK's ``syevd`` up to :data:`QL_LARGEST_N`,
-    whose level-2 BLAS calls cost more than their work at these sizes.  ``S`` is scaled to largest
+    Householder tridiagonalization and QL: faster than LAPACK's ``syevd`` up to :data:`QL_LARGEST_N`
+    (:data:`QL_VECTORS_LARGEST_N` with vectors), whose level-2 BLAS calls cost more than their work at
+    these sizes.  ``S`` is scaled to largest
     entry 1 first so that no step can overflow.  Without ``vectors`` the returned array is ``(n, 0)``;
     NaN everywhere when QL does not converge.
     """
@@ -284,7 +287,7 @@ def eigh_stack(S, d, P):
             d[k, :] = np.nan
             P[k, :, :] = np.nan
             continue
-        if S.shape[1] > QL_LARGEST_N:
+        if S.shape[1] > QL_VECTORS_LARGEST_N:
             w, v = np.linalg.eigh(S[k])
             d[k, :] = w
             P[k, :, :] = v

@@ -34,7 +34,7 @@ def test_eigvalsh_stack_matches_lapack(rng, n):
         assert np.max(np.abs(d - expected) / scale) <= 1e-14, label
 
 
-@pytest.mark.parametrize("n", [1, 2, 5, 22, _numba.QL_LARGEST_N, _numba.QL_LARGEST_N + 1])
+@pytest.mark.parametrize("n", [1, 2, 5, 22, _numba.QL_VECTORS_LARGEST_N, _numba.QL_VECTORS_LARGEST_N + 1])
 def test_eigh_stack_is_an_orthonormal_decomposition(rng, n):
     for label, S in _spectra(rng, n).items():
         S = np.ascontiguousarray((S + np.swapaxes(S, -1, -2)) / 2)
