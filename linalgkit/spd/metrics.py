@@ -50,8 +50,8 @@ __all__ = [
     "power_euclidean",
 ]
 
-_CAPS = dict(numpy="NumPy/LAPACK batched (AI distance: Numba kernel)", cupy="CuPy batched eigh/cholesky",
-             generic="array-API linalg")
+_CAPS = dict(numpy="NumPy batched; parallel Numba kernels from 64 matrices (eigen-decompositions, AI distances)",
+             cupy="CuPy batched eigh/cholesky", generic="array-API linalg")
 
 
 def power_euclidean(p):
