@@ -1,9 +1,11 @@
 """Numba kernels of the SPD family: batched eigen-decompositions and the affine-invariant whitening.
 
-Every public kernel runs in parallel over a stack of matrices (or pairs), one LAPACK call per matrix
-with the BLAS held at one thread by the caller, so that both cores work on small matrices, which a single
-batched NumPy call leaves to one core.  The whitening is ``Z = C^{-1} A C^{-T}`` with ``C = chol(B)``;
-the generalized eigenvalues of ``(A, B)`` are the eigenvalues of ``Z``.
+Every public kernel runs in parallel over a stack of matrices (or pairs), one task per matrix with the
+BLAS held at one thread by the caller, so that both cores work on small matrices, which a single
+batched NumPy call leaves to one core.  Small matrices are diagonalized by Householder
+tridiagonalization and implicit QL (:func:`_small_eigen`), larger ones by LAPACK.  The whitening is
+``Z = C^{-1} A C^{-T}`` with ``C = chol(B)``; the generalized eigenvalues of ``(A, B)`` are the
+eigenvalues of ``Z``.
 """
 
 import numpy as np
