@@ -13,6 +13,8 @@ derivative at the midpoint, whose error :math:`O(\tau^2)` is below the unit roun
 
 import math
 
+from .._backend import numba_disabled
+
 __all__ = [
     "Eig",
     "apply",
@@ -52,9 +54,10 @@ PARALLEL_PAIRS = 64
 def numba_batch(xp, S):
     """Whether the batch ``S`` of shape ``(..., n, n)`` goes to the parallel Numba kernels.
 
-    That is: NumPy float32/float64 arrays of at least :data:`PARALLEL_PAIRS` matrices.
+    That is: NumPy float32/float64 arrays of at least :data:`PARALLEL_PAIRS` matrices, unless
+    ``LINALGKIT_DISABLE_NUMBA`` sends NumPy inputs down the pure array-API path.
     """
-    is_numpy = xp.__name__.endswith("numpy") and "strict" not in xp.__name__
+    is_numpy = xp.__name__.endswith("numpy") and "strict" not in xp.__name__ and not numba_disabled()
     return is_numpy and S.dtype.name in ("float32", "float64") and S.size >= PARALLEL_PAIRS * S.shape[-1] ** 2
 
 

@@ -357,8 +357,8 @@ def pairwise_distances(X, Y=None, *, metric="affine_invariant", squared=False):
 
 def _pairwise_squared(be, m, X, Y, symmetric):
     xp = be.xp
-    if (isinstance(m, g.AffineInvariant) and be.kind == "numpy" and X.dtype.name in ("float32", "float64")
-            and X.shape[0] * Y.shape[0] >= sp.PARALLEL_PAIRS):
+    if (isinstance(m, g.AffineInvariant) and be.kind == "numpy" and be.use_numba
+            and X.dtype.name in ("float32", "float64") and X.shape[0] * Y.shape[0] >= sp.PARALLEL_PAIRS):
         return _ai_pairwise_numba(X, Y, symmetric)
     if isinstance(m, g.Pullback) and isinstance(m.base, g.Flat):
         a = m.base.coordinates(xp, None, m.chart.forward(xp, X)[0])

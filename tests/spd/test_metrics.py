@@ -375,3 +375,17 @@ def test_parallel_kernels_for_large_batches_match_pyriemann(rng):
         spd.distance(A, bad)
     with pytest.raises(NotSPDError, match=r"Y\[7\] must be positive definite"):
         spd.pairwise_distances(X, bad[63:72])
+
+
+def test_disabling_numba_gives_the_same_large_batch_results(rng, monkeypatch):
+    """LINALGKIT_DISABLE_NUMBA sends large NumPy batches down the array-API path, with the same numbers."""
+    from linalgkit.spd._spectral import PARALLEL_PAIRS
+
+    A, B = random_spd(rng, (PARALLEL_PAIRS + 16,), 5), random_spd(rng, (PARALLEL_PAIRS + 16,), 5)
+    with_numba = [spd.distance(A, B, metric=m) for m in ("affine_invariant", "log_euclidean", "bures_wasserstein")]
+    with_numba += [spd.pairwise_distances(A[:12]), spd.mean(A)]
+    monkeypatch.setenv("LINALGKIT_DISABLE_NUMBA", "1")
+    without = [spd.distance(A, B, metric=m) for m in ("affine_invariant", "log_euclidean", "bures_wasserstein")]
+    without += [spd.pairwise_distances(A[:12]), spd.mean(A)]
+    for ours, reference in zip(with_numba, without):
+        _close(ours, reference)
