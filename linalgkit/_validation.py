@@ -48,8 +48,16 @@ def _check_dtype(x, name, backend, numeric, allow_complex):
 
 
 def check_finite(x, name, backend):
-    """Raise :class:`NonFiniteError` when ``x`` holds NaN or infinity."""
+    """Raise :class:`NonFiniteError` when ``x`` holds NaN or infinity.
+
+    A sum is finite when every term is (one streaming pass, no boolean temporary); only when it
+    is not, which may also be an overflow of finite terms, are the values checked one by one.
+    """
     xp = backend.xp
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = xp.sum(x)
+    if bool(xp.isfinite(total)):
+        return
     if not bool(xp.all(xp.isfinite(x))):
         n_bad = int(xp.sum(xp.astype(~xp.isfinite(x), xp.int64)))
         raise NonFiniteError(

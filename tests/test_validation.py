@@ -59,6 +59,19 @@ def test_check_array_rejects_non_finite(bad):
     assert check_array(x, "x", backend=NP, finite=False) is x
 
 
+def test_check_finite_is_not_fooled_by_an_overflowing_sum():
+    x = np.full(4, np.finfo(np.float64).max)
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(x.sum())
+    assert check_array(x, "x", backend=NP) is x
+    x[1] = -np.inf
+    with pytest.raises(NonFiniteError, match="got 1 NaN or infinite"):
+        check_array(x, "x", backend=NP)
+    z = np.array([1 + 1j, complex(1, np.nan)])
+    with pytest.raises(NonFiniteError):
+        check_array(z, "z", backend=NP)
+
+
 def test_check_array_generic_namespace():
     backend = get_backend(array_api_strict.ones(1))
     with pytest.raises(DTypeError, match="got int64"):
