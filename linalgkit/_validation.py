@@ -227,8 +227,7 @@ def check_spd(X, name, *, backend, rtol=1e-10, definite=True, regularize=None):
     X = check_array(X, name, backend=backend, min_ndim=2, allow_complex=False)
     if X.shape[-1] != X.shape[-2]:
         raise ShapeError(f"{name} must hold square matrices (..., n, n), got shape {tuple(X.shape)}")
-    scale = xp.maximum(xp.max(X, axis=(-2, -1)), -xp.min(X, axis=(-2, -1)))  # max |X_ij| without a temporary
-    asym = xp.max(X - xp.matrix_transpose(X), axis=(-2, -1))  # antisymmetric: its largest entry is its largest |.|
+    asym, scale = _symmetry_defects(X, backend)
     bad = asym > rtol * scale
     if bool(xp.any(bad)):
         index = _first_true(backend.to_host(bad))
@@ -243,6 +242,20 @@ def check_spd(X, name, *, backend, rtol=1e-10, definite=True, regularize=None):
     if definite:
         check_positive(xp.linalg.eigvalsh(X)[..., 0], name, backend=backend)
     return X
+
+
+def _symmetry_defects(X, backend):
+    """Per-matrix ``max |X - X^T|`` and ``max |X|`` of a batch ``(..., n, n)``."""
+    if backend.kind == "numpy" and backend.use_numba:
+        from ._validation_numba import symmetry_defects
+
+        n = X.shape[-1]
+        asym, scale = symmetry_defects(np.ascontiguousarray(X).reshape(-1, n, n))
+        return asym.reshape(X.shape[:-2]), scale.reshape(X.shape[:-2])
+    xp = backend.xp
+    scale = xp.maximum(xp.max(X, axis=(-2, -1)), -xp.min(X, axis=(-2, -1)))  # max |X_ij| without a temporary
+    asym = xp.max(X - xp.matrix_transpose(X), axis=(-2, -1))  # antisymmetric: its largest entry is its largest |.|
+    return asym, scale
 
 
 def check_positive(smallest, name, *, backend):

@@ -156,3 +156,23 @@ def test_check_spd_names_the_bad_matrix_and_its_eigenvalue(rng):
         check_spd(np.ones((2, 3)), "X", backend=NP)
     with pytest.raises(NotSPDError, match=r"^C must be positive definite"):
         check_spd(np.zeros((2, 2)), "C", backend=NP)
+
+
+@pytest.mark.parametrize("batch", [(3,), (300, 2)])
+def test_symmetry_kernel_matches_the_array_api_expression(rng, batch, monkeypatch):
+    """The Numba pass (serial below, parallel above its threshold) against the plain NumPy formula."""
+    from linalgkit._validation_numba import PARALLEL_MIN_ENTRIES, symmetry_defects
+
+    X = _spd_batch(rng, batch, 16)
+    X[..., 3, 7] += rng.uniform(0, 1e-6, size=batch)
+    flat = X.reshape(-1, 16, 16)
+    asym, scale = symmetry_defects(flat)
+    np.testing.assert_array_equal(asym, np.max(np.abs(flat - np.swapaxes(flat, -1, -2)), axis=(-2, -1)))
+    np.testing.assert_array_equal(scale, np.max(np.abs(flat), axis=(-2, -1)))
+    assert (flat.size >= PARALLEL_MIN_ENTRIES) == (len(batch) == 2)
+    X[(0,) * len(batch) + (3, 7)] += 1.0
+    expected = r"X\[" + ", ".join(["0"] * len(batch)) + r"\] must be symmetric"
+    for numba_off in ("0", "1"):
+        monkeypatch.setenv("LINALGKIT_DISABLE_NUMBA", numba_off)
+        with pytest.raises(NotSPDError, match=expected):
+            check_spd(X, "X", backend=get_backend(X))
