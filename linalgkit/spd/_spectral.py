@@ -13,6 +13,8 @@ derivative at the midpoint, whose error :math:`O(\tau^2)` is below the unit roun
 
 import math
 
+import array_api_compat
+
 from .._backend import numba_disabled
 
 __all__ = [
@@ -57,7 +59,7 @@ def numba_batch(xp, S):
     That is: NumPy float32/float64 arrays of at least :data:`PARALLEL_PAIRS` matrices, unless
     ``LINALGKIT_DISABLE_NUMBA`` sends NumPy inputs down the pure array-API path.
     """
-    is_numpy = xp.__name__.endswith("numpy") and "strict" not in xp.__name__ and not numba_disabled()
+    is_numpy = array_api_compat.is_numpy_namespace(xp) and not numba_disabled()
     return is_numpy and S.dtype.name in ("float32", "float64") and S.size >= PARALLEL_PAIRS * S.shape[-1] ** 2
 
 
