@@ -4,6 +4,7 @@ import array_api_strict
 import numpy as np
 import pytest
 import scipy.sparse
+import threadpoolctl
 
 from linalgkit._backend import (
     CAPABILITIES,
@@ -12,6 +13,7 @@ from linalgkit._backend import (
     get_backend,
     gpu_available,
     rademacher,
+    serial_blas,
     standard_normal,
     uniform_integers,
 )
@@ -88,6 +90,19 @@ def test_numpy_backend_helpers():
     assert backend.asarray([1, 2], dtype=backend.xp.float64).dtype == np.float64
     host = np.arange(4.0)
     assert backend.to_host(host) is host and backend.from_host(host) is host
+
+
+def test_serial_blas_runs_numpy_blas_on_one_thread_and_restores_it():
+    def blas_threads():
+        return {info["filepath"]: info["num_threads"] for info in threadpoolctl.threadpool_info()
+                if info["user_api"] == "blas"}
+
+    before = blas_threads()
+    with serial_blas(get_backend(np.zeros(3))):
+        assert set(blas_threads().values()) == {1}
+    assert blas_threads() == before
+    with serial_blas(get_backend(array_api_strict.zeros(3))):
+        assert blas_threads() == before
 
 
 @pytest.mark.parametrize("seed", [0, 7, np.int64(3), np.random.SeedSequence(5)])

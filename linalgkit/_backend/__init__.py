@@ -3,6 +3,7 @@
 from ._capabilities import CAPABILITIES, capabilities
 from ._core import Backend, cupy_module, get_backend, gpu_available, gpu_disabled, numba_disabled
 from ._random import check_random_state, rademacher, standard_normal, uniform_integers
+from ._threads import serial_blas
 
 __all__ = [
     "CAPABILITIES",
@@ -15,6 +16,7 @@ __all__ = [
     "gpu_disabled",
     "numba_disabled",
     "rademacher",
+    "serial_blas",
     "standard_normal",
     "uniform_integers",
 ]

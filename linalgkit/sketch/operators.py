@@ -91,6 +91,30 @@ class SketchOperator:
         Sb : array of shape (m,) or (m, k)
             The sketched right-hand side(s).
         """
+        stacked, vector = self._apply_stacked(A, b)
+        d = A.shape[1]
+        return stacked[:, :d], (stacked[:, d] if vector else stacked[:, d:])
+
+    def apply_stacked(self, A, b):
+        r"""Sketch ``[A b]`` in one pass over ``A`` and return it as one dense ``m x (d + k)`` array.
+
+        What a solver that factors :math:`S[A\ b]` needs: no split and re-join of the two parts.
+
+        Parameters
+        ----------
+        A : array or sparse matrix of shape (n, d)
+            Dense or sparse (CSR is fastest) real floating matrix.
+        b : array of shape (n,) or (n, k)
+            Dense right-hand side(s), cast to the dtype of ``A``.
+
+        Returns
+        -------
+        array of shape (m, d + k)
+            :math:`S[A\ b]` (``k = 1`` for a vector ``b``), on the device of ``A``.
+        """
+        return self._apply_stacked(A, b)[0]
+
+    def _apply_stacked(self, A, b):
         get_backend(A=A, b=b)  # A and b must share a library and device
         backend, A, _ = self._check_input(A, "A", self.shape[1], sparse_ok=True, vector_ok=False)
         b = check_array(b, "b", backend=backend, allow_complex=False, finite=False)
@@ -98,9 +122,7 @@ class SketchOperator:
             raise ShapeError(f"b must have shape ({self.shape[1]},) or ({self.shape[1]}, k) to match the sketch, "
                              f"got {tuple(b.shape)}")
         B = backend.xp.astype(b if b.ndim == 2 else b[:, None], A.dtype)
-        out = self._apply(backend, A, B)
-        d = A.shape[1]
-        return out[:, :d], (out[:, d] if b.ndim == 1 else out[:, d:])
+        return self._apply(backend, A, B), b.ndim == 1
 
     def todense(self):
         """The matrix :math:`S` as a float64 NumPy array (for small sizes: tests and teaching)."""
@@ -250,8 +272,11 @@ class SRHTSketch(SketchOperator):
     diagonal of random signs, :math:`H_N` the (unnormalized) Walsh-Hadamard matrix applied by
     :func:`linalgkit.transforms.fwht` in :math:`O(N \log N)` per column, and :math:`P` keeps ``m``
     of the ``N`` rows uniformly without replacement.  Then :math:`E[S^T S] = I`.  :math:`S` is never
-    formed: on NumPy a Numba kernel splits :math:`H_N = H_R \otimes H_C`, transforms blocks of
-    :math:`C` rows in cache and adds only the sampled rows, in one pass over ``A``.  References:
+    formed: on NumPy a Numba kernel splits :math:`H_N = H_R \otimes H_C` with cache-sized blocks of
+    :math:`C` rows.  For small ``m`` it transforms each block and adds only the sampled rows, in one
+    pass over ``A`` with no large temporary; once ``m`` exceeds about ten blocks it runs the full
+    transform in two passes through an :math:`N \times k` temporary and keeps the sampled rows.
+    References:
     Ailon & Chazelle (2009); Tropp (2011); Price, Song & Woodruff (ICALP 2017).
 
     Parameters
@@ -288,7 +313,8 @@ class SRHTSketch(SketchOperator):
             from ._numba import srht_apply
 
             out = srht_apply(X, np.ascontiguousarray(B), signs, rows, self.padded_rows)
-            return out * (1 / math.sqrt(self.shape[0]))
+            out *= 1 / math.sqrt(self.shape[0])
+            return out
         n, k = X.shape
         Z = backend.zeros((self.padded_rows, k + B.shape[1]), X.dtype)
         Z[:n, :k] = (X.toarray() if backend.issparse(X) else X) * signs[:, None]

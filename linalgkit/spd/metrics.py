@@ -20,12 +20,10 @@ Expo. Math. 2019 (BW); Lin, SIMAX 2019 (log-Cholesky); Dryden, Koloydenko & Zhou
 """
 
 import numbers
-from contextlib import nullcontext
-from functools import lru_cache
 
 import numpy as np
 
-from .._backend import capabilities, get_backend
+from .._backend import capabilities, get_backend, serial_blas
 from .._validation import check_scalar, check_spd
 from ..exceptions import ShapeError, ValidationError
 from . import _geometry as g
@@ -236,13 +234,6 @@ def _guarded(be, result, array, **spd):
                           "large for this dtype; use float64 or regularize the inputs")
 
 
-@lru_cache(maxsize=1)
-def _blas_controller():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
 def _run(be, op, view=None, **spd):
     """Run ``op`` assuming SPD inputs; non-finite output or a failed factorization names the culprit.
 
@@ -250,9 +241,8 @@ def _run(be, op, view=None, **spd):
     BLAS runs single-threaded: batches of small matrices gain nothing from threads inside each LAPACK
     call, and OpenBLAS threads there make ``eigh`` of 64 x 64 matrices about 10x slower.
     """
-    limit = _blas_controller().limit(limits=1, user_api="blas") if be.kind == "numpy" else nullcontext()
     try:
-        with np.errstate(invalid="ignore", divide="ignore"), limit:
+        with np.errstate(invalid="ignore", divide="ignore"), serial_blas(be):
             result = op()
         return _guarded(be, result, result if view is None else view(result), **spd)
     except (np.linalg.LinAlgError, ZeroDivisionError) as error:

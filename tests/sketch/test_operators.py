@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from linalgkit.exceptions import BackendError, DTypeError, ShapeError, ValidationError
 from linalgkit.sketch import SKETCH_KINDS, make_sketch
+from linalgkit.sketch import _numba as sketch_numba
 from tests.conftest import to_numpy
 
 KINDS = list(SKETCH_KINDS)
@@ -158,17 +159,30 @@ def test_numba_and_sparse_product_paths_agree(kind, rng, monkeypatch):
     np.testing.assert_allclose(S @ A_csr, with_numba[1], rtol=1e-13, atol=1e-13)
 
 
+@pytest.mark.parametrize("m", [64, 3000], ids=["one-pass", "two-pass"])
 @pytest.mark.parametrize("n", [5000, 8192])
-def test_blocked_srht_kernel_matches_fwht_path(n, rng, monkeypatch):
-    # 300 columns force 256-row blocks: many blocks, both threads, a zero-padded tail (n = 5000)
+def test_blocked_srht_kernel_matches_fwht_path(n, m, rng, monkeypatch):
+    # 300 columns force 256-row blocks: many blocks, both threads, a zero-padded tail (n = 5000);
+    # m = 3000 is above the two-pass threshold of 10 blocks
+    assert (m >= sketch_numba.TWO_PASS_MIN_BLOCKS * sketch_numba._cache_rows(8192, 300)) == (m == 3000)
     A, b = rng.standard_normal((n, 299)), rng.standard_normal(n)
     A_csr = scipy.sparse.random(n, 299, density=0.05, format="csr", random_state=0)
-    S = make_sketch("srht", 64, n, random_state=1)
+    S = make_sketch("srht", m, n, random_state=1)
     kernel = S.apply_pair(A, b), S @ A_csr
     monkeypatch.setenv("LINALGKIT_DISABLE_NUMBA", "1")
     for ours, reference in zip(kernel, (S.apply_pair(A, b), S @ A_csr)):
         for got, want in zip(ours, reference):
             np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "srht", "sparse_sign"])
+def test_apply_stacked_is_the_joined_pair(kind, rng):
+    S = make_sketch(kind, 40, 300, random_state=2)
+    A, b = rng.standard_normal((300, 5)), rng.standard_normal(300)
+    SA, Sb = S.apply_pair(A, b)
+    np.testing.assert_array_equal(S.apply_stacked(A, b), np.column_stack([SA, Sb]))
+    B = rng.standard_normal((300, 2))
+    np.testing.assert_array_equal(S.apply_stacked(A, B), np.hstack(S.apply_pair(A, B)))
 
 
 def test_large_parallel_scatter_matches_reference(rng):
