@@ -57,3 +57,24 @@ def test_eigvalsh_stack_float32_and_non_finite(rng):
     d = np.empty((5, 22))
     _numba.eigvalsh_stack(S, d)
     assert np.isnan(d[2]).all() and np.isfinite(np.delete(d, 2, axis=0)).all()
+
+
+@pytest.mark.parametrize("n", [5, 22])
+def test_lanes_mixing_different_spectra_and_a_non_finite_matrix(rng, n):
+    # one stack of every test spectrum, cut to a length that is not a multiple of LANES: each group of
+    # lanes interleaves problems that deflate at different steps; one NaN matrix must not touch its neighbours
+    S = np.concatenate([(T + np.swapaxes(T, -1, -2)) / 2 for T in _spectra(rng, n).values()])
+    S = np.ascontiguousarray(S[rng.permutation(S.shape[0])][: 4 * _numba.LANES + 3])
+    assert S.shape[0] % _numba.LANES != 0
+    S[5, 1, 2] = S[5, 2, 1] = np.nan
+    d, d_vectors, P = np.empty(S.shape[:-1]), np.empty(S.shape[:-1]), np.empty_like(S)
+    _numba.eigvalsh_stack(S, d)
+    _numba.eigh_stack(S, d_vectors, P)
+    finite = np.arange(S.shape[0]) != 5
+    expected = np.linalg.eigvalsh(S[finite])
+    scale = np.maximum(np.max(np.abs(expected), axis=-1, keepdims=True), 1e-300)
+    assert np.isnan(d[5]).all() and np.isnan(d_vectors[5]).all() and np.isnan(P[5]).all()
+    assert np.max(np.abs(d[finite] - expected) / scale) <= 1e-14
+    assert np.max(np.abs(d_vectors[finite] - expected) / scale) <= 1e-14
+    rebuilt = (P[finite] * d_vectors[finite][..., None, :]) @ np.swapaxes(P[finite], -1, -2)
+    assert np.max(np.abs(rebuilt - S[finite]) / scale[..., None]) <= 1e-14
