@@ -195,6 +195,11 @@ class AffineInvariant(Metric):
 
     def mean_log(self, xp, S, X, w):
         # Log_S X_i = R log(Ri X_i Ri) R is linear in the whitened log: sum first, then one congruence
+        if S.ndim == 2 and X.ndim == 3 and sp.numba_batch(xp, X):
+            from ._numba import QL_VECTORS_LARGEST_N
+
+            if X.shape[-1] <= QL_VECTORS_LARGEST_N:
+                return _numba_mean_log(S, X, w)
         R, Ri = self._halves(xp, S)
         white = sp.apply(xp, sp.congruence(xp, Ri[..., None, :, :], X), "log")
         return sp.congruence(xp, R, weighted_sum(xp, w, white))
@@ -220,6 +225,27 @@ class AffineInvariant(Metric):
     def exp_coordinates(self, xp, S, c):
         white = sp.apply(xp, unvech_weighted(xp, c, S.shape[-1]), "exp")
         return sp.congruence(xp, self._halves(xp, S)[0], white)
+
+
+def _numba_mean_log(S, X, w):
+    r"""``sum_i w_i Log_S X_i`` for one NumPy base point, fused in one Numba pass over ``X``.
+
+    Any factor :math:`S = L L^T` whitens as well as :math:`S^{1/2}`: :math:`L = S^{1/2} U` with
+    :math:`U` orthogonal, so :math:`L \log(L^{-1} X L^{-T}) L^T = S^{1/2} \log(S^{-1/2} X S^{-1/2}) S^{1/2}`;
+    the Cholesky factor is cheaper and triangular.
+    """
+    import numba
+    import numpy as np
+    import scipy.linalg
+
+    from ._numba import ai_whitened_log_sums
+
+    L = np.linalg.cholesky(S)
+    L_inv = scipy.linalg.solve_triangular(L, np.eye(S.shape[-1], dtype=S.dtype), lower=True)
+    partial = np.zeros((numba.get_num_threads(),) + S.shape, dtype=S.dtype)
+    ai_whitened_log_sums(np.ascontiguousarray(X), L_inv, np.ascontiguousarray(w, dtype=X.dtype), partial)
+    lower = partial.sum(axis=0)
+    return sp.congruence(np, L, np.tril(lower) + np.tril(lower, -1).T)
 
 
 def _numba_pairs(A, B):

@@ -328,6 +328,40 @@ def ai_squared_distances(A, B, out):
         _log_squared_sums(Z, out[first:first + count])
 
 
+@njit(cache=True, fastmath=_REASSOCIATE)
+def _add_weighted_log(Qt, d, weight, out):
+    """``out += weight * Q diag(log d) Q^T`` (lower triangle) for eigenvectors given as rows of ``Qt``."""
+    n = d.shape[0]
+    for k in range(n):
+        vector, factor = Qt[k], weight * np.log(d[k])
+        for a in range(n):
+            scaled, row = factor * vector[a], out[a]
+            for b in range(a + 1):
+                row[b] += scaled * vector[b]
+
+
+@njit(cache=True, parallel=True)
+def ai_whitened_log_sums(X, C_inv, w, partial):
+    """``partial.sum(0) = sum_i w_i log(C_inv X_i C_inv^T)`` (lower triangle) for a stack ``X``.
+
+    One pass, no stack intermediates: each thread whitens, diagonalizes and accumulates its share of
+    the matrices, :data:`LANES` at a time, into its own ``partial[t]``.  NaN propagates from a
+    matrix that is not finite or not positive definite after whitening.
+    """
+    K, n = X.shape[0], X.shape[1]
+    threads, groups = partial.shape[0], (K + LANES - 1) // LANES
+    for t in prange(threads):
+        Z, T = np.empty((LANES, n, n), dtype=X.dtype), np.empty((n, n), dtype=X.dtype)
+        d, Qt = np.empty((LANES, n), dtype=X.dtype), np.empty((LANES, n, n), dtype=X.dtype)
+        for group in range(t * groups // threads, (t + 1) * groups // threads):
+            first, count = group * LANES, min(LANES, K - group * LANES)
+            for j in range(count):
+                _whiten(C_inv, X[first + j], Z[j], T)
+            _eigen_lanes(Z[:count], d[:count], Qt[:count])
+            for j in range(count):
+                _add_weighted_log(Qt[j], d[j], w[first + j], partial[t])
+
+
 @njit(cache=True, parallel=True)
 def lower_inverses(B, out):
     """``out[k] = chol(B[k])^{-1}`` for a stack ``B`` of shape ``(K, n, n)`` (NaN where not positive definite)."""

@@ -21,6 +21,7 @@ import numbers
 import warnings
 from dataclasses import dataclass
 
+import array_api_compat
 import numpy as np
 
 from .._backend import capabilities, get_backend
@@ -149,9 +150,9 @@ def _run_mean(be, m, X, w, tol, maxiter, init):
 
 
 def _start(xp, m, X, w):
-    if isinstance(m, g.AffineInvariant):
-        le = get_metric("log_euclidean")
-        return le.chart.inverse(xp, g.weighted_sum(xp, w, le.chart.forward(xp, X)[0]))
+    if isinstance(m, g.AffineInvariant):  # the log-Euclidean mean: one affine-invariant step from the identity
+        identity = xp.eye(X.shape[-1], dtype=X.dtype, device=array_api_compat.device(X))
+        return m.exp(xp, identity, m.mean_log(xp, identity, X, w))
     return g.weighted_sum(xp, w, X)
 
 

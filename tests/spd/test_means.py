@@ -7,6 +7,7 @@ import pyriemann.geometry.tangentspace as prt
 import pytest
 
 from linalgkit import spd
+from linalgkit.spd import _geometry
 from linalgkit.exceptions import ConvergenceWarning, ShapeError, ValidationError
 from tests.conftest import to_numpy
 from tests.spd._data import commuting, random_spd
@@ -31,7 +32,9 @@ def test_power_euclidean_mean_matches_pyriemann(X):
     _close(spd.mean(X, metric=spd.power_euclidean(0.4)), prm.mean_poweuclid(X, 0.4))
 
 
-def test_affine_invariant_mean_matches_pyriemann_and_first_order_condition(X, rng):
+@pytest.mark.parametrize("n_matrices", [12, 100])  # 100 matrices take the fused Numba pass
+def test_affine_invariant_mean_matches_pyriemann_and_first_order_condition(rng, n_matrices):
+    X = random_spd(rng, (n_matrices,), 5)
     w = rng.uniform(0.5, 2, len(X))
     result = spd.mean(X, weights=w, tol=1e-13, return_info=True)
     assert result.converged and result.gradient_norm <= 1e-13
@@ -39,6 +42,19 @@ def test_affine_invariant_mean_matches_pyriemann_and_first_order_condition(X, rn
     M = to_numpy(result.mean)
     w = w / w.sum()
     _close(np.linalg.det(M), np.prod(np.linalg.det(X) ** w), 1e-9)
+
+
+def test_fused_numba_mean_log_matches_the_array_api_path(rng, monkeypatch):
+    # the Numba pass whitens with the Cholesky factor of S, the array-API path with S^(1/2)
+    X, S = random_spd(rng, (100,), 7, cond=50), random_spd(rng, (), 7, cond=20)
+    w = rng.uniform(0.5, 2, len(X))
+    metric = spd.get_metric("affine_invariant")
+    calls, fused_pass = [], _geometry._numba_mean_log
+    monkeypatch.setattr(_geometry, "_numba_mean_log", lambda *args: calls.append(1) or fused_pass(*args))
+    fused = metric.mean_log(np, S, X, w)
+    assert calls
+    monkeypatch.setenv("LINALGKIT_DISABLE_NUMBA", "1")
+    _close(fused, metric.mean_log(np, S, X, w), 1e-12)
 
 
 def test_affine_invariant_mean_equivariance(X, rng):
