@@ -154,3 +154,21 @@ def test_tangent_space_bad_inputs(X):
         spd.tangent_space(X, X)
     with pytest.raises(ShapeError, match="n\\(n\\+1\\)/2"):
         spd.untangent_space(np.ones((3, 4)), X[0])
+
+
+def test_secant_step_sees_the_curvature_of_the_affine_invariant_mean(rng):
+    from linalgkit._backend import get_backend
+    from linalgkit.spd import means
+
+    def first_step(X, M):
+        metric, w = spd.get_metric("affine_invariant"), np.full(len(X), 1 / len(X))
+        G = metric.mean_log(np, M, X, w)
+        M_new = metric.exp(np, M, G)
+        return means._secant_step(get_backend(X), metric, M_new, G, metric.mean_log(np, M_new, X, w), 1.0)
+
+    # commuting matrices seen from a point of their eigenbasis: a flat geometry, h = 1, the full step is kept
+    X, Q, _ = commuting(rng, 20, 5)
+    assert first_step(X, (Q * [1.0, 2.0, 3.0, 4.0, 5.0]) @ Q.T) == pytest.approx(1.0, abs=1e-9)
+    # spread, non-commuting matrices from their log-Euclidean mean: non-positive curvature, h > 1
+    X = random_spd(rng, (20,), 5, cond=1e3)
+    assert 0.5 < first_step(X, spd.mean(X, metric="log_euclidean")) < 0.9
