@@ -57,6 +57,23 @@ class TimeSketch:
         self.S.apply_pair(self.A, self.b)
 
 
+class TimeLargeSketch:
+    """The fast transforms at the size sketch-and-solve asks for (eps = 0.5, d = 200: m = 23,043 of 2^17 rows)."""
+
+    params = [["srht", "srtt"]]
+    param_names = ["kind"]
+    timeout = 300
+
+    def setup(self, kind):
+        rng = np.random.default_rng(0)
+        self.A, self.b = rng.standard_normal((2**17, 200)), rng.standard_normal(2**17)
+        self.S = make_sketch(kind, 23_043, 2**17, random_state=0)
+        self.S.apply_stacked(self.A, self.b)  # compile the kernels
+
+    def time_sketch(self, kind):
+        self.S.apply_stacked(self.A, self.b)
+
+
 class TimeLstsq:
     """Sketch-and-solve, sketch-and-precondition and LAPACK gelsd on a dense 2^17 x 200 problem."""
 
