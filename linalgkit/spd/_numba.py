@@ -12,7 +12,6 @@ eigenvalues of ``Z``.
 import numpy as np
 from numba import njit, prange
 
-
 # Reassociation lets LLVM vectorize the dot products below (sums in a different order, same accuracy);
 # NaN and infinity keep their IEEE meaning, on which the callers' checks rely.
 _REASSOCIATE = {"reassoc", "contract"}

@@ -7,8 +7,8 @@ import pyriemann.geometry.tangentspace as prt
 import pytest
 
 from linalgkit import spd
-from linalgkit.spd import _geometry
 from linalgkit.exceptions import ConvergenceWarning, ShapeError, ValidationError
+from linalgkit.spd import _geometry
 from tests.conftest import to_numpy
 from tests.spd._data import commuting, random_spd
 from tests.spd.test_metrics import _close
