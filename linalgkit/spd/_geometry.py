@@ -248,6 +248,18 @@ def _numba_mean_log(S, X, w):
     return sp.congruence(np, L, np.tril(lower) + np.tril(lower, -1).T)
 
 
+def _numba_le_pairs(A, B):
+    import numpy as np
+
+    from ._numba import le_squared_distances
+
+    n = A.shape[-1]
+    out = np.empty(A.shape[:-2], dtype=A.dtype)
+    le_squared_distances(np.ascontiguousarray(A).reshape(-1, n, n), np.ascontiguousarray(B).reshape(-1, n, n),
+                         out.reshape(-1))
+    return out
+
+
 def _numba_pairs(A, B):
     import numpy as np
 
@@ -443,8 +455,21 @@ class Pullback(Metric):
         self.name, self.base, self.chart, self.scale = name, base, chart, scale
 
     def squared_distance(self, xp, A, B):
+        if self._log_euclidean_pairs(xp, A, B):
+            return self.scale**2 * _numba_le_pairs(A, B)
         return self.scale**2 * self.base.squared_distance(xp, self.chart.forward(xp, A)[0],
                                                           self.chart.forward(xp, B)[0])
+
+    def _log_euclidean_pairs(self, xp, A, B):
+        """Whether ``A`` and ``B`` are equal-shape NumPy stacks of log-Euclidean pairs for the fused Numba kernel."""
+        if not (isinstance(self.base, Flat) and isinstance(self.chart, SpectralChart)
+                and self.chart.function == "boxcox" and self.chart.p == 0):
+            return False
+        if A.shape != B.shape or not sp.numba_batch(xp, A):
+            return False
+        from ._numba import QL_VECTORS_LARGEST_N
+
+        return A.shape[-1] <= QL_VECTORS_LARGEST_N
 
     def inner(self, xp, S, U, V):
         W, state = self.chart.forward(xp, S)

@@ -328,11 +328,11 @@ def ai_squared_distances(A, B, out):
 
 
 @njit(cache=True, fastmath=_REASSOCIATE)
-def _add_weighted_log(Qt, d, weight, out):
-    """``out += weight * Q diag(log d) Q^T`` (lower triangle) for eigenvectors given as rows of ``Qt``."""
-    n = d.shape[0]
+def _add_spectral(Qt, coefficients, out):
+    """``out += Q diag(coefficients) Q^T`` (lower triangle only) for eigenvectors given as rows of ``Qt``."""
+    n = coefficients.shape[0]
     for k in range(n):
-        vector, factor = Qt[k], weight * np.log(d[k])
+        vector, factor = Qt[k], coefficients[k]
         for a in range(n):
             scaled, row = factor * vector[a], out[a]
             for b in range(a + 1):
@@ -358,7 +358,33 @@ def ai_whitened_log_sums(X, C_inv, w, partial):
                 _whiten(C_inv, X[first + j], Z[j], T)
             _eigen_lanes(Z[:count], d[:count], Qt[:count])
             for j in range(count):
-                _add_weighted_log(Qt[j], d[j], w[first + j], partial[t])
+                _add_spectral(Qt[j], w[first + j] * np.log(d[j]), partial[t])
+
+
+@njit(cache=True, parallel=True)
+def le_squared_distances(A, B, out):
+    """``out[k] = ||log A[k] - log B[k]||_F^2``, both logarithms from one group of lanes, no stack temporaries.
+
+    NaN where ``A[k]`` or ``B[k]`` is not finite or has a non-positive eigenvalue.
+    """
+    K, n = A.shape[0], A.shape[1]
+    pairs = LANES // 2
+    for group in prange((K + pairs - 1) // pairs):
+        first, count = group * pairs, min(pairs, K - group * pairs)
+        S = np.empty((2 * count, n, n), dtype=A.dtype)
+        for j in range(count):
+            S[2 * j], S[2 * j + 1] = A[first + j], B[first + j]
+        d, Qt = np.empty((2 * count, n), dtype=A.dtype), np.empty((2 * count, n, n), dtype=A.dtype)
+        _eigen_lanes(S, d, Qt)
+        D = np.empty((n, n), dtype=A.dtype)
+        for j in range(count):
+            D[:, :] = 0.0
+            _add_spectral(Qt[2 * j], np.log(d[2 * j]), D)
+            _add_spectral(Qt[2 * j + 1], -np.log(d[2 * j + 1]), D)
+            total = 0.0
+            for a in range(n):
+                total += D[a, a] ** 2 + 2.0 * _dot(D[a], D[a], a)
+            out[first + j] = total
 
 
 @njit(cache=True, parallel=True)
