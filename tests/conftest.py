@@ -35,3 +35,20 @@ def to_numpy(array):
 def rng():
     """A seeded NumPy Generator, fresh for each test."""
     return np.random.default_rng(20261122)
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """``spy(module, name)`` wraps ``module.name`` for the test and returns the list of argument tuples it receives."""
+
+    def install(module, name):
+        calls, original = [], getattr(module, name)
+
+        def recording(*args):
+            calls.append(args)
+            return original(*args)
+
+        monkeypatch.setattr(module, name, recording)
+        return calls
+
+    return install

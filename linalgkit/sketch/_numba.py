@@ -236,12 +236,9 @@ def _srht_two_pass(A, B, signs, rows, padded_rows, size):
     return transposed.T
 
 
-def srht_apply(A, B, signs, rows, padded_rows):
-    """Unscaled ``P H_N D J [A B]``: the sampled rows ``rows`` of the padded, sign-flipped transform."""
+def _srht_one_pass(A, B, signs, rows, padded_rows):
+    """The one-pass kernel; returns ``P H_N D J [A B]`` in C order."""
     width = A.shape[1] + B.shape[1]
-    cache_rows = _cache_rows(padded_rows, width)
-    if rows.shape[0] >= TWO_PASS_MIN_BLOCKS * cache_rows and padded_rows > cache_rows:
-        return _srht_two_pass(A, B, signs, rows, padded_rows, cache_rows)
     size = srht_block_size(padded_rows, rows.shape[0], width)
     threads = min(numba.get_num_threads(), padded_rows // size)
     buffers = np.empty((threads, size, width), dtype=signs.dtype)
@@ -252,3 +249,11 @@ def srht_apply(A, B, signs, rows, padded_rows):
     else:
         _srht_dense(A, B, signs, row_block, row_offset, buffers, partial)
     return partial[0] if threads == 1 else partial.sum(axis=0)
+
+
+def srht_apply(A, B, signs, rows, padded_rows):
+    """Unscaled ``P H_N D J [A B]``: the sampled rows ``rows`` of the padded, sign-flipped transform."""
+    cache_rows = _cache_rows(padded_rows, A.shape[1] + B.shape[1])
+    if rows.shape[0] >= TWO_PASS_MIN_BLOCKS * cache_rows and padded_rows > cache_rows:
+        return _srht_two_pass(A, B, signs, rows, padded_rows, cache_rows)
+    return _srht_one_pass(A, B, signs, rows, padded_rows)

@@ -171,7 +171,7 @@ class AffineInvariant(Metric):
     def squared_distance(self, xp, A, B):
         A, B = xp.broadcast_arrays(A, B)
         if sp.numba_batch(xp, A):
-            return _numba_pairs(A, B)
+            return _numba_pairs("ai_squared_distances", A, B)
         C = xp.linalg.cholesky(B)
         Z = sp.sym(xp, _solve_lower(xp, C, xp.matrix_transpose(_solve_lower(xp, C, A))))
         return log_squared_sum(xp, Z)
@@ -236,40 +236,28 @@ def _numba_mean_log(S, X, w):
     """
     import numba
     import numpy as np
-    import scipy.linalg
 
     from ._numba import ai_whitened_log_sums
 
     L = np.linalg.cholesky(S)
-    L_inv = scipy.linalg.solve_triangular(L, np.eye(S.shape[-1], dtype=S.dtype), lower=True)
+    L_inv = _solve_lower(np, L, np.eye(S.shape[-1], dtype=S.dtype))
     partial = np.zeros((numba.get_num_threads(),) + S.shape, dtype=S.dtype)
     ai_whitened_log_sums(np.ascontiguousarray(X), L_inv, np.ascontiguousarray(w, dtype=X.dtype), partial)
     lower = partial.sum(axis=0)
     return sp.congruence(np, L, np.tril(lower) + np.tril(lower, -1).T)
 
 
-def _numba_le_pairs(A, B):
+def _numba_pairs(kernel_name, A, B):
+    """``kernel(A[k], B[k])`` for every pair of two equal-shape NumPy batches, by the named kernel of ``_numba``."""
     import numpy as np
 
-    from ._numba import le_squared_distances
+    from . import _numba
 
     n = A.shape[-1]
     out = np.empty(A.shape[:-2], dtype=A.dtype)
-    le_squared_distances(np.ascontiguousarray(A).reshape(-1, n, n), np.ascontiguousarray(B).reshape(-1, n, n),
-                         out.reshape(-1))
+    getattr(_numba, kernel_name)(np.ascontiguousarray(A).reshape(-1, n, n), np.ascontiguousarray(B).reshape(-1, n, n),
+                                 out.reshape(-1))
     return out
-
-
-def _numba_pairs(A, B):
-    import numpy as np
-
-    from ._numba import ai_squared_distances
-
-    n = A.shape[-1]
-    A = np.ascontiguousarray(A).reshape(-1, n, n)
-    out = np.empty(A.shape[0], dtype=A.dtype)
-    ai_squared_distances(A, np.ascontiguousarray(B).reshape(-1, n, n), out)
-    return out.reshape(B.shape[:-2])
 
 
 def log_squared_sum(xp, Z):
@@ -456,7 +444,7 @@ class Pullback(Metric):
 
     def squared_distance(self, xp, A, B):
         if self._log_euclidean_pairs(xp, A, B):
-            return self.scale**2 * _numba_le_pairs(A, B)
+            return self.scale**2 * _numba_pairs("le_squared_distances", A, B)
         return self.scale**2 * self.base.squared_distance(xp, self.chart.forward(xp, A)[0],
                                                           self.chart.forward(xp, B)[0])
 

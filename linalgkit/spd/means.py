@@ -24,7 +24,6 @@ import numbers
 import warnings
 from dataclasses import dataclass
 
-import array_api_compat
 import numpy as np
 
 from .._backend import capabilities, get_backend
@@ -152,9 +151,10 @@ def _run_mean(be, m, X, w, tol, maxiter, init):
     return _descent(be, m, X, w, tol, maxiter, init)
 
 
-def _start(xp, m, X, w):
+def _start(be, m, X, w):
+    xp = be.xp
     if isinstance(m, g.AffineInvariant):  # the log-Euclidean mean: one affine-invariant step from the identity
-        identity = xp.eye(X.shape[-1], dtype=X.dtype, device=array_api_compat.device(X))
+        identity = xp.eye(X.shape[-1], dtype=X.dtype, device=be.device)
         return m.exp(xp, identity, m.mean_log(xp, identity, X, w))
     return g.weighted_sum(xp, w, X)
 
@@ -162,7 +162,7 @@ def _start(xp, m, X, w):
 def _descent(be, m, X, w, tol, maxiter, init):
     """Riemannian gradient descent with step halving on :math:`\\|G\\|_M` growth (see module docstring)."""
     xp = be.xp
-    M = _start(xp, m, X, w) if init is None else init
+    M = _start(be, m, X, w) if init is None else init
     G = m.mean_log(xp, M, X, w)
     norm = _gradient_norm(be, m, M, G)
     tau, steps = 1.0, 0

@@ -377,16 +377,15 @@ def test_parallel_kernels_for_large_batches_match_pyriemann(rng):
         spd.pairwise_distances(X, bad[63:72])
 
 
-def test_fused_log_euclidean_kernel_matches_pyriemann(rng, monkeypatch):
+def test_fused_log_euclidean_kernel_matches_pyriemann(rng, spy):
     # 65 pairs in a (5, 13) batch: the fused kernel, two pairs per group and a lone pair in the last group
     from linalgkit.spd import _geometry
 
-    calls, fused = [], _geometry._numba_le_pairs
-    monkeypatch.setattr(_geometry, "_numba_le_pairs", lambda *args: calls.append(1) or fused(*args))
+    calls = spy(_geometry, "_numba_pairs")
     A, B = random_spd(rng, (5, 13), 6, cond=1e3), random_spd(rng, (5, 13), 6, cond=1e3)
     expected = prd.distance_logeuclid(A.reshape(-1, 6, 6), B.reshape(-1, 6, 6)).reshape(5, 13)
     _close(spd.distance(A, B, metric="log_euclidean"), expected)
-    assert calls
+    assert [call[0] for call in calls] == ["le_squared_distances"]
     bad = B.copy()
     bad[4, 12] = -bad[4, 12]
     with pytest.raises(NotSPDError, match=r"B\[4, 12\] must be positive definite"):
