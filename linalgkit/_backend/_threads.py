@@ -17,7 +17,8 @@ def serial_blas(backend):
     Used around LAPACK calls that gain little from threads: batches of small matrices, and
     tall-skinny factorizations that sit between Numba kernels.  A multi-threaded OpenBLAS call
     leaves its workers busy-waiting for about 0.1 s; a Numba parallel kernel that starts in that
-    window shares the cores with them and runs up to 1.6x slower.
+    window shares the cores with them: the SRHT sketch of 2^17 x 201 ran 1.6x slower right after a
+    threaded QR (``python -m benchmarks.ablations blas_spin``).
 
     Parameters
     ----------

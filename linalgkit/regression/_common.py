@@ -64,7 +64,7 @@ _QR_BLOCK = 32
 def _qr_r(backend, X):
     """Triangular factor of the QR factorization of a dense tall ``X`` (``Q`` is never formed).
 
-    On NumPy this calls LAPACK ``geqrt``, whose recursive panel factorization runs 2-3x faster than
+    On NumPy this calls LAPACK ``geqrt``, whose recursive panel factorization runs about 2x faster than
     ``geqrf`` (what ``numpy.linalg.qr`` calls) on the tall-skinny sketches solved here.
     """
     if backend.kind == "numpy":
@@ -96,6 +96,6 @@ def sketch_and_factor(backend, A, b, kind, m, random_state):
 
 
 def residual_norm(backend, A, x, b):
-    """:math:`\\|A x - b\\|_2` (with serial BLAS: threads gain 7 ms at 2^17 x 200 but leave spinning workers)."""
+    """:math:`\\|A x - b\\|_2`, with serial BLAS: a threaded GEMV would leave workers spinning (see serial_blas)."""
     with serial_blas(backend):
         return float(backend.xp.linalg.vector_norm(A @ x - b))

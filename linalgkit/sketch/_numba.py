@@ -202,7 +202,8 @@ def _transpose_into(src, dst):
 # A block of C rows of [A B] up to this many bytes stays in the private L2 cache while H_C runs on it.
 SRHT_BLOCK_BYTES = 1 << 20
 # The two-pass kernel wins once m exceeds about this many blocks of cache-sized rows (measured at 2^17 rows,
-# widths 51 and 201: both kernels cost the same at m ~ 11 C).
+# widths 51 and 201: both kernels cost the same at m ~ 11 C; ``python -m benchmarks.ablations srht`` times both
+# kernels below, near and above the threshold at width 201).
 TWO_PASS_MIN_BLOCKS = 10
 
 
@@ -232,7 +233,7 @@ def _srht_two_pass(A, B, signs, rows, padded_rows, size):
     out = np.empty((rows.shape[0], width), dtype=signs.dtype)
     _transform_across_blocks(Z, size, starts, rows[order] // size, order, buffers, out)
     transposed = np.empty((width, rows.shape[0]), dtype=signs.dtype)
-    _transpose_into(out, transposed)  # in parallel: 4x faster than the copy LAPACK's wrapper would make
+    _transpose_into(out, transposed)  # in parallel, not the single-threaded copy LAPACK's wrapper would make
     return transposed.T
 
 

@@ -163,8 +163,9 @@ def _accumulate(a, d):
 
 LANES = 4
 """Independent tridiagonal problems that :func:`_ql_lanes` interleaves.  Each Givens step of QL waits
-about 60 cycles on a square root and a division; four independent chains overlap in the core, which
-doubles the throughput at n = 22 (eigenvalues only; with eigenvectors the row updates dominate)."""
+about 60 cycles on a square root and a division; four independent chains overlap in the core: 2.3x the
+throughput of one at n = 22, eigenvalues only (``python -m benchmarks.ablations ql_lanes``); with
+eigenvectors the row updates dominate."""
 
 _SEEK, _CHASE, _DONE = 0, 1, 2
 
@@ -185,7 +186,8 @@ def _ql_lanes(d, e, Qt):
     lanes, n = d.shape
     eps = np.finfo(d.dtype).eps
     phase = np.full(lanes, _SEEK)
-    l, m, i, steps = np.zeros(lanes, np.int64), np.zeros(lanes, np.int64), np.zeros(lanes, np.int64), np.zeros(lanes, np.int64)
+    l, m = np.zeros(lanes, np.int64), np.zeros(lanes, np.int64)
+    i, steps = np.zeros(lanes, np.int64), np.zeros(lanes, np.int64)
     s, c, p, g = np.ones(lanes), np.ones(lanes), np.zeros(lanes), np.zeros(lanes)
     converged = np.ones(lanes, np.bool_)
     active = lanes
@@ -245,11 +247,12 @@ def _ql_lanes(d, e, Qt):
 
 
 QL_LARGEST_N = 200
-"""Largest ``n`` whose eigenvalues alone :func:`_eigen_lanes` computes; above it LAPACK's ``syevd`` (2-core
-machine, time of ``syevd`` / ours: 2.0 at n = 22, 1.9 at 64, 1.7 at 128, 1.45 at 200; larger sizes unmeasured)."""
+"""Largest ``n`` whose eigenvalues alone :func:`_eigen_lanes` computes; above it LAPACK's ``syevd``.  Our time /
+LAPACK's on a 2-core machine (``python -m benchmarks.ablations eigensolver``): 0.50 at n = 22, 0.51 at 64,
+0.56 at 128, 0.66 at 200; larger sizes unmeasured."""
 
-QL_VECTORS_LARGEST_N = 128
-"""The same limit with eigenvectors (2.2 at n = 22, 1.8 at 64, 1.5 at 80, 1.06 at 128, 0.9 at 160)."""
+QL_VECTORS_LARGEST_N = 112
+"""The same limit with eigenvectors (0.47 at n = 22, 0.63 at 64, 0.81 at 80, 0.98 at 112, 1.05 at 128)."""
 
 
 @njit(cache=True)
@@ -290,7 +293,10 @@ def _eigen_lanes(S, d, Qt):
 
 @njit(cache=True)
 def _eigvalsh_lanes(S, d):
-    """Ascending eigenvalues ``d[j]`` of each symmetric ``S[j]``, NaN where not finite (LAPACK above :data:`QL_LARGEST_N`)."""
+    """Ascending eigenvalues ``d[j]`` of each symmetric ``S[j]``, NaN where not finite.
+
+    LAPACK above :data:`QL_LARGEST_N`.
+    """
     if S.shape[1] <= QL_LARGEST_N:
         _eigen_lanes(S, d, np.empty((S.shape[0], S.shape[1], 0), dtype=S.dtype))
         return

@@ -1,0 +1,161 @@
+"""Ablations behind the numbers the docs and kernel docstrings quote: each design choice timed against
+the alternative it replaced, on the same data, in one process (best of several calls after a warm-up).
+
+Run ``python -m benchmarks.ablations [name ...]`` from the repository root; names: qr, srht, blas_spin,
+eigensolver, ql_lanes, karcher (all by default).  Numbers depend on the machine; the docs quote a 2-core run.
+"""
+
+import sys
+import time
+from unittest import mock
+
+import numba
+import numpy as np
+
+from linalgkit._backend import get_backend, serial_blas
+from linalgkit.datasets import make_spd_matrices
+from linalgkit.sketch import _numba as sketch_kernels
+from linalgkit.sketch import make_sketch
+from linalgkit.spd import _numba as spd_kernels
+from linalgkit.spd import mean, means
+
+
+def _best(call, repeat=5, before=None):
+    """Best wall time in ms of ``call()`` over ``repeat`` runs (``before()`` runs untimed ahead of each)."""
+    call()
+    times = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return 1e3 * min(times)
+
+
+def _report(name, first, second, labels):
+    print(f"{name}: {labels[0]} {first:.1f} ms, {labels[1]} {second:.1f} ms, ratio {second / first:.2f}")
+
+
+def _tall_problem():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((2**17, 200)), rng.standard_normal(2**17)
+
+
+def qr():
+    """QR of the 23,043 x 201 sketch of sketch-and-solve (eps = 0.5, d = 200): geqrf (numpy) against geqrt."""
+    from linalgkit.regression._common import _qr_r
+
+    A, b = _tall_problem()
+    X = make_sketch("srht", 23_043, A.shape[0], random_state=0).apply_stacked(A, b)
+    backend = get_backend(X)
+    _report("qr", _best(lambda: np.linalg.qr(X.copy(order="F"), mode="r")),
+            _best(lambda: _qr_r(backend, X.copy(order="F"))), ("numpy.linalg.qr (geqrf)", "geqrt"))
+
+
+def srht():
+    """SRHT of 2^17 x 201: the one-pass kernel against the two-pass kernel, at m = 4d, near the threshold, at 23,043."""
+    A, b = _tall_problem()
+    B = b[:, None]
+    signs = 1.0 - 2.0 * np.random.default_rng(1).integers(0, 2, size=A.shape[0])
+    size = sketch_kernels._cache_rows(A.shape[0], 201)
+    for m in (800, 6_000, 23_043):
+        rows = np.sort(np.random.default_rng(2).choice(A.shape[0], size=m, replace=False))
+        _report(f"srht m={m}", _best(lambda: sketch_kernels._srht_one_pass(A, B, signs, rows, A.shape[0])),
+                _best(lambda: sketch_kernels._srht_two_pass(A, B, signs, rows, A.shape[0], size)),
+                ("one-pass", "two-pass"))
+
+
+def blas_spin():
+    """The SRHT sketch at m = 23,043 when the cores are idle, and right after a multi-threaded BLAS call."""
+    A, b = _tall_problem()
+    S = make_sketch("srht", 23_043, A.shape[0], random_state=0)
+    other = np.asfortranarray(np.random.default_rng(3).standard_normal((20_000, 201)))
+    idle = _best(lambda: S.apply_stacked(A, b), before=lambda: time.sleep(0.3))
+    after_blas = _best(lambda: S.apply_stacked(A, b), before=lambda: np.linalg.qr(other))
+
+    def serial_qr():
+        with serial_blas(get_backend(other)):
+            np.linalg.qr(other)
+
+    after_serial = _best(lambda: S.apply_stacked(A, b), before=serial_qr)
+    _report("blas_spin", idle, after_blas, ("idle", "after a threaded QR"))
+    print(f"blas_spin: after the same QR on one BLAS thread {after_serial:.1f} ms")
+
+
+@numba.njit(parallel=True)
+def _lapack_eigvalsh(S, d):
+    for k in numba.prange(S.shape[0]):
+        d[k] = np.linalg.eigvalsh(S[k])
+
+
+@numba.njit(parallel=True)
+def _lapack_eigh(S, d, P):
+    for k in numba.prange(S.shape[0]):
+        d[k], P[k] = np.linalg.eigh(S[k])
+
+
+@numba.njit(parallel=True)
+def _lanes_eigen(S, d, Qt):
+    lanes = spd_kernels.LANES
+    for group in numba.prange(S.shape[0] // lanes):
+        rows = slice(group * lanes, (group + 1) * lanes)
+        spd_kernels._eigen_lanes(S[rows], d[rows], Qt[rows])
+
+
+def eigensolver():
+    """Stacks of symmetric matrices: LAPACK syevd per matrix against the interleaved QL kernel (2 threads each)."""
+    rng = np.random.default_rng(0)
+    with serial_blas(get_backend(np.zeros(1))):
+        for n in (22, 64, 128, 160, 200):
+            count = 4 * max(50, 100_000 // n**2)
+            G = rng.standard_normal((count, n, n))
+            S = np.ascontiguousarray(G + np.swapaxes(G, 1, 2))
+            d, P = np.empty((count, n)), np.empty_like(S)
+            _report(f"eigenvalues n={n}", _best(lambda: _lapack_eigvalsh(S, d), 3),
+                    _best(lambda: _lanes_eigen(S, d, np.empty((count, n, 0))), 3), ("LAPACK", "lanes"))
+            _report(f"eigenvectors n={n}", _best(lambda: _lapack_eigh(S, d, P), 3),
+                    _best(lambda: _lanes_eigen(S, d, np.empty_like(S)), 3), ("LAPACK", "lanes"))
+
+
+@numba.njit(parallel=True)
+def _ql_groups(D, E, lanes):
+    for group in numba.prange(D.shape[0] // lanes):
+        rows = slice(group * lanes, (group + 1) * lanes)
+        spd_kernels._ql_lanes(D[rows].copy(), E[rows].copy(), np.empty((lanes, D.shape[1], 0)))
+
+
+@numba.njit(parallel=True)
+def _tridiagonals(S, D, E):
+    n = S.shape[1]
+    for k in numba.prange(S.shape[0]):
+        spd_kernels._tridiagonalize(S[k] / np.max(np.abs(S[k])), D[k], E[k], False)
+        E[k, : n - 1] = E[k, 1:].copy()
+        E[k, n - 1] = 0.0
+
+
+def ql_lanes():
+    """Eigenvalue-only QL of 4000 tridiagonals of order 22: one problem per task against four interleaved."""
+    S = make_spd_matrices(4000, 22, random_state=0)
+    D, E = np.empty((4000, 22)), np.empty((4000, 22))
+    _tridiagonals(S, D, E)
+    _report("ql_lanes", _best(lambda: _ql_groups(D, E, 1)), _best(lambda: _ql_groups(D, E, 4)),
+            ("1 lane", "4 lanes"))
+
+
+def karcher():
+    """AI Karcher mean of 1000 matrices of 22 x 22 to tol 1e-8: fixed step 1 against the secant step."""
+    X = make_spd_matrices(1000, 22, random_state=0)
+    with mock.patch.object(means, "_secant_step", lambda *args: 1.0):
+        fixed = mean(X, tol=1e-8, return_info=True).iterations
+        fixed_time = _best(lambda: mean(X, tol=1e-8))
+    secant = mean(X, tol=1e-8, return_info=True).iterations
+    _report("karcher", fixed_time, _best(lambda: mean(X, tol=1e-8)), ("step 1", "secant step"))
+    print(f"karcher: iterations {fixed} with step 1, {secant} with the secant step")
+
+
+ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, eigensolver, ql_lanes, karcher)}
+
+if __name__ == "__main__":
+    for name in sys.argv[1:] or ABLATIONS:
+        ABLATIONS[name]()
