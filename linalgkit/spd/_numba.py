@@ -394,6 +394,14 @@ def le_squared_distances(A, B, out):
 
 
 @njit(cache=True, parallel=True)
+def cholesky_factors(B, out):
+    """``out[k] = chol(B[k])`` (lower) for a stack ``B`` of shape ``(K, n, n)`` (NaN where not positive definite)."""
+    for k in prange(B.shape[0]):
+        if not _cholesky(B[k], out[k]):
+            out[k, :, :] = np.nan
+
+
+@njit(cache=True, parallel=True)
 def lower_inverses(B, out):
     """``out[k] = chol(B[k])^{-1}`` for a stack ``B`` of shape ``(K, n, n)`` (NaN where not positive definite)."""
     for k in prange(B.shape[0]):
@@ -402,18 +410,6 @@ def lower_inverses(B, out):
             _lower_inverse(C, out[k])
         else:
             out[k, :, :] = np.nan
-
-
-@njit(cache=True, parallel=True)
-def ai_squared_pairwise(X, C_inv, rows, cols, out):
-    """``out[k] = d_AI^2(X[rows[k]], Y[cols[k]])`` from ``C_inv = chol(Y)^{-1}`` for the listed pairs."""
-    K, n = rows.shape[0], X.shape[1]
-    for group in prange((K + LANES - 1) // LANES):
-        first, count = group * LANES, min(LANES, K - group * LANES)
-        Z, T = np.empty((count, n, n), dtype=X.dtype), np.empty((n, n), dtype=X.dtype)
-        for j in range(count):
-            _whiten(C_inv[cols[first + j]], X[rows[first + j]], Z[j], T)
-        _log_squared_sums(Z, out[first:first + count])
 
 
 @njit(cache=True, parallel=True)

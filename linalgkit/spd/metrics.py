@@ -313,9 +313,11 @@ def _callable_distances(be, metric, A, B, squared):
 def pairwise_distances(X, Y=None, *, metric="affine_invariant", squared=False):
     r"""Distance matrix :math:`D_{ij} = d(X_i, Y_j)` between two sets of SPD matrices.
 
-    Affine-invariant: one Cholesky inverse per ``Y_j``, then one whitening and one ``eigvalsh``
-    per pair (only the upper triangle when ``Y`` is None).  Flat metrics (Euclidean, log-Euclidean,
-    power-Euclidean, (log-)Cholesky): chart images once per matrix, then one GEMM with
+    Affine-invariant: Cholesky factors once per matrix, then per pair the whitened
+    :math:`L_i^{-1} Y_j L_i^{-T} = (L_i^{-1} R_j)(L_i^{-1} R_j)^T` from two triangular products and its
+    eigenvalues, sixteen pairs at a time in SIMD lanes on NumPy (only the upper triangle when ``Y`` is
+    None).  Flat metrics (Euclidean, log-Euclidean, power-Euclidean, (log-)Cholesky): chart images once
+    per matrix, then one GEMM with
     :math:`\|a - b\|^2 = \|a\|^2 + \|b\|^2 - 2\langle a, b\rangle` (clipped at 0).
 
     Parameters
@@ -366,18 +368,26 @@ def _pairwise_squared(be, m, X, Y, symmetric):
 
 
 def _ai_pairwise_numba(X, Y, symmetric):
-    from ._numba import ai_squared_pairwise, lower_inverses
+    """Affine-invariant squared distances by the lock-step kernel; its failed lanes by the one-pair kernel."""
+    from . import _lockstep
+    from ._numba import ai_squared_distances, cholesky_factors, lower_inverses
 
-    Y = np.ascontiguousarray(Y)
-    C_inv = np.empty_like(Y)
-    lower_inverses(Y, C_inv)
+    X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
+    L_inv, R = np.empty_like(X), np.empty_like(Y)
+    lower_inverses(X, L_inv)
+    cholesky_factors(Y, R)
     N, M = X.shape[0], Y.shape[0]
-    rows, cols = np.triu_indices(N, 1) if symmetric else np.divmod(np.arange(N * M), M)
-    values = np.empty(rows.size, dtype=X.dtype)
-    ai_squared_pairwise(np.ascontiguousarray(X), C_inv, rows, cols, values)
-    out = np.zeros((N, M), dtype=X.dtype)
-    out[rows, cols] = values
-    return out + out.T if symmetric else out
+    out, failed = np.zeros((N, M), dtype=X.dtype), np.zeros((N, M), dtype=bool)
+    rows, cols = _lockstep.tasks(N, M, symmetric)
+    _lockstep.ai_squared_pairwise(L_inv, _lockstep.lane_layout(R), rows, cols, symmetric, out, failed)
+    rows, cols = np.nonzero(failed)
+    if rows.size:
+        values = np.empty(rows.size, dtype=X.dtype)
+        ai_squared_distances(X[rows], Y[cols], values)
+        out[rows, cols] = values
+        if symmetric:
+            out[cols, rows] = values
+    return out
 
 
 @capabilities("linalgkit.spd.inner", **_CAPS)

@@ -1,0 +1,268 @@
+"""Fixed-width SIMD values for Numba kernels that run :data:`WIDTH` small problems in lock-step.
+
+A :class:`Lanes` value holds one number per problem, as an LLVM vector kept in registers.  Kernels
+load it from a row of a 2-D array whose rows hold one entry of every problem (``A[row, col:col +
+WIDTH]``), compute on it with the usual operators, and store it back; data-dependent steps take both
+branches and pick per lane with :func:`select`.  Why not plain loops over the lanes: Numba cannot tell
+LLVM that two arrays do not overlap, so an eight- or sixteen-iteration loop that reads one array and
+writes another is either left scalar or vectorized behind run-time overlap checks that cost as much as
+the arithmetic; a ``Lanes`` operation is one vector instruction by construction.
+
+Arithmetic (``+ - * /``, unary ``-``) accepts a Lanes value and a Python/NumPy scalar on either side
+(the scalar is broadcast) and contracts ``a * b + c`` into fused multiply-adds, but never reassociates.
+Comparisons give a :class:`Mask` (ordered, except ``!=``, which is true for NaN), combined with
+``& | ~``.
+"""
+
+import operator
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic, models, overload, register_model
+
+WIDTH = 16
+"""Problems per Lanes value: two AVX-512 registers of float64 (one of float32), four AVX2 registers."""
+
+_FLAGS = ("contract",)
+_INDEX = ir.IntType(32)
+
+
+class Lanes(types.Type):
+    """Numba type of :data:`WIDTH` numbers of one dtype, one per lane."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+        super().__init__(name=f"Lanes({dtype})")
+
+
+class Mask(types.Type):
+    """Numba type of :data:`WIDTH` booleans, one per lane."""
+
+    def __init__(self):
+        super().__init__(name="Mask")
+
+
+_MASK = Mask()
+
+
+@register_model(Lanes)
+class _LanesModel(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):
+        super().__init__(dmm, fe_type, ir.VectorType(dmm.lookup(fe_type.dtype).get_value_type(), WIDTH))
+
+
+@register_model(Mask)
+class _MaskModel(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):
+        super().__init__(dmm, fe_type, ir.VectorType(ir.IntType(1), WIDTH))
+
+
+def _lanes_of(*typs):
+    """The Lanes type among the operand types, None when there is none."""
+    return next((t for t in typs if isinstance(t, Lanes)), None)
+
+
+def _is_operand(typ):
+    return isinstance(typ, (Lanes, types.Number))
+
+
+def _vector(context, builder, typ, value, lanes):
+    """``value`` as a vector of ``lanes``: itself, or a scalar cast to the lane dtype and broadcast."""
+    if isinstance(typ, Lanes):
+        return value
+    scalar = context.cast(builder, value, typ, lanes.dtype)
+    vector_type = ir.VectorType(scalar.type, WIDTH)
+    single = builder.insert_element(ir.Constant(vector_type, ir.Undefined), scalar, ir.Constant(_INDEX, 0))
+    return builder.shuffle_vector(single, ir.Constant(vector_type, ir.Undefined),
+                                  ir.Constant(ir.VectorType(_INDEX, WIDTH), [0] * WIDTH))
+
+
+def _row_pointer(context, builder, array_type, array, row, col):
+    """Pointer to ``array[row, col:col + WIDTH]`` as a vector pointer (no bounds or wraparound checks)."""
+    view = context.make_array(array_type)(context, builder, array)
+    item = cgutils.get_item_pointer(context, builder, array_type, view, [row, col], wraparound=False)
+    return builder.bitcast(item, ir.VectorType(context.get_value_type(array_type.dtype), WIDTH).as_pointer())
+
+
+@intrinsic
+def load(typingctx, A, row, col):
+    """``A[row, col:col + WIDTH]`` of a C-contiguous 2-D array as a Lanes value (the caller keeps it in bounds)."""
+    def codegen(context, builder, sig, args):
+        pointer = _row_pointer(context, builder, sig.args[0], args[0], args[1], args[2])
+        return builder.load(pointer, align=sig.args[0].dtype.bitwidth // 8)
+
+    return Lanes(A.dtype)(A, row, col), codegen
+
+
+@intrinsic
+def store(typingctx, A, row, col, x):
+    """``A[row, col:col + WIDTH] = x``."""
+    def codegen(context, builder, sig, args):
+        pointer = _row_pointer(context, builder, sig.args[0], args[0], args[1], args[2])
+        builder.store(args[3], pointer, align=sig.args[0].dtype.bitwidth // 8)
+        return context.get_dummy_value()
+
+    return types.none(A, row, col, x), codegen
+
+
+@intrinsic
+def splat(typingctx, A, value):
+    """``value`` in every lane, with the dtype of the array ``A``."""
+    lanes = Lanes(A.dtype)
+
+    def codegen(context, builder, sig, args):
+        return _vector(context, builder, sig.args[1], args[1], lanes)
+
+    return lanes(A, value), codegen
+
+
+@intrinsic
+def select(typingctx, mask, a, b):
+    """``a`` where ``mask`` holds, else ``b`` (either may be a scalar, not both)."""
+    lanes = _lanes_of(a, b)
+
+    def codegen(context, builder, sig, args):
+        x, y = (_vector(context, builder, t, v, lanes) for t, v in zip(sig.args[1:], args[1:]))
+        return builder.select(args[0], x, y)
+
+    return lanes(mask, a, b), codegen
+
+
+def _elementwise(name):
+    """An intrinsic applying the LLVM intrinsic ``llvm.<name>`` to every lane."""
+    @intrinsic
+    def apply(typingctx, x):
+        def codegen(context, builder, sig, args):
+            vector_type = args[0].type
+            suffix = f"v{WIDTH}f{sig.args[0].dtype.bitwidth}"
+            function = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vector_type, [vector_type]),
+                                                      f"llvm.{name}.{suffix}")
+            return builder.call(function, [args[0]])
+
+        return x(x), codegen
+
+    return apply
+
+
+sqrt = _elementwise("sqrt")
+fabs = _elementwise("fabs")
+log = _elementwise("log")
+
+
+@intrinsic
+def any_lane(typingctx, mask):
+    """Whether ``mask`` holds in at least one lane."""
+    def codegen(context, builder, sig, args):
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.IntType(1), [args[0].type]), f"llvm.vector.reduce.or.v{WIDTH}i1")
+        return builder.call(function, [args[0]])
+
+    return types.boolean(mask), codegen
+
+
+@intrinsic
+def max_lane(typingctx, x):
+    """The largest lane of ``x`` (NaN lanes are skipped unless the first lane is NaN)."""
+    def codegen(context, builder, sig, args):
+        best = builder.extract_element(args[0], ir.Constant(_INDEX, 0))
+        for k in range(1, WIDTH):
+            item = builder.extract_element(args[0], ir.Constant(_INDEX, k))
+            best = builder.select(builder.fcmp_ordered(">", item, best), item, best)
+        return best
+
+    return x.dtype(x), codegen
+
+
+def _binary(method):
+    @intrinsic
+    def apply(typingctx, a, b):
+        lanes = _lanes_of(a, b)
+
+        def codegen(context, builder, sig, args):
+            x, y = (_vector(context, builder, t, v, lanes) for t, v in zip(sig.args, args))
+            return getattr(builder, method)(x, y, flags=_FLAGS)
+
+        return lanes(a, b), codegen
+
+    return apply
+
+
+def _comparison(predicate):
+    @intrinsic
+    def apply(typingctx, a, b):
+        lanes = _lanes_of(a, b)
+
+        def codegen(context, builder, sig, args):
+            x, y = (_vector(context, builder, t, v, lanes) for t, v in zip(sig.args, args))
+            if predicate == "!=":
+                return builder.fcmp_unordered(predicate, x, y)
+            return builder.fcmp_ordered(predicate, x, y)
+
+        return _MASK(a, b), codegen
+
+    return apply
+
+
+def _mask_binary(method):
+    @intrinsic
+    def apply(typingctx, a, b):
+        def codegen(context, builder, sig, args):
+            return getattr(builder, method)(args[0], args[1])
+
+        return _MASK(a, b), codegen
+
+    return apply
+
+
+@intrinsic
+def _negate(typingctx, x):
+    def codegen(context, builder, sig, args):
+        return builder.fneg(args[0], flags=_FLAGS)
+
+    return x(x), codegen
+
+
+@intrinsic
+def _invert(typingctx, mask):
+    def codegen(context, builder, sig, args):
+        return builder.not_(args[0])
+
+    return _MASK(mask), codegen
+
+
+def _register_binary(op, implementation, accepts):
+    @overload(op)
+    def _overload(a, b):
+        if accepts(a, b):
+            return lambda a, b: implementation(a, b)
+
+
+def _lanes_operands(a, b):
+    return _lanes_of(a, b) is not None and _is_operand(a) and _is_operand(b)
+
+
+def _masks(a, b):
+    return isinstance(a, Mask) and isinstance(b, Mask)
+
+
+for _op, _method in ((operator.add, "fadd"), (operator.sub, "fsub"), (operator.mul, "fmul"),
+                     (operator.truediv, "fdiv")):
+    _register_binary(_op, _binary(_method), _lanes_operands)
+for _op, _predicate in ((operator.lt, "<"), (operator.le, "<="), (operator.gt, ">"), (operator.ge, ">="),
+                        (operator.eq, "=="), (operator.ne, "!=")):
+    _register_binary(_op, _comparison(_predicate), _lanes_operands)
+for _op, _method in ((operator.and_, "and_"), (operator.or_, "or_")):
+    _register_binary(_op, _mask_binary(_method), _masks)
+
+
+@overload(operator.neg)
+def _overload_neg(x):
+    if isinstance(x, Lanes):
+        return lambda x: _negate(x)
+
+
+@overload(operator.invert)
+def _overload_invert(mask):
+    if isinstance(mask, Mask):
+        return lambda mask: _invert(mask)

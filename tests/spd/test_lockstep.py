@@ -1,0 +1,113 @@
+"""The lock-step affine-invariant pairwise kernel against pyRiemann, SciPy's generalized eigenvalues and LAPACK."""
+
+import mpmath
+import numpy as np
+import pyriemann.geometry.distance as prd
+import pytest
+import scipy.linalg
+from numba import njit
+
+from linalgkit import spd
+from linalgkit._simd import WIDTH, select, splat, store
+from linalgkit.exceptions import NotSPDError
+from linalgkit.spd import _lockstep, _numba
+from tests.spd._data import commuting, random_spd
+
+
+def _reference(X, Y):
+    """``d^2(X_i, Y_j) = sum log^2 lambda(Y_j, X_i)`` from SciPy's generalized symmetric eigensolver (in float64)."""
+    return np.array([[np.sum(np.log(scipy.linalg.eigvalsh(y, x).astype(np.float64)) ** 2) for y in Y] for x in X])
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 22])
+def test_pairwise_matches_pyriemann_across_lane_groups(rng, spy, n):
+    calls = spy(_lockstep, "ai_squared_pairwise")
+    X, Y = random_spd(rng, (37,), n, cond=1e3), random_spd(rng, (WIDTH + 3,), n, cond=1e3)
+    np.testing.assert_allclose(spd.pairwise_distances(X), prd.pairwise_distance(X, metric="riemann"),
+                               rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(spd.pairwise_distances(X, Y), prd.pairwise_distance(X, Y, metric="riemann"),
+                               rtol=1e-11)
+    assert [call[4] for call in calls] == [True, False]
+    X, Y = X.astype(np.float32), Y.astype(np.float32)  # single precision: about as accurate as LAPACK's ssygvd
+    single = spd.pairwise_distances(X, Y)
+    assert single.dtype == np.float32
+    double = spd.pairwise_distances(X.astype(np.float64), Y.astype(np.float64))
+    lapack = np.sqrt(_reference(X, Y))
+    assert np.max(np.abs(single - double) / double) <= 4 * np.max(np.abs(lapack - double) / double)
+
+
+def test_pairwise_on_hard_spectra_matches_generalized_eigenvalues(rng):
+    n = 6
+    diagonal_ties = np.stack([np.diag(rng.choice([0.5, 1.0, 2.0], n)) for _ in range(8)])
+    repeated, _, _ = commuting(rng, 8, n, repeated=True)
+    scaled_identities = np.geomspace(0.1, 10, 8)[:, None, None] * np.eye(n)
+    sets = {"ties": diagonal_ties, "repeated": repeated, "identities": scaled_identities,
+            "tiny": 1e-150 * random_spd(rng, (12,), n), "huge": 1e150 * random_spd(rng, (12,), n)}
+    for label, X in sets.items():
+        expected = _reference(X, X)
+        np.fill_diagonal(expected, 0.0)
+        np.testing.assert_allclose(spd.pairwise_distances(X, squared=True), expected, rtol=1e-12, atol=1e-13,
+                                   err_msg=label)
+
+
+def test_ill_conditioned_pairs_match_fifty_digit_arithmetic(rng, spy):
+    """Condition 1e8 per matrix (up to 1e16 after whitening): the bottom-up reduction keeps 1e-8."""
+    calls = spy(_lockstep, "ai_squared_pairwise")
+    mpmath.mp.dps = 50
+    X = random_spd(rng, (18,), 6, cond=1e8)
+    own = spd.pairwise_distances(X[:5], X[5:], squared=True)
+    exact = np.empty_like(own)
+    for i, x in enumerate(X[:5]):
+        L_inv = mpmath.cholesky(mpmath.matrix(x.tolist())) ** -1
+        for j, y in enumerate(X[5:]):
+            exact[i, j] = sum(mpmath.log(v) ** 2 for v in mpmath.eigsy(L_inv * mpmath.matrix(y.tolist()) * L_inv.T)[0])
+    assert len(calls) == 1
+    np.testing.assert_allclose(own, exact, rtol=1e-8)
+
+
+def test_failed_lanes_are_recomputed_by_the_pair_kernel(rng, spy):
+    calls = spy(_numba, "ai_squared_distances")
+    X, Y = random_spd(rng, (12,), 4), random_spd(rng, (9,), 4)
+    spd.pairwise_distances(X, Y)
+    assert calls == []
+    Y[7] = -Y[7]
+    with pytest.raises(NotSPDError, match=r"Y\[7\] must be positive definite"):
+        spd.pairwise_distances(X, Y)
+    assert [call[0].shape[0] for call in calls] == [12]  # the twelve pairs with Y[7], and only those
+
+
+@njit
+def _eigenvalues(d, e, flags):
+    failed = _lockstep._root_free_ql(d, e, splat(d, 0.0) != 0.0)
+    store(flags, 0, 0, select(failed, splat(flags, 1.0), 0.0))
+
+
+def test_root_free_ql_matches_lapack(rng):
+    n = 22
+    d = rng.uniform(-1, 1, (n, WIDTH))
+    e = rng.uniform(-1, 1, (n, WIDTH))
+    d[:, 1] = np.geomspace(1e-12, 1, n)  # graded
+    e[:, 1] *= np.geomspace(1e-6, 1, n)
+    e[::3, 2] = 0.0  # split into blocks
+    d[:, 3], e[:, 3] = 0.5, 0.0  # already diagonal, one repeated eigenvalue
+    e[:, 4] = 1e-170  # squares underflow: every coupling negligible
+    e[5, 5] = np.nan
+    d[[0, 1, n - 1], 6], e[0, 6] = (0.0, 0.0, -1.0), 1.0  # Wilkinson's shift is -1 = d[n - 1]: first p is 0
+    e[n - 1] = 0.0
+    finite = [k for k in range(WIDTH) if k != 5]
+    expected = {k: scipy.linalg.eigvalsh_tridiagonal(d[:, k], e[: n - 1, k]) for k in finite}
+    flags = np.empty((1, WIDTH))
+    _eigenvalues(d, e, flags)
+    np.testing.assert_array_equal(flags[0] != 0, np.arange(WIDTH) == 5)
+    for k in finite:
+        scale = np.max(np.abs(expected[k]))
+        np.testing.assert_allclose(np.sort(d[:, k]), expected[k], rtol=0, atol=1e-14 * scale, err_msg=str(k))
+
+
+@pytest.mark.parametrize("N, M, symmetric", [(1, 1, True), (5, 5, True), (40, 40, True), (3, WIDTH, False),
+                                             (4, 2 * WIDTH + 1, False)])
+def test_tasks_cover_every_pair_once(N, M, symmetric):
+    rows, cols = _lockstep.tasks(N, M, symmetric)
+    pairs = [(i, j) for i, first in zip(rows, cols) for j in range(first, min(first + WIDTH, M))]
+    expected = [(i, j) for i in range(N) for j in range(M) if j > i or not symmetric]
+    assert sorted(pairs) == expected
