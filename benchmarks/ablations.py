@@ -2,7 +2,7 @@
 the alternative it replaced, on the same data, in one process (best of several calls after a warm-up).
 
 Run ``python -m benchmarks.ablations [name ...]`` from the repository root; names: qr, srht, blas_spin,
-eigensolver, ql_lanes, karcher (all by default).  Numbers depend on the machine; the docs quote a 2-core run.
+eigensolver, ql_lanes, karcher, lockstep (all by default).  Numbers depend on the machine; the docs quote a 2-core run.
 """
 
 import sys
@@ -17,7 +17,7 @@ from linalgkit.datasets import make_spd_matrices
 from linalgkit.sketch import _numba as sketch_kernels
 from linalgkit.sketch import make_sketch
 from linalgkit.spd import _numba as spd_kernels
-from linalgkit.spd import mean, means
+from linalgkit.spd import _lockstep, mean, means, metrics
 
 
 def _best(call, repeat=5, before=None):
@@ -154,7 +154,39 @@ def karcher():
     print(f"karcher: iterations {fixed} with step 1, {secant} with the secant step")
 
 
-ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, eigensolver, ql_lanes, karcher)}
+def lockstep():
+    """AI distances of the 124,750 pairs of 500 matrices of 22 x 22: one pair per eigensolver call (four
+    interleaved in QL) against sixteen pairs in SIMD lanes; then the accuracy of both and of LAPACK's
+    generalized ``eigvalsh`` (top-down ``dsytrd``) and of pyRiemann at condition 1e8, against 50-digit arithmetic."""
+    X = make_spd_matrices(500, 22, random_state=0)
+    rows, cols = np.triu_indices(500, 1)
+    A, B, out = X[rows], X[cols], np.empty(rows.size)
+    with serial_blas(get_backend(X)):
+        _report("lockstep", _best(lambda: spd_kernels.ai_squared_distances(A, B, out), 3),
+                _best(lambda: metrics._ai_pairwise_numba(X, X, True), 3), ("one pair per call", "16 lanes"))
+    import mpmath
+    import pyriemann.geometry.distance as prd
+    import scipy.linalg
+
+    mpmath.mp.dps = 50
+    for seed in range(3):
+        X = make_spd_matrices(65, 6, random_state=seed)
+        w, V = np.linalg.eigh(X)
+        X = (V * np.geomspace(1e-8, 1, 6)) @ np.swapaxes(V, 1, 2)  # condition 1e8 each
+        L_inv = mpmath.cholesky(mpmath.matrix(X[0].tolist())) ** -1
+        exact = np.array([float(sum(mpmath.log(v) ** 2 for v in mpmath.eigsy(L_inv * mpmath.matrix(y.tolist())
+                                                                            * L_inv.T)[0])) for y in X[1:]])
+        pair = np.empty(64)
+        spd_kernels.ai_squared_distances(np.repeat(X[:1], 64, axis=0), X[1:], pair)
+        lapack = [np.sum(np.log(scipy.linalg.eigvalsh(y, X[0])) ** 2) for y in X[1:]]
+        pyriemann = prd.distance_riemann(X[1:], X[:1], squared=True)
+        errors = [np.max(np.abs(np.asarray(v) - exact) / exact)
+                  for v in (pair, metrics._ai_pairwise_numba(X[:1], X[1:], False)[0], lapack, pyriemann)]
+        print("lockstep: largest relative error of d^2 at condition 1e8, seed {}: one pair {:.1e}, 16 lanes {:.1e}, "
+              "LAPACK {:.1e}, pyRiemann {:.1e}".format(seed, *errors))
+
+
+ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, eigensolver, ql_lanes, karcher, lockstep)}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or ABLATIONS:
