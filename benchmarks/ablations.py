@@ -16,8 +16,8 @@ from linalgkit._backend import get_backend, serial_blas
 from linalgkit.datasets import make_spd_matrices
 from linalgkit.sketch import _numba as sketch_kernels
 from linalgkit.sketch import make_sketch
-from linalgkit.spd import _numba as spd_kernels
 from linalgkit.spd import _lockstep, mean, means, metrics
+from linalgkit.spd import _numba as spd_kernels
 
 
 def _best(call, repeat=5, before=None):
@@ -156,7 +156,8 @@ def karcher():
 
 def lockstep():
     """AI distances of the 124,750 pairs of 500 matrices of 22 x 22: one pair per eigensolver call (four
-    interleaved in QL) against sixteen pairs in SIMD lanes; then the accuracy of both and of LAPACK's
+    interleaved in QL) against sixteen pairs in SIMD lanes; the same for log-Euclidean distances of pairs
+    of n x n matrices (n = 22 ... 80); then the accuracy of AI distances in both and in LAPACK's
     generalized ``eigvalsh`` (top-down ``dsytrd``) and of pyRiemann at condition 1e8, against 50-digit arithmetic."""
     X = make_spd_matrices(500, 22, random_state=0)
     rows, cols = np.triu_indices(500, 1)
@@ -164,6 +165,13 @@ def lockstep():
     with serial_blas(get_backend(X)):
         _report("lockstep", _best(lambda: spd_kernels.ai_squared_distances(A, B, out), 3),
                 _best(lambda: metrics._ai_pairwise_numba(X, X, True), 3), ("one pair per call", "16 lanes"))
+        for n in (22, 32, 48, 64, 80):  # log-Euclidean distances of pairs, the same work at every size
+            count = min(10_000, 2000 * 64**3 // n**3)
+            A, B = make_spd_matrices(count, n, random_state=0), make_spd_matrices(count, n, random_state=1)
+            out, failed = np.empty(count), np.zeros(count, dtype=bool)
+            _report(f"lockstep log-Euclidean n={n}, {count} pairs",
+                    _best(lambda: spd_kernels.le_squared_distances(A, B, out), 3),
+                    _best(lambda: _lockstep.le_squared_distances(A, B, out, failed), 3), ("one pair", "16 lanes"))
     import mpmath
     import pyriemann.geometry.distance as prd
     import scipy.linalg

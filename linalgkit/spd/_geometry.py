@@ -171,7 +171,9 @@ class AffineInvariant(Metric):
     def squared_distance(self, xp, A, B):
         A, B = xp.broadcast_arrays(A, B)
         if sp.numba_batch(xp, A):
-            return _numba_pairs("ai_squared_distances", A, B)
+            from ._numba import ai_squared_distances
+
+            return _numba_pairs(ai_squared_distances, A, B)
         C = xp.linalg.cholesky(B)
         Z = sp.sym(xp, _solve_lower(xp, C, xp.matrix_transpose(_solve_lower(xp, C, A))))
         return log_squared_sum(xp, Z)
@@ -247,16 +249,13 @@ def _numba_mean_log(S, X, w):
     return sp.congruence(np, L, np.tril(lower) + np.tril(lower, -1).T)
 
 
-def _numba_pairs(kernel_name, A, B):
-    """``kernel(A[k], B[k])`` for every pair of two equal-shape NumPy batches, by the named kernel of ``_numba``."""
+def _numba_pairs(kernel, A, B):
+    """``kernel(A[k], B[k])`` for every pair of two equal-shape NumPy batches (``kernel(A, B, out)`` on flat stacks)."""
     import numpy as np
-
-    from . import _numba
 
     n = A.shape[-1]
     out = np.empty(A.shape[:-2], dtype=A.dtype)
-    getattr(_numba, kernel_name)(np.ascontiguousarray(A).reshape(-1, n, n), np.ascontiguousarray(B).reshape(-1, n, n),
-                                 out.reshape(-1))
+    kernel(np.ascontiguousarray(A).reshape(-1, n, n), np.ascontiguousarray(B).reshape(-1, n, n), out.reshape(-1))
     return out
 
 
@@ -444,7 +443,9 @@ class Pullback(Metric):
 
     def squared_distance(self, xp, A, B):
         if self._log_euclidean_pairs(xp, A, B):
-            return self.scale**2 * _numba_pairs("le_squared_distances", A, B)
+            from ._lockstep import log_euclidean_pairs
+
+            return self.scale**2 * _numba_pairs(log_euclidean_pairs, A, B)
         return self.scale**2 * self.base.squared_distance(xp, self.chart.forward(xp, A)[0],
                                                           self.chart.forward(xp, B)[0])
 

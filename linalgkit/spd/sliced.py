@@ -90,7 +90,7 @@ def _wasserstein_1d(xp, u, v, wu, wv, p):
     """:math:`W_p^p` between the columns of ``u`` (N, L) and ``v`` (M, L) with weights ``wu``, ``wv`` (or None)."""
     if wu is None and wv is None and u.shape[0] == v.shape[0]:
         return xp.mean(xp.abs(xp.sort(u, axis=0) - xp.sort(v, axis=0)) ** p, axis=0)
-    N, M, L = u.shape[0], v.shape[0], u.shape[1]
+    N, M = u.shape[0], v.shape[0]
     wu = xp.full((N,), 1 / N, dtype=u.dtype) if wu is None else wu
     wv = xp.full((M,), 1 / M, dtype=u.dtype) if wv is None else wv
     u_sorted, cu = _sorted_with_cdf(xp, u, wu)

@@ -8,7 +8,7 @@ import scipy.linalg
 from numba import njit
 
 from linalgkit import spd
-from linalgkit._simd import WIDTH, select, splat, store
+from linalgkit._simd import WIDTH, load, select, splat, store
 from linalgkit.exceptions import NotSPDError
 from linalgkit.spd import _lockstep, _numba
 from tests.spd._data import commuting, random_spd
@@ -111,3 +111,62 @@ def test_tasks_cover_every_pair_once(N, M, symmetric):
     pairs = [(i, j) for i, first in zip(rows, cols) for j in range(first, min(first + WIDTH, M))]
     expected = [(i, j) for i in range(N) for j in range(M) if j > i or not symmetric]
     assert sorted(pairs) == expected
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 22])
+def test_log_euclidean_lanes_match_pyriemann_and_the_commuting_closed_form(rng, spy, n):
+    calls = spy(_numba, "le_squared_distances")
+    A, B = random_spd(rng, (70,), n, cond=1e4), random_spd(rng, (70,), n, cond=1e4)
+    np.testing.assert_allclose(spd.distance(A, B, metric="log_euclidean"), prd.distance_logeuclid(A, B),
+                               rtol=1e-11)
+    assert calls == []  # every lane succeeded
+    C, _, d = commuting(rng, 2 * 70, n, repeated=n > 1)
+    expected = np.linalg.norm(np.log(d[:70]) - np.log(d[70:]), axis=-1)
+    np.testing.assert_allclose(spd.distance(C[:70], C[70:], metric="log_euclidean"), expected, rtol=1e-11)
+
+
+def test_log_euclidean_failed_lanes_and_large_n_take_the_one_pair_kernel(rng, spy, monkeypatch):
+    calls = spy(_numba, "le_squared_distances")
+    A, B = random_spd(rng, (70,), 5), random_spd(rng, (70,), 5)
+    B[[3, 40]] = -B[[3, 40]]
+    with pytest.raises(NotSPDError, match=r"B\[3\] must be positive definite"):
+        spd.distance(A, B, metric="log_euclidean")
+    assert [call[0].shape[0] for call in calls] == [2]
+    B[[3, 40]] = -B[[3, 40]]
+    monkeypatch.setattr(_lockstep, "LOG_EUCLIDEAN_LARGEST_N", 4)
+    np.testing.assert_allclose(spd.distance(A, B, metric="log_euclidean"), prd.distance_logeuclid(A, B), rtol=1e-11)
+    assert [call[0].shape[0] for call in calls] == [2, 70]
+
+
+@njit
+def _eigh(S, A, Qt, d, e, taus, v, w, flags):
+    _lockstep._gather(S, 0, A)
+    scale, failed = _lockstep._normalize(A, S.shape[1])
+    _lockstep._tridiagonalize(A, S.shape[1], d, e, taus, v, w)
+    _lockstep._accumulate(A, S.shape[1], taus, Qt)
+    failed = _lockstep._ql_vectors(d, e, Qt, failed)
+    for i in range(S.shape[1]):
+        store(d, i, 0, load(d, i, 0) * scale)
+    store(flags, 0, 0, select(failed, splat(flags, 1.0), 0.0))
+
+
+def test_lane_eigen_decompositions_are_orthonormal_and_reproduce_the_matrix(rng):
+    n = 12
+    Q, _ = np.linalg.qr(rng.standard_normal((WIDTH, n, n)))
+    spectra = np.exp(rng.uniform(-3, 3, (WIDTH, n)))
+    spectra[1] = np.geomspace(1e-12, 1, n)
+    spectra[2] = np.round(rng.uniform(1, 4, n))  # repeated eigenvalues
+    S = (Q * spectra[:, None, :]) @ np.swapaxes(Q, 1, 2)
+    S[3], S[4] = np.eye(n), np.diag(np.arange(n, 0, -1.0))
+    S = np.ascontiguousarray((S + np.swapaxes(S, 1, 2)) / 2)
+    A, Qt = np.empty((n * n, WIDTH)), np.empty((n * n, WIDTH))
+    rows = [np.empty((n, WIDTH)) for _ in range(5)]
+    flags = np.empty((1, WIDTH))
+    _eigh(S, A, Qt, *rows, flags)
+    assert not flags.any()
+    d, vectors = rows[0].T, Qt.T.reshape(WIDTH, n, n)  # vectors[k] has the eigenvectors of S[k] as rows
+    np.testing.assert_allclose(vectors @ np.swapaxes(vectors, 1, 2), np.broadcast_to(np.eye(n), S.shape), atol=1e-14)
+    rebuilt = np.swapaxes(vectors, 1, 2) @ (d[:, :, None] * vectors)
+    np.testing.assert_allclose(rebuilt, S, rtol=0, atol=4e-15 * np.max(np.abs(S)))
+    scales = np.max(np.abs(S), axis=(1, 2))[:, None]
+    assert np.max(np.abs(np.sort(d, axis=1) - np.linalg.eigvalsh(S)) / scales) <= 4e-15

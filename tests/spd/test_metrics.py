@@ -378,14 +378,14 @@ def test_parallel_kernels_for_large_batches_match_pyriemann(rng):
 
 
 def test_fused_log_euclidean_kernel_matches_pyriemann(rng, spy):
-    # 65 pairs in a (5, 13) batch: the fused kernel, two pairs per group and a lone pair in the last group
-    from linalgkit.spd import _geometry
+    # 65 pairs in a (5, 13) batch: five groups of sixteen lanes, the last with one pair
+    from linalgkit.spd import _geometry, _lockstep
 
     calls = spy(_geometry, "_numba_pairs")
     A, B = random_spd(rng, (5, 13), 6, cond=1e3), random_spd(rng, (5, 13), 6, cond=1e3)
     expected = prd.distance_logeuclid(A.reshape(-1, 6, 6), B.reshape(-1, 6, 6)).reshape(5, 13)
     _close(spd.distance(A, B, metric="log_euclidean"), expected)
-    assert [call[0] for call in calls] == ["le_squared_distances"]
+    assert [call[0] for call in calls] == [_lockstep.log_euclidean_pairs]
     bad = B.copy()
     bad[4, 12] = -bad[4, 12]
     with pytest.raises(NotSPDError, match=r"B\[4, 12\] must be positive definite"):
