@@ -28,9 +28,10 @@ MAX_STEPS = 60
 
 LOG_EUCLIDEAN_LARGEST_N = 64
 """Largest ``n`` that :func:`log_euclidean_pairs` sends to the lanes.  Time against the one-pair kernel on
-2 threads (``python -m benchmarks.ablations lockstep``, two runs): 0.38-0.39 at n = 22, 0.67-0.72 at 32,
-0.83-0.84 at 48, 0.88-0.95 at 64, 1.05-1.09 at 80.  Each eigenvector rotation streams two rows of ``n``
-lane vectors (16 KB at n = 64) through the cache, which bounds the larger sizes."""
+2 threads (``python -m benchmarks.ablations lockstep``, range over five runs on a VM whose memory-bound
+timings vary by 25%): 0.34-0.39 at n = 22, 0.53-0.72 at 32, 0.65-0.84 at 48, 0.75-0.95 at 64, 0.78-1.02
+at 80.  Each eigenvector rotation streams two rows of ``n`` lane vectors (16 KB at n = 64) through the
+cache, which bounds the larger sizes."""
 
 _OPTIONS = {"cache": True, "error_model": "numpy"}  # lanes that are masked out may divide by zero
 
@@ -195,25 +196,28 @@ def _root_free_ql(d, e, failed):
 
 
 @njit(**_OPTIONS)
-def _accumulate(A, n, taus, Qt):
-    """``Qt = Q^T`` for ``Q = H_{n-1} ... H_2``, the reflectors that :func:`_tridiagonalize` left in ``A``.
+def _accumulate(A, n, taus):
+    """Overwrite ``A`` with ``Q^T`` for ``Q = H_{n-1} ... H_2``, the reflectors :func:`_tridiagonalize` left in it.
 
-    ``Q`` is built as ``H_i Q`` for ``i = 2, ..., n - 1``; before ``H_i`` it differs from the identity in
-    its leading ``(i - 1) x (i - 1)`` block only, so each reflector updates ``i`` rows of ``Qt`` of length ``i``.
+    ``Q`` is built as ``H_i Q`` for ``i = 2, ..., n - 1`` (EISPACK ``tred2``): before ``H_i`` it differs from
+    the identity in its leading ``i x i`` block only, which ``H_i`` (stored in row ``i``) updates and whose
+    rows held reflectors already applied; then row and column ``i`` join the block as ``e_i``.
     """
-    for r in range(n):
-        for c in range(n):
-            store(Qt, r * n + c, 0, splat(Qt, 1.0 if r == c else 0.0))
-    for i in range(2, n):
-        tau, row = load(taus, i, 0), i * n
-        for r in range(i):
-            total = load(Qt, r * n + i - 1, 0)  # v[i - 1] = 1
-            for c in range(i - 1):
-                total = total + load(Qt, r * n + c, 0) * load(A, row + c, 0)
-            scaled = tau * total
-            for c in range(i - 1):
-                store(Qt, r * n + c, 0, load(Qt, r * n + c, 0) - scaled * load(A, row + c, 0))
-            store(Qt, r * n + i - 1, 0, load(Qt, r * n + i - 1, 0) - scaled)
+    for i in range(n):
+        if i >= 2:
+            tau, row = load(taus, i, 0), i * n
+            for r in range(i):
+                total = load(A, r * n + i - 1, 0)  # v[i - 1] = 1
+                for c in range(i - 1):
+                    total = total + load(A, r * n + c, 0) * load(A, row + c, 0)
+                scaled = tau * total
+                for c in range(i - 1):
+                    store(A, r * n + c, 0, load(A, r * n + c, 0) - scaled * load(A, row + c, 0))
+                store(A, r * n + i - 1, 0, load(A, r * n + i - 1, 0) - scaled)
+        for c in range(i):
+            store(A, i * n + c, 0, splat(A, 0.0))
+            store(A, c * n + i, 0, splat(A, 0.0))
+        store(A, i * n + i, 0, splat(A, 1.0))
 
 
 @njit(**_OPTIONS)
@@ -289,22 +293,25 @@ def _gather(S, first, A):
 
 @njit(**_OPTIONS)
 def _add_logarithm(S, first, sign, work, D):
-    """``D += sign * log(S[first + lane])`` (lower triangle) for every lane; returns the failed lanes."""
-    A, Qt, d, e, taus, v, w = work
+    """``D += sign * log(S[first + lane])`` for every lane; returns the failed lanes.
+
+    ``D`` holds the lower triangle packed by rows (entry ``(a, b)``, ``b <= a``, in row ``a (a + 1) / 2 + b``).
+    """
+    Qt, d, e, taus, v, w = work
     n = S.shape[1]
-    _gather(S, first, A)
-    scale, failed = _normalize(A, n)
-    _tridiagonalize(A, n, d, e, taus, v, w)
-    _accumulate(A, n, taus, Qt)
+    _gather(S, first, Qt)
+    scale, failed = _normalize(Qt, n)
+    _tridiagonalize(Qt, n, d, e, taus, v, w)
+    _accumulate(Qt, n, taus)
     failed = _ql_vectors(d, e, Qt, failed)
     for k in range(n):
         store(v, k, 0, sign * log(load(d, k, 0) * scale))
     for k in range(n):
         coefficient = load(v, k, 0)
         for a in range(n):
-            scaled = coefficient * load(Qt, k * n + a, 0)
+            scaled, packed = coefficient * load(Qt, k * n + a, 0), a * (a + 1) // 2
             for b in range(a + 1):
-                store(D, a * n + b, 0, load(D, a * n + b, 0) + scaled * load(Qt, k * n + b, 0))
+                store(D, packed + b, 0, load(D, packed + b, 0) + scaled * load(Qt, k * n + b, 0))
     return failed
 
 
@@ -318,18 +325,19 @@ def le_squared_distances(A, B, out, failed):
     groups = -(-K // WIDTH)
     chunks = min(groups, 64)
     for chunk in prange(chunks):
-        work = (np.empty((n * n, WIDTH), A.dtype), np.empty((n * n, WIDTH), A.dtype)) + _lane_rows(n, A.dtype)
-        D, result = np.empty((n * n, WIDTH), A.dtype), np.empty((2, WIDTH), A.dtype)
+        work = (np.empty((n * n, WIDTH), A.dtype),) + _lane_rows(n, A.dtype)
+        D, result = np.empty((n * (n + 1) // 2, WIDTH), A.dtype), np.empty((2, WIDTH), A.dtype)
         for group in range(chunk * groups // chunks, (chunk + 1) * groups // chunks):
             first = group * WIDTH
             D[:, :] = 0.0
             bad = _add_logarithm(A, first, 1.0, work, D) | _add_logarithm(B, first, -1.0, work, D)
             total = splat(D, 0.0)
             for a in range(n):
-                x = load(D, a * n + a, 0)
+                packed = a * (a + 1) // 2
+                x = load(D, packed + a, 0)
                 total = total + x * x
                 for b in range(a):
-                    x = load(D, a * n + b, 0)
+                    x = load(D, packed + b, 0)
                     total = total + 2.0 * x * x
             store(result, 0, 0, total)
             store(result, 1, 0, select(bad, splat(result, 1.0), 0.0))

@@ -139,11 +139,11 @@ def test_log_euclidean_failed_lanes_and_large_n_take_the_one_pair_kernel(rng, sp
 
 
 @njit
-def _eigh(S, A, Qt, d, e, taus, v, w, flags):
-    _lockstep._gather(S, 0, A)
-    scale, failed = _lockstep._normalize(A, S.shape[1])
-    _lockstep._tridiagonalize(A, S.shape[1], d, e, taus, v, w)
-    _lockstep._accumulate(A, S.shape[1], taus, Qt)
+def _eigh(S, Qt, d, e, taus, v, w, flags):
+    _lockstep._gather(S, 0, Qt)
+    scale, failed = _lockstep._normalize(Qt, S.shape[1])
+    _lockstep._tridiagonalize(Qt, S.shape[1], d, e, taus, v, w)
+    _lockstep._accumulate(Qt, S.shape[1], taus)
     failed = _lockstep._ql_vectors(d, e, Qt, failed)
     for i in range(S.shape[1]):
         store(d, i, 0, load(d, i, 0) * scale)
@@ -159,10 +159,10 @@ def test_lane_eigen_decompositions_are_orthonormal_and_reproduce_the_matrix(rng)
     S = (Q * spectra[:, None, :]) @ np.swapaxes(Q, 1, 2)
     S[3], S[4] = np.eye(n), np.diag(np.arange(n, 0, -1.0))
     S = np.ascontiguousarray((S + np.swapaxes(S, 1, 2)) / 2)
-    A, Qt = np.empty((n * n, WIDTH)), np.empty((n * n, WIDTH))
+    Qt = np.empty((n * n, WIDTH))
     rows = [np.empty((n, WIDTH)) for _ in range(5)]
     flags = np.empty((1, WIDTH))
-    _eigh(S, A, Qt, *rows, flags)
+    _eigh(S, Qt, *rows, flags)
     assert not flags.any()
     d, vectors = rows[0].T, Qt.T.reshape(WIDTH, n, n)  # vectors[k] has the eigenvectors of S[k] as rows
     np.testing.assert_allclose(vectors @ np.swapaxes(vectors, 1, 2), np.broadcast_to(np.eye(n), S.shape), atol=1e-14)
