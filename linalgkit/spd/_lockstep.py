@@ -1,7 +1,10 @@
-r"""Affine-invariant distances between sets of small SPD matrices, :data:`~linalgkit._simd.WIDTH` pairs in lock-step.
+r"""Distances between many small SPD matrices, :data:`~linalgkit._simd.WIDTH` problems in SIMD lock-step.
 
-One task takes a row ``X_i`` and ``WIDTH`` consecutive columns ``Y_j``, one pair per SIMD lane
-(:mod:`linalgkit._simd`).  With lower Cholesky factors ``X_i = L L^T`` and ``Y_j = R R^T``,
+Each lane of a :mod:`linalgkit._simd` value holds one problem; every branch is taken by all lanes and
+resolved per lane, so a lane that has converged idles until the slowest of its group is done.
+
+Affine-invariant :func:`ai_squared_pairwise`: one task takes a row ``X_i`` and ``WIDTH`` consecutive
+columns ``Y_j``.  With lower Cholesky factors ``X_i = L L^T`` and ``Y_j = R R^T``,
 
 .. math::  M = L^{-1} R \quad (\text{lower triangular}), \qquad W = M M^T = L^{-1} Y_j L^{-T},
            \qquad d^2(X_i, Y_j) = \sum_k \log^2 \lambda_k(W),
@@ -9,8 +12,11 @@ One task takes a row ``X_i`` and ``WIDTH`` consecutive columns ``Y_j``, one pair
 so the whitening costs two triangular products (``n^3 / 3`` multiply-adds) instead of two full ones.
 ``W`` is scaled to largest diagonal entry 1, reduced to a tridiagonal by Householder reflections and
 diagonalized by the root-free QL iteration of Pal, Walker and Kahan (LAPACK ``dsterf``), whose inner step
-needs one division and no square root.  Every branch is taken by all lanes and resolved per lane, so a
-lane that has converged idles until the slowest of its group is done.
+needs one division and no square root.
+
+Log-Euclidean :func:`le_squared_distances`: ``WIDTH`` pairs ``(A_k, B_k)`` per task, each matrix
+diagonalized with its eigenvectors (Householder, ``Q`` accumulated in place, QL with rotations), and
+:math:`\|\log A_k - \log B_k\|_F^2` summed from the two spectral sums.
 
 A lane that the iteration cannot handle (non-finite input, a divisor below the underflow threshold, more
 than :data:`MAX_STEPS` QL steps for one eigenvalue) is flagged in ``failed`` for the caller to recompute
@@ -34,6 +40,13 @@ at 80.  Each eigenvector rotation streams two rows of ``n`` lane vectors (16 KB 
 cache, which bounds the larger sizes."""
 
 _OPTIONS = {"cache": True, "error_model": "numpy"}  # lanes that are masked out may divide by zero
+
+
+@njit(**_OPTIONS)
+def _lane_rows(n, dtype):
+    """Five workspaces of ``n`` lane rows: ``d, e, taus, v, w``."""
+    return (np.empty((n, WIDTH), dtype), np.empty((n, WIDTH), dtype), np.empty((n, WIDTH), dtype),
+            np.empty((n, WIDTH), dtype), np.empty((n, WIDTH), dtype))
 
 
 @njit(**_OPTIONS)
@@ -347,14 +360,7 @@ def le_squared_distances(A, B, out, failed):
 
 
 @njit(**_OPTIONS)
-def _lane_rows(n, dtype):
-    """Five workspaces of ``n`` lane rows: ``d, e, taus, v, w``."""
-    return (np.empty((n, WIDTH), dtype), np.empty((n, WIDTH), dtype), np.empty((n, WIDTH), dtype),
-            np.empty((n, WIDTH), dtype), np.empty((n, WIDTH), dtype))
-
-
-@njit(**_OPTIONS)
-def _squared_distances(L_inv, R, col, work, result):
+def _ai_squared_distances(L_inv, R, col, work, result):
     """``result[0] = d^2(X_i, Y_{col + lane})`` for every lane, ``result[1] = 1`` where the lane failed."""
     n = L_inv.shape[0]
     M, W, d, e, taus, v, w = work
@@ -386,7 +392,7 @@ def ai_squared_pairwise(L_inv, R, rows, cols, symmetric, out, failed):
         result = np.empty((2, WIDTH), L_inv.dtype)
         for task in range(chunk * tasks // chunks, (chunk + 1) * tasks // chunks):
             i, first = rows[task], cols[task]
-            _squared_distances(L_inv[i], R, first, work, result)
+            _ai_squared_distances(L_inv[i], R, first, work, result)
             for lane in range(min(WIDTH, out.shape[1] - first)):
                 j = first + lane
                 out[i, j] = result[0, lane]
