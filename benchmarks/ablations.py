@@ -13,6 +13,7 @@ import numba
 import numpy as np
 
 from linalgkit._backend import get_backend, serial_blas
+from linalgkit._simd import WIDTH
 from linalgkit.datasets import make_spd_matrices
 from linalgkit.sketch import _numba as sketch_kernels
 from linalgkit.sketch import make_sketch
@@ -157,7 +158,7 @@ def karcher():
 def lockstep():
     """AI distances of the 124,750 pairs of 500 matrices of 22 x 22: one pair per eigensolver call (four
     interleaved in QL) against sixteen pairs in SIMD lanes; the same for log-Euclidean distances of pairs
-    of n x n matrices (n = 22 ... 80); then the accuracy of AI distances in both and in LAPACK's
+    of n x n matrices (n = 22 ... 80) and for the Karcher gradient; then the accuracy of AI distances in both and in LAPACK's
     generalized ``eigvalsh`` (top-down ``dsytrd``) and of pyRiemann at condition 1e8, against 50-digit arithmetic."""
     X = make_spd_matrices(500, 22, random_state=0)
     rows, cols = np.triu_indices(500, 1)
@@ -172,6 +173,16 @@ def lockstep():
             _report(f"lockstep log-Euclidean n={n}, {count} pairs",
                     _best(lambda: spd_kernels.le_squared_distances(A, B, out), 3),
                     _best(lambda: _lockstep.le_squared_distances(A, B, out, failed), 3), ("one pair", "16 lanes"))
+        for n in (22, 48, 64, 80):  # the affine-invariant Karcher gradient: whitening, eigenvectors, weighted sum
+            count = min(1000, 500 * 64**3 // n**3)
+            X = make_spd_matrices(count, n, random_state=0)
+            L_inv = np.linalg.inv(np.linalg.cholesky(make_spd_matrices(1, n, random_state=1)[0]))
+            weights, failed = np.full((1, count + WIDTH), 1 / count), np.zeros(count, dtype=bool)
+            partial = np.zeros((numba.get_num_threads(), n, n))
+            _report(f"lockstep Karcher gradient n={n}, {count} matrices",
+                    _best(lambda: spd_kernels.ai_whitened_log_sums(X, L_inv, weights[0, :count], partial), 3),
+                    _best(lambda: _lockstep.ai_whitened_log_sums(X, L_inv, weights, partial, failed), 3),
+                    ("one pair", "16 lanes"))
     import mpmath
     import pyriemann.geometry.distance as prd
     import scipy.linalg

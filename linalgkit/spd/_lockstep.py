@@ -23,6 +23,7 @@ than :data:`MAX_STEPS` QL steps for one eigenvalue) is flagged in ``failed`` for
 with the one-pair kernels of :mod:`._numba`.
 """
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -32,12 +33,14 @@ from . import _numba
 MAX_STEPS = 60
 """QL steps allowed for one eigenvalue before its lane is flagged."""
 
-LOG_EUCLIDEAN_LARGEST_N = 64
-"""Largest ``n`` that :func:`log_euclidean_pairs` sends to the lanes.  Time against the one-pair kernel on
-2 threads (``python -m benchmarks.ablations lockstep``, range over five runs on a VM whose memory-bound
-timings vary by 25%): 0.34-0.39 at n = 22, 0.53-0.72 at 32, 0.65-0.84 at 48, 0.75-0.95 at 64, 0.78-1.02
-at 80.  Each eigenvector rotation streams two rows of ``n`` lane vectors (16 KB at n = 64) through the
-cache, which bounds the larger sizes."""
+VECTORS_LARGEST_N = 64
+"""Largest ``n`` for which the kernels that need eigenvectors (:func:`log_euclidean_pairs`,
+:func:`whitened_log_sum`) run in lanes.  Time against the one-pair kernels on 2 threads (``python -m
+benchmarks.ablations lockstep``; this VM's memory-bound timings vary by 25% between runs): log-Euclidean
+pairs 0.34-0.41 at n = 22, 0.53-0.72 at 32, 0.65-0.84 at 48, 0.72-0.95 at 64, 0.78-1.02 at 80 (six
+runs); Karcher gradient 0.35-0.48 at 22, 0.72-0.73 at 48, 0.82-0.87 at 64, 0.71-0.98 at 80 (two runs).
+Each eigenvector rotation streams two rows of ``n`` lane vectors (16 KB at n = 64) through the cache,
+which bounds the larger sizes."""
 
 _OPTIONS = {"cache": True, "error_model": "numpy"}  # lanes that are masked out may divide by zero
 
@@ -305,26 +308,42 @@ def _gather(S, first, A):
 
 
 @njit(**_OPTIONS)
-def _add_logarithm(S, first, sign, work, D):
-    """``D += sign * log(S[first + lane])`` for every lane; returns the failed lanes.
+def _eigen_in_place(Qt, n, work):
+    """Eigen-decomposition of the symmetric lanes of ``Qt`` (rows ``a * n + b``): eigenvectors as rows of ``Qt``.
 
-    ``D`` holds the lower triangle packed by rows (entry ``(a, b)``, ``b <= a``, in row ``a (a + 1) / 2 + b``).
+    Eigenvalues land in ``work[0]`` divided by the returned scale; also returns the failed lanes.
     """
-    Qt, d, e, taus, v, w = work
-    n = S.shape[1]
-    _gather(S, first, Qt)
+    d, e, taus, v, w = work
     scale, failed = _normalize(Qt, n)
     _tridiagonalize(Qt, n, d, e, taus, v, w)
     _accumulate(Qt, n, taus)
-    failed = _ql_vectors(d, e, Qt, failed)
+    return scale, _ql_vectors(d, e, Qt, failed)
+
+
+@njit(**_OPTIONS)
+def _add_spectral(Qt, n, coefficients, D):
+    """``D += sum_k coefficients[k] q_k q_k^T`` for the eigenvector rows ``q_k`` of ``Qt``.
+
+    ``D`` holds the lower triangle packed by rows (entry ``(a, b)``, ``b <= a``, in row ``a (a + 1) / 2 + b``).
+    """
     for k in range(n):
-        store(v, k, 0, sign * log(load(d, k, 0) * scale))
-    for k in range(n):
-        coefficient = load(v, k, 0)
+        coefficient = load(coefficients, k, 0)
         for a in range(n):
             scaled, packed = coefficient * load(Qt, k * n + a, 0), a * (a + 1) // 2
             for b in range(a + 1):
                 store(D, packed + b, 0, load(D, packed + b, 0) + scaled * load(Qt, k * n + b, 0))
+
+
+@njit(**_OPTIONS)
+def _add_logarithm(S, first, sign, Qt, work, D):
+    """``D += sign * log(S[first + lane])`` (packed) for every lane; returns the failed lanes."""
+    n = S.shape[1]
+    _gather(S, first, Qt)
+    scale, failed = _eigen_in_place(Qt, n, work)
+    d, v = work[0], work[3]
+    for k in range(n):
+        store(v, k, 0, sign * log(load(d, k, 0) * scale))
+    _add_spectral(Qt, n, v, D)
     return failed
 
 
@@ -338,12 +357,12 @@ def le_squared_distances(A, B, out, failed):
     groups = -(-K // WIDTH)
     chunks = min(groups, 64)
     for chunk in prange(chunks):
-        work = (np.empty((n * n, WIDTH), A.dtype),) + _lane_rows(n, A.dtype)
+        Qt, work = np.empty((n * n, WIDTH), A.dtype), _lane_rows(n, A.dtype)
         D, result = np.empty((n * (n + 1) // 2, WIDTH), A.dtype), np.empty((2, WIDTH), A.dtype)
         for group in range(chunk * groups // chunks, (chunk + 1) * groups // chunks):
             first = group * WIDTH
             D[:, :] = 0.0
-            bad = _add_logarithm(A, first, 1.0, work, D) | _add_logarithm(B, first, -1.0, work, D)
+            bad = _add_logarithm(A, first, 1.0, Qt, work, D) | _add_logarithm(B, first, -1.0, Qt, work, D)
             total = splat(D, 0.0)
             for a in range(n):
                 packed = a * (a + 1) // 2
@@ -357,6 +376,56 @@ def le_squared_distances(A, B, out, failed):
             for lane in range(min(WIDTH, K - first)):
                 out[first + lane] = result[0, lane]
                 failed[first + lane] = result[1, lane] != 0.0
+
+
+@njit(**_OPTIONS)
+def _congruence(L_inv, X, W, row):
+    """Lower triangle of ``W = L_inv X L_inv^T`` for a lower-triangular ``L_inv`` shared by all lanes.
+
+    Row ``a`` of ``L_inv X`` (in ``row``) gives row ``a`` of ``W``: ``n^3 / 2 + n^3 / 6`` multiply-adds.
+    """
+    n = L_inv.shape[0]
+    for a in range(n):
+        for b in range(n):
+            total = L_inv[a, 0] * load(X, b, 0)
+            for k in range(1, a + 1):
+                total = total + L_inv[a, k] * load(X, k * n + b, 0)
+            store(row, b, 0, total)
+        for c in range(a + 1):
+            total = load(row, 0, 0) * L_inv[c, 0]
+            for k in range(1, c + 1):
+                total = total + load(row, k, 0) * L_inv[c, k]
+            store(W, a * n + c, 0, total)
+
+
+@njit(cache=True, parallel=True)
+def ai_whitened_log_sums(X, L_inv, weights, partial, failed):
+    """``partial.sum(0) = sum_i w_i log(L_inv X_i L_inv^T)`` (lower triangle), ``WIDTH`` matrices per group.
+
+    ``weights`` has shape ``(1, K + WIDTH)`` (zero past ``K``); each thread sums into its ``partial[t]``.
+    ``failed[i]`` marks the matrices left out (non-finite, QL breakdown), for the caller to add.
+    """
+    K, n = X.shape[0], X.shape[1]
+    threads, groups = partial.shape[0], -(-K // WIDTH)
+    for t in prange(threads):
+        G, Qt, work = np.empty((n * n, WIDTH), X.dtype), np.empty((n * n, WIDTH), X.dtype), _lane_rows(n, X.dtype)
+        D, flags = np.zeros((n * (n + 1) // 2, WIDTH), X.dtype), np.empty((1, WIDTH), X.dtype)
+        d, v = work[0], work[3]
+        for group in range(t * groups // threads, (t + 1) * groups // threads):
+            first = group * WIDTH
+            _gather(X, first, G)
+            _congruence(L_inv, G, Qt, v)
+            scale, bad = _eigen_in_place(Qt, n, work)
+            weight = select(bad, 0.0, load(weights, 0, first))
+            for k in range(n):
+                store(v, k, 0, weight * log(load(d, k, 0) * scale))
+            _add_spectral(Qt, n, v, D)
+            store(flags, 0, 0, select(bad, splat(flags, 1.0), 0.0))
+            for lane in range(min(WIDTH, K - first)):
+                failed[first + lane] = flags[0, lane] != 0.0
+        for a in range(n):
+            for b in range(a + 1):
+                partial[t, a, b] = np.sum(D[a * (a + 1) // 2 + b])
 
 
 @njit(**_OPTIONS)
@@ -423,9 +492,9 @@ def tasks(N, M, symmetric):
 
 def log_euclidean_pairs(A, B, out):
     """``out[k] = ||log A[k] - log B[k]||_F^2`` for C-contiguous stacks ``(K, n, n)``: in lanes up to
-    :data:`LOG_EUCLIDEAN_LARGEST_N`, the failed lanes and larger ``n`` by the one-pair kernel (NaN where a
+    :data:`VECTORS_LARGEST_N`, the failed lanes and larger ``n`` by the one-pair kernel (NaN where a
     matrix is not SPD)."""
-    if A.shape[1] > LOG_EUCLIDEAN_LARGEST_N:
+    if A.shape[1] > VECTORS_LARGEST_N:
         _numba.le_squared_distances(A, B, out)
         return
     failed = np.zeros(out.shape, dtype=bool)
@@ -434,3 +503,22 @@ def log_euclidean_pairs(A, B, out):
         values = np.empty(np.count_nonzero(failed), dtype=out.dtype)
         _numba.le_squared_distances(A[failed], B[failed], values)
         out[failed] = values
+
+
+def whitened_log_sum(X, L_inv, w):
+    """``sum_i w_i log(L_inv X_i L_inv^T)`` (lower triangle) for a C-contiguous stack ``X``; NaN when an ``X_i``
+    is not SPD.  Up to :data:`VECTORS_LARGEST_N` in lanes (failed lanes by the one-pair kernel),
+    above it by the one-pair kernel alone."""
+    K, n = X.shape[0], X.shape[1]
+    partial = np.zeros((numba.get_num_threads(), n, n), dtype=X.dtype)
+    if n > VECTORS_LARGEST_N:
+        _numba.ai_whitened_log_sums(X, L_inv, w, partial)
+        return partial.sum(axis=0)
+    weights = np.zeros((1, K + WIDTH), dtype=X.dtype)
+    weights[0, :K] = w
+    failed = np.zeros(K, dtype=bool)
+    ai_whitened_log_sums(X, L_inv, weights, partial, failed)
+    if failed.any():
+        _numba.ai_whitened_log_sums(np.ascontiguousarray(X[failed]), L_inv, np.ascontiguousarray(w[failed]),
+                                    partial[:1])
+    return partial.sum(axis=0)

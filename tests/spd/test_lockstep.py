@@ -133,7 +133,7 @@ def test_log_euclidean_failed_lanes_and_large_n_take_the_one_pair_kernel(rng, sp
         spd.distance(A, B, metric="log_euclidean")
     assert [call[0].shape[0] for call in calls] == [2]
     B[[3, 40]] = -B[[3, 40]]
-    monkeypatch.setattr(_lockstep, "LOG_EUCLIDEAN_LARGEST_N", 4)
+    monkeypatch.setattr(_lockstep, "VECTORS_LARGEST_N", 4)
     np.testing.assert_allclose(spd.distance(A, B, metric="log_euclidean"), prd.distance_logeuclid(A, B), rtol=1e-11)
     assert [call[0].shape[0] for call in calls] == [2, 70]
 
@@ -141,10 +141,7 @@ def test_log_euclidean_failed_lanes_and_large_n_take_the_one_pair_kernel(rng, sp
 @njit
 def _eigh(S, Qt, d, e, taus, v, w, flags):
     _lockstep._gather(S, 0, Qt)
-    scale, failed = _lockstep._normalize(Qt, S.shape[1])
-    _lockstep._tridiagonalize(Qt, S.shape[1], d, e, taus, v, w)
-    _lockstep._accumulate(Qt, S.shape[1], taus)
-    failed = _lockstep._ql_vectors(d, e, Qt, failed)
+    scale, failed = _lockstep._eigen_in_place(Qt, S.shape[1], (d, e, taus, v, w))
     for i in range(S.shape[1]):
         store(d, i, 0, load(d, i, 0) * scale)
     store(flags, 0, 0, select(failed, splat(flags, 1.0), 0.0))
@@ -170,3 +167,33 @@ def test_lane_eigen_decompositions_are_orthonormal_and_reproduce_the_matrix(rng)
     np.testing.assert_allclose(rebuilt, S, rtol=0, atol=4e-15 * np.max(np.abs(S)))
     scales = np.max(np.abs(S), axis=(1, 2))[:, None]
     assert np.max(np.abs(np.sort(d, axis=1) - np.linalg.eigvalsh(S)) / scales) <= 4e-15
+
+
+def _whitened_log_sum_reference(X, L_inv, w):
+    lam, V = np.linalg.eigh(L_inv @ X @ L_inv.T)
+    return np.einsum("k,kab->ab", w, (V * np.log(lam)[:, None, :]) @ np.swapaxes(V, 1, 2))
+
+
+@pytest.mark.parametrize("n", [1, 4, 22])
+def test_whitened_log_sum_in_lanes_matches_numpy(rng, spy, n):
+    calls = spy(_numba, "ai_whitened_log_sums")
+    X = random_spd(rng, (70,), n, cond=1e3)
+    L_inv = np.linalg.inv(np.linalg.cholesky(random_spd(rng, (), n, cond=1e2)))
+    w = rng.uniform(0.5, 2, 70)
+    lower = _lockstep.whitened_log_sum(X, L_inv, w)
+    expected = _whitened_log_sum_reference(X, L_inv, w)
+    np.testing.assert_allclose(lower, np.tril(expected), rtol=0, atol=1e-12 * np.max(np.abs(expected)))
+    assert calls == []
+
+
+def test_whitened_log_sum_failed_lanes_and_large_n_take_the_one_pair_kernel(rng, spy, monkeypatch):
+    calls = spy(_numba, "ai_whitened_log_sums")
+    X, L_inv, w = random_spd(rng, (70,), 4), np.eye(4), np.full(70, 1 / 70)
+    X[33, 0, 0] = np.nan
+    assert np.isnan(_lockstep.whitened_log_sum(X, L_inv, w)).any()
+    assert [call[0].shape[0] for call in calls] == [1]
+    X[33] = np.eye(4)
+    monkeypatch.setattr(_lockstep, "VECTORS_LARGEST_N", 3)
+    expected = np.tril(_whitened_log_sum_reference(X, L_inv, w))
+    np.testing.assert_allclose(_lockstep.whitened_log_sum(X, L_inv, w), expected, rtol=0, atol=1e-13)
+    assert [call[0].shape[0] for call in calls] == [1, 70]
