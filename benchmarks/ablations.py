@@ -157,8 +157,8 @@ def karcher():
 
 def lockstep():
     """AI distances of the 124,750 pairs of 500 matrices of 22 x 22: one pair per eigensolver call (four
-    interleaved in QL) against sixteen pairs in SIMD lanes; the same for log-Euclidean distances of pairs
-    of n x n matrices (n = 22 ... 80) and for the Karcher gradient; then the accuracy of AI distances in both and in LAPACK's
+    interleaved in QL) against sixteen pairs in SIMD lanes; the same for affine-invariant and log-Euclidean
+    distances of pairs of n x n matrices and for the Karcher gradient; then the accuracy of AI distances in both and in LAPACK's
     generalized ``eigvalsh`` (top-down ``dsytrd``) and of pyRiemann at condition 1e8, against 50-digit arithmetic."""
     X = make_spd_matrices(500, 22, random_state=0)
     rows, cols = np.triu_indices(500, 1)
@@ -166,6 +166,12 @@ def lockstep():
     with serial_blas(get_backend(X)):
         _report("lockstep", _best(lambda: spd_kernels.ai_squared_distances(A, B, out), 3),
                 _best(lambda: metrics._ai_pairwise_numba(X, X, True), 3), ("one pair per call", "16 lanes"))
+        for n, count in ((3, 20_000), (22, 10_000), (64, 2000), (128, 300), (200, 100)):  # AI distances of pairs
+            A, B = make_spd_matrices(count, n, random_state=0), make_spd_matrices(count, n, random_state=1)
+            out, failed = np.empty(count), np.zeros(count, dtype=bool)
+            _report(f"lockstep affine-invariant n={n}, {count} pairs",
+                    _best(lambda: spd_kernels.ai_squared_distances(A, B, out), 3),
+                    _best(lambda: _lockstep.ai_squared_distances(A, B, out, failed), 3), ("one pair", "16 lanes"))
         for n in (22, 32, 48, 64, 80):  # log-Euclidean distances of pairs, the same work at every size
             count = min(10_000, 2000 * 64**3 // n**3)
             A, B = make_spd_matrices(count, n, random_state=0), make_spd_matrices(count, n, random_state=1)
@@ -195,14 +201,15 @@ def lockstep():
         L_inv = mpmath.cholesky(mpmath.matrix(X[0].tolist())) ** -1
         exact = np.array([float(sum(mpmath.log(v) ** 2 for v in mpmath.eigsy(L_inv * mpmath.matrix(y.tolist())
                                                                             * L_inv.T)[0])) for y in X[1:]])
-        pair = np.empty(64)
-        spd_kernels.ai_squared_distances(np.repeat(X[:1], 64, axis=0), X[1:], pair)
+        pair, lanes = np.empty(64), np.empty(64)
+        spd_kernels.ai_squared_distances(X[1:], np.repeat(X[:1], 64, axis=0), pair)
+        _lockstep.ai_squared_distances(X[1:], np.repeat(X[:1], 64, axis=0), lanes, np.zeros(64, dtype=bool))
         lapack = [np.sum(np.log(scipy.linalg.eigvalsh(y, X[0])) ** 2) for y in X[1:]]
         pyriemann = prd.distance_riemann(X[1:], X[:1], squared=True)
         errors = [np.max(np.abs(np.asarray(v) - exact) / exact)
-                  for v in (pair, metrics._ai_pairwise_numba(X[:1], X[1:], False)[0], lapack, pyriemann)]
-        print("lockstep: largest relative error of d^2 at condition 1e8, seed {}: one pair {:.1e}, 16 lanes {:.1e}, "
-              "LAPACK {:.1e}, pyRiemann {:.1e}".format(seed, *errors))
+                  for v in (pair, lanes, metrics._ai_pairwise_numba(X[:1], X[1:], False)[0], lapack, pyriemann)]
+        print("lockstep: largest relative error of d^2 at condition 1e8, seed {}: one pair {:.1e}, 16 lanes (pairs) "
+              "{:.1e}, 16 lanes (pairwise) {:.1e}, LAPACK {:.1e}, pyRiemann {:.1e}".format(seed, *errors))
 
 
 ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, eigensolver, ql_lanes, karcher, lockstep)}

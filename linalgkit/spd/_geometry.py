@@ -171,9 +171,9 @@ class AffineInvariant(Metric):
     def squared_distance(self, xp, A, B):
         A, B = xp.broadcast_arrays(A, B)
         if sp.numba_batch(xp, A):
-            from ._numba import ai_squared_distances
+            from ._lockstep import ai_pairs
 
-            return _numba_pairs(ai_squared_distances, A, B)
+            return _numba_pairs(ai_pairs, A, B)
         C = xp.linalg.cholesky(B)
         Z = sp.sym(xp, _solve_lower(xp, C, xp.matrix_transpose(_solve_lower(xp, C, A))))
         return log_squared_sum(xp, Z)

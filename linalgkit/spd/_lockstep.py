@@ -33,12 +33,17 @@ from . import _numba
 MAX_STEPS = 60
 """QL steps allowed for one eigenvalue before its lane is flagged."""
 
+EIGENVALUES_LARGEST_N = 128
+"""Largest ``n`` that :func:`ai_pairs` sends to the lanes.  Time against the one-pair kernel on 2 threads
+(``python -m benchmarks.ablations lockstep``, two runs): 0.08-0.09 at n = 3, 0.31 at 22, 0.44-0.55 at 64,
+0.71-0.84 at 128, 1.09-1.21 at 200."""
+
 VECTORS_LARGEST_N = 64
 """Largest ``n`` for which the kernels that need eigenvectors (:func:`log_euclidean_pairs`,
 :func:`whitened_log_sum`) run in lanes.  Time against the one-pair kernels on 2 threads (``python -m
 benchmarks.ablations lockstep``; this VM's memory-bound timings vary by 25% between runs): log-Euclidean
-pairs 0.34-0.41 at n = 22, 0.53-0.72 at 32, 0.65-0.84 at 48, 0.72-0.95 at 64, 0.78-1.02 at 80 (six
-runs); Karcher gradient 0.35-0.48 at 22, 0.72-0.73 at 48, 0.82-0.87 at 64, 0.71-0.98 at 80 (two runs).
+pairs 0.34-0.41 at n = 22, 0.53-0.72 at 32, 0.65-0.84 at 48, 0.72-0.95 at 64, 0.78-1.02 at 80 (seven
+runs); Karcher gradient 0.31-0.48 at 22, 0.57-0.73 at 48, 0.65-0.87 at 64, 0.71-0.98 at 80 (three runs).
 Each eigenvector rotation streams two rows of ``n`` lane vectors (16 KB at n = 64) through the cache,
 which bounds the larger sizes."""
 
@@ -98,7 +103,7 @@ def _tridiagonalize(A, n, d, e, taus, v, w):
     leading block ``B = A[:i, :i]`` becomes ``B - v w^T - w v^T``.  A whitened ``L^{-1} Y L^{-T}`` has its
     large entries at the bottom right (the rows of ``L^{-1}`` grow downwards), and this order with QL
     keeps the small eigenvalues accurate relative to themselves: for matrices of condition 1e8 the
-    squared distances agree with 50-digit arithmetic to 1e-8 to 3e-7, where LAPACK's generalized
+    squared distances agree with 50-digit arithmetic to 1e-8 to 5e-7, where LAPACK's generalized
     ``eigvalsh`` (top-down ``dsytrd``) and pyRiemann are off by 5e-4 to 1e-2 (``python -m
     benchmarks.ablations lockstep``).  ``e[k]`` couples ``k`` and ``k + 1``.  Row ``i`` of ``A``
     keeps ``v`` (``v[i - 1] = 1`` implied) and ``taus[i]`` its ``tau``, for :func:`_accumulate`.
@@ -429,20 +434,93 @@ def ai_whitened_log_sums(X, L_inv, weights, partial, failed):
 
 
 @njit(**_OPTIONS)
-def _ai_squared_distances(L_inv, R, col, work, result):
-    """``result[0] = d^2(X_i, Y_{col + lane})`` for every lane, ``result[1] = 1`` where the lane failed."""
-    n = L_inv.shape[0]
-    M, W, d, e, taus, v, w = work
-    _whiten(L_inv, R, col, M, W)
-    scale, failed = _normalize(W, n)
+def _log_squared_sum(W, n, work, failed, result):
+    """``result[0] = sum_k log^2 lambda_k(W)`` for every lane (``W`` destroyed), ``result[1] = 1`` where it failed."""
+    d, e, taus, v, w = work
+    scale, singular = _normalize(W, n)
     _tridiagonalize(W, n, d, e, taus, v, w)
-    failed = _root_free_ql(d, e, failed)
+    failed = _root_free_ql(d, e, failed | singular)
     total = splat(d, 0.0)
     for i in range(n):
         x = log(load(d, i, 0) * scale)
         total = total + x * x
     store(result, 0, 0, total)
     store(result, 1, 0, select(failed, splat(result, 1.0), 0.0))
+
+
+@njit(**_OPTIONS)
+def _cholesky(A, n):
+    """Lower Cholesky factor of every lane of ``A`` in place; returns the lanes that are not positive definite.
+
+    A failed lane continues on a unit pivot (its result is discarded), so that no lane produces NaN.
+    """
+    failed = splat(A, 0.0) != 0.0
+    for j in range(n):
+        total = load(A, j * n + j, 0)
+        for k in range(j):
+            x = load(A, j * n + k, 0)
+            total = total - x * x
+        failed = failed | ~(total > 0.0)
+        pivot = sqrt(select(failed, 1.0, total))
+        store(A, j * n + j, 0, pivot)
+        inverse = 1.0 / pivot
+        for i in range(j + 1, n):
+            total = load(A, i * n + j, 0)
+            for k in range(j):
+                total = total - load(A, i * n + k, 0) * load(A, j * n + k, 0)
+            store(A, i * n + j, 0, total * inverse)
+    return failed
+
+
+@njit(**_OPTIONS)
+def _solve_gram(L, M, n):
+    """``M <- L^{-1} M`` for lower-triangular ``L`` and ``M`` (row by row, in place), then ``L <- M M^T`` (lower)."""
+    for a in range(n):
+        inverse = 1.0 / load(L, a * n + a, 0)
+        for b in range(a + 1):
+            total = load(M, a * n + b, 0)
+            for k in range(b, a):
+                total = total - load(L, a * n + k, 0) * load(M, k * n + b, 0)
+            store(M, a * n + b, 0, total * inverse)
+    for a in range(n):
+        for c in range(a + 1):
+            total = load(M, a * n, 0) * load(M, c * n, 0)
+            for b in range(1, c + 1):
+                total = total + load(M, a * n + b, 0) * load(M, c * n + b, 0)
+            store(L, a * n + c, 0, total)
+
+
+@njit(cache=True, parallel=True)
+def ai_squared_distances(A, B, out, failed):
+    """``out[k] = d_AI^2(A[k], B[k])`` for stacks of shape ``(K, n, n)``, ``WIDTH`` pairs per task.
+
+    With ``A = R R^T`` and ``B = L L^T`` (Cholesky in lanes), ``M = L^{-1} R`` and the eigenvalues of
+    ``M M^T = L^{-1} A L^{-T}``.  ``failed[k]`` marks the pairs to recompute.
+    """
+    K, n = A.shape[0], A.shape[1]
+    groups = -(-K // WIDTH)
+    chunks = min(groups, 64)
+    for chunk in prange(chunks):
+        L, M, work = np.empty((n * n, WIDTH), A.dtype), np.empty((n * n, WIDTH), A.dtype), _lane_rows(n, A.dtype)
+        result = np.empty((2, WIDTH), A.dtype)
+        for group in range(chunk * groups // chunks, (chunk + 1) * groups // chunks):
+            first = group * WIDTH
+            _gather(B, first, L)
+            _gather(A, first, M)
+            bad = _cholesky(L, n) | _cholesky(M, n)
+            _solve_gram(L, M, n)
+            _log_squared_sum(L, n, work, bad, result)
+            for lane in range(min(WIDTH, K - first)):
+                out[first + lane] = result[0, lane]
+                failed[first + lane] = result[1, lane] != 0.0
+
+
+@njit(**_OPTIONS)
+def _ai_squared_distances(L_inv, R, col, work, result):
+    """``result[0] = d^2(X_i, Y_{col + lane})`` for every lane, ``result[1] = 1`` where the lane failed."""
+    M, W = work[0], work[1]
+    _whiten(L_inv, R, col, M, W)
+    _log_squared_sum(W, L_inv.shape[0], work[2:], splat(W, 0.0) != 0.0, result)
 
 
 @njit(cache=True, parallel=True)
@@ -490,21 +568,6 @@ def tasks(N, M, symmetric):
     return rows, rows + 1 + WIDTH * offsets
 
 
-def log_euclidean_pairs(A, B, out):
-    """``out[k] = ||log A[k] - log B[k]||_F^2`` for C-contiguous stacks ``(K, n, n)``: in lanes up to
-    :data:`VECTORS_LARGEST_N`, the failed lanes and larger ``n`` by the one-pair kernel (NaN where a
-    matrix is not SPD)."""
-    if A.shape[1] > VECTORS_LARGEST_N:
-        _numba.le_squared_distances(A, B, out)
-        return
-    failed = np.zeros(out.shape, dtype=bool)
-    le_squared_distances(A, B, out, failed)
-    if failed.any():
-        values = np.empty(np.count_nonzero(failed), dtype=out.dtype)
-        _numba.le_squared_distances(A[failed], B[failed], values)
-        out[failed] = values
-
-
 def whitened_log_sum(X, L_inv, w):
     """``sum_i w_i log(L_inv X_i L_inv^T)`` (lower triangle) for a C-contiguous stack ``X``; NaN when an ``X_i``
     is not SPD.  Up to :data:`VECTORS_LARGEST_N` in lanes (failed lanes by the one-pair kernel),
@@ -522,3 +585,29 @@ def whitened_log_sum(X, L_inv, w):
         _numba.ai_whitened_log_sums(np.ascontiguousarray(X[failed]), L_inv, np.ascontiguousarray(w[failed]),
                                     partial[:1])
     return partial.sum(axis=0)
+
+
+def ai_pairs(A, B, out):
+    """``out[k] = d_AI^2(A[k], B[k])`` for C-contiguous stacks ``(K, n, n)``: in lanes up to
+    :data:`EIGENVALUES_LARGEST_N`, the failed lanes and larger ``n`` by the one-pair kernel (NaN where a
+    matrix is not SPD)."""
+    _with_fallback(ai_squared_distances, _numba.ai_squared_distances, EIGENVALUES_LARGEST_N, A, B, out)
+
+
+def log_euclidean_pairs(A, B, out):
+    """``out[k] = ||log A[k] - log B[k]||_F^2`` for C-contiguous stacks ``(K, n, n)``: in lanes up to
+    :data:`VECTORS_LARGEST_N`, the failed lanes and larger ``n`` by the one-pair kernel (NaN where a
+    matrix is not SPD)."""
+    _with_fallback(le_squared_distances, _numba.le_squared_distances, VECTORS_LARGEST_N, A, B, out)
+
+
+def _with_fallback(lanes_kernel, pair_kernel, largest_n, A, B, out):
+    if A.shape[1] > largest_n:
+        pair_kernel(A, B, out)
+        return
+    failed = np.zeros(out.shape, dtype=bool)
+    lanes_kernel(A, B, out, failed)
+    if failed.any():
+        values = np.empty(np.count_nonzero(failed), dtype=out.dtype)
+        pair_kernel(A[failed], B[failed], values)
+        out[failed] = values

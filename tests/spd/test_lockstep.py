@@ -113,28 +113,45 @@ def test_tasks_cover_every_pair_once(N, M, symmetric):
     assert sorted(pairs) == expected
 
 
+# metric, pyRiemann's distance, d(A, B) for commuting A, B with spectra a, b, one-pair kernel, size limit
+PAIR_KERNELS = {
+    "log_euclidean": (prd.distance_logeuclid, lambda a, b: np.linalg.norm(np.log(a) - np.log(b), axis=-1),
+                      "le_squared_distances", "VECTORS_LARGEST_N"),
+    "affine_invariant": (prd.distance_riemann, lambda a, b: np.linalg.norm(np.log(a / b), axis=-1),
+                         "ai_squared_distances", "EIGENVALUES_LARGEST_N"),
+}
+
+
+@pytest.mark.parametrize("metric", PAIR_KERNELS)
 @pytest.mark.parametrize("n", [1, 2, 5, 22])
-def test_log_euclidean_lanes_match_pyriemann_and_the_commuting_closed_form(rng, spy, n):
-    calls = spy(_numba, "le_squared_distances")
+def test_pair_lanes_match_pyriemann_and_the_commuting_closed_form(rng, spy, metric, n):
+    peer, closed_form, pair_kernel, _ = PAIR_KERNELS[metric]
+    calls = spy(_numba, pair_kernel)
     A, B = random_spd(rng, (70,), n, cond=1e4), random_spd(rng, (70,), n, cond=1e4)
-    np.testing.assert_allclose(spd.distance(A, B, metric="log_euclidean"), prd.distance_logeuclid(A, B),
-                               rtol=1e-11)
+    # 1e-10 as in test_metrics: at condition 1e4 pyRiemann's own error reaches 1e-11 (50-digit check)
+    np.testing.assert_allclose(spd.distance(A, B, metric=metric), peer(A, B), rtol=1e-10)
     assert calls == []  # every lane succeeded
     C, _, d = commuting(rng, 2 * 70, n, repeated=n > 1)
-    expected = np.linalg.norm(np.log(d[:70]) - np.log(d[70:]), axis=-1)
-    np.testing.assert_allclose(spd.distance(C[:70], C[70:], metric="log_euclidean"), expected, rtol=1e-11)
+    np.testing.assert_allclose(spd.distance(C[:70], C[70:], metric=metric), closed_form(d[:70], d[70:]), rtol=1e-11)
+    A, B = random_spd(rng, (70,), n).astype(np.float32), random_spd(rng, (70,), n).astype(np.float32)  # cond 10
+    single = spd.distance(A, B, metric=metric)
+    assert single.dtype == np.float32
+    double = spd.distance(A.astype(np.float64), B.astype(np.float64), metric=metric)
+    np.testing.assert_allclose(single, double, rtol=1e-4)
 
 
-def test_log_euclidean_failed_lanes_and_large_n_take_the_one_pair_kernel(rng, spy, monkeypatch):
-    calls = spy(_numba, "le_squared_distances")
+@pytest.mark.parametrize("metric", PAIR_KERNELS)
+def test_pair_lanes_failed_and_large_n_take_the_one_pair_kernel(rng, spy, monkeypatch, metric):
+    peer, _, pair_kernel, limit = PAIR_KERNELS[metric]
+    calls = spy(_numba, pair_kernel)
     A, B = random_spd(rng, (70,), 5), random_spd(rng, (70,), 5)
     B[[3, 40]] = -B[[3, 40]]
     with pytest.raises(NotSPDError, match=r"B\[3\] must be positive definite"):
-        spd.distance(A, B, metric="log_euclidean")
+        spd.distance(A, B, metric=metric)
     assert [call[0].shape[0] for call in calls] == [2]
     B[[3, 40]] = -B[[3, 40]]
-    monkeypatch.setattr(_lockstep, "VECTORS_LARGEST_N", 4)
-    np.testing.assert_allclose(spd.distance(A, B, metric="log_euclidean"), prd.distance_logeuclid(A, B), rtol=1e-11)
+    monkeypatch.setattr(_lockstep, limit, 4)
+    np.testing.assert_allclose(spd.distance(A, B, metric=metric), peer(A, B), rtol=1e-10)
     assert [call[0].shape[0] for call in calls] == [2, 70]
 
 
