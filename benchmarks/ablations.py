@@ -19,6 +19,7 @@ from linalgkit.sketch import _numba as sketch_kernels
 from linalgkit.sketch import make_sketch
 from linalgkit.spd import _lockstep, mean, means, metrics
 from linalgkit.spd import _numba as spd_kernels
+from linalgkit.spd._geometry import BuresWasserstein
 
 
 def _best(call, repeat=5, before=None):
@@ -157,10 +158,10 @@ def karcher():
 
 def lockstep():
     """AI distances of the 124,750 pairs of 500 matrices of 22 x 22: one pair per eigensolver call (four
-    interleaved in QL) against sixteen pairs in SIMD lanes; the same for affine-invariant and log-Euclidean
-    distances of pairs of n x n matrices and for the Karcher gradient; then the accuracy of AI distances at
-    condition 1e8 against 50-digit arithmetic: both kernels, LAPACK's generalized ``eigvalsh`` (top-down
-    ``dsytrd``) and pyRiemann."""
+    interleaved in QL) against sixteen pairs in SIMD lanes; the same for affine-invariant, Bures-Wasserstein
+    and log-Euclidean distances of pairs of n x n matrices and for the Karcher gradient; then the accuracy
+    of AI distances at condition 1e8 against 50-digit arithmetic: both kernels, LAPACK's generalized
+    ``eigvalsh`` (top-down ``dsytrd``) and pyRiemann."""
     X = make_spd_matrices(500, 22, random_state=0)
     rows, cols = np.triu_indices(500, 1)
     A, B, out = X[rows], X[cols], np.empty(rows.size)
@@ -173,6 +174,12 @@ def lockstep():
             _report(f"lockstep affine-invariant n={n}, {count} pairs",
                     _best(lambda: spd_kernels.ai_squared_distances(A, B, out), 3),
                     _best(lambda: _lockstep.ai_squared_distances(A, B, out, failed), 3), ("one pair", "16 lanes"))
+        bures_wasserstein = BuresWasserstein()
+        for n, count in ((22, 10_000), (64, 2000), (128, 300), (200, 100)):  # BW: batched eigvalsh against lanes
+            A, B = make_spd_matrices(count, n, random_state=0), make_spd_matrices(count, n, random_state=1)
+            _report(f"lockstep Bures-Wasserstein n={n}, {count} pairs",
+                    _best(lambda: bures_wasserstein._squared_distance(np, A, B), 3),
+                    _best(lambda: bures_wasserstein.squared_distance(np, A, B), 3), ("batched eigvalsh", "16 lanes"))
         for n in (22, 32, 48, 64, 80):  # log-Euclidean distances of pairs, the same work at every size
             count = min(10_000, 2000 * 64**3 // n**3)
             A, B = make_spd_matrices(count, n, random_state=0), make_spd_matrices(count, n, random_state=1)

@@ -271,6 +271,17 @@ class BuresWasserstein(KernelCoordinates):
     name = "bures_wasserstein"
 
     def squared_distance(self, xp, A, B):
+        A, B = xp.broadcast_arrays(A, B)
+        if sp.numba_batch(xp, A):
+            from ._lockstep import bw_pairs
+
+            def fallback(A, B, out):
+                out[...] = self._squared_distance(xp, A, B)
+
+            return _numba_pairs(lambda A, B, out: bw_pairs(A, B, out, fallback), A, B)
+        return self._squared_distance(xp, A, B)
+
+    def _squared_distance(self, xp, A, B):
         C = xp.linalg.cholesky(B)
         M = sp.sym(xp, xp.matrix_transpose(C) @ A @ C)
         w = sp.eigvalsh(xp, M)

@@ -14,13 +14,16 @@ so the whitening costs two triangular products (``n^3 / 3`` multiply-adds) inste
 diagonalized by the root-free QL iteration of Pal, Walker and Kahan (LAPACK ``dsterf``), whose inner step
 needs one division and no square root.
 
-Log-Euclidean :func:`le_squared_distances`: ``WIDTH`` pairs ``(A_k, B_k)`` per task, each matrix
-diagonalized with its eigenvectors (Householder, ``Q`` accumulated in place, QL with rotations), and
-:math:`\|\log A_k - \log B_k\|_F^2` summed from the two spectral sums.
+Pairs ``(A_k, B_k)``, ``WIDTH`` per task: :func:`ai_squared_distances` and :func:`bw_squared_distances`
+factor both matrices in the lanes and need eigenvalues only; :func:`le_squared_distances` diagonalizes
+each matrix with its eigenvectors (Householder, ``Q`` accumulated in place, QL with rotations), and
+:math:`\|\log A_k - \log B_k\|_F^2` summed from the two spectral sums; :func:`ai_whitened_log_sums`
+does the same for the Karcher gradient.
 
-A lane that the iteration cannot handle (non-finite input, a divisor below the underflow threshold, more
-than :data:`MAX_STEPS` QL steps for one eigenvalue) is flagged in ``failed`` for the caller to recompute
-with the one-pair kernels of :mod:`._numba`.
+A lane that the iteration cannot handle (a matrix not positive definite or not finite, a divisor below the
+underflow threshold, more than :data:`MAX_STEPS` QL steps for one eigenvalue) is flagged in ``failed``
+for the caller to recompute by the one-pair kernels of :mod:`._numba` (the array-API path for
+Bures-Wasserstein).
 """
 
 import numba
@@ -34,9 +37,10 @@ MAX_STEPS = 60
 """QL steps allowed for one eigenvalue before its lane is flagged."""
 
 EIGENVALUES_LARGEST_N = 128
-"""Largest ``n`` that :func:`ai_pairs` sends to the lanes.  Time against the one-pair kernel on 2 threads
-(``python -m benchmarks.ablations lockstep``, two runs): 0.08-0.09 at n = 3, 0.31 at 22, 0.44-0.55 at 64,
-0.71-0.84 at 128, 1.09-1.21 at 200."""
+"""Largest ``n`` that :func:`ai_pairs` and :func:`bw_pairs` send to the lanes.  Time on 2 threads
+(``python -m benchmarks.ablations lockstep``): affine-invariant against the one-pair kernel 0.08-0.09 at
+n = 3, 0.31 at 22, 0.44-0.55 at 64, 0.63-0.84 at 128, 0.84-1.21 at 200 (three runs); Bures-Wasserstein
+against batched ``eigvalsh`` 0.18-0.19 at 22, 0.30-0.39 at 64, 0.46-0.58 at 128, 0.98-1.01 at 200 (two)."""
 
 VECTORS_LARGEST_N = 64
 """Largest ``n`` for which the kernels that need eigenvectors (:func:`log_euclidean_pairs`,
@@ -516,6 +520,67 @@ def ai_squared_distances(A, B, out, failed):
 
 
 @njit(**_OPTIONS)
+def _transposed_product_gram(C, R, n, row):
+    """``R <- C^T R`` (full; ``C``, ``R`` lower triangular) row by row in place, then ``C <- R R^T`` (lower).
+
+    Row ``a`` of ``C^T R`` reads the rows ``k >= a`` of ``R``, so it may replace row ``a`` once computed.
+    """
+    for a in range(n):
+        for b in range(n):
+            first = max(a, b)
+            total = load(C, first * n + a, 0) * load(R, first * n + b, 0)
+            for k in range(first + 1, n):
+                total = total + load(C, k * n + a, 0) * load(R, k * n + b, 0)
+            store(row, b, 0, total)
+        for b in range(n):
+            store(R, a * n + b, 0, load(row, b, 0))
+    for a in range(n):
+        for c in range(a + 1):
+            total = load(R, a * n, 0) * load(R, c * n, 0)
+            for b in range(1, n):
+                total = total + load(R, a * n + b, 0) * load(R, c * n + b, 0)
+            store(C, a * n + c, 0, total)
+
+
+@njit(cache=True, parallel=True)
+def bw_squared_distances(A, B, out, failed):
+    """``out[k] = d_BW^2(A[k], B[k]) = tr A + tr B - 2 sum_i lambda_i^{1/2}`` with ``lambda = eig(A B)``.
+
+    With ``A = R R^T`` and ``B = C C^T`` (Cholesky in lanes), ``lambda`` are the eigenvalues of
+    ``N N^T``, ``N = C^T R``; no matrix square root.  ``failed[k]`` marks the pairs to recompute.
+    """
+    K, n = A.shape[0], A.shape[1]
+    groups = -(-K // WIDTH)
+    chunks = min(groups, 64)
+    for chunk in prange(chunks):
+        C, R, work = np.empty((n * n, WIDTH), A.dtype), np.empty((n * n, WIDTH), A.dtype), _lane_rows(n, A.dtype)
+        result = np.empty((2, WIDTH), A.dtype)
+        d, e, taus, v, w = work
+        for group in range(chunk * groups // chunks, (chunk + 1) * groups // chunks):
+            first = group * WIDTH
+            _gather(B, first, C)
+            _gather(A, first, R)
+            traces = splat(C, 0.0)
+            for i in range(n):
+                traces = traces + load(C, i * n + i, 0) + load(R, i * n + i, 0)
+            bad = _cholesky(C, n) | _cholesky(R, n)
+            _transposed_product_gram(C, R, n, v)
+            scale, singular = _normalize(C, n)
+            _tridiagonalize(C, n, d, e, taus, v, w)
+            bad = _root_free_ql(d, e, bad | singular)
+            nuclear = splat(d, 0.0)
+            for i in range(n):
+                x = load(d, i, 0)
+                nuclear = nuclear + sqrt(select(x > 0.0, x, 0.0))
+            distance = traces - 2.0 * nuclear * sqrt(scale)
+            store(result, 0, 0, select(distance > 0.0, distance, 0.0))
+            store(result, 1, 0, select(bad, splat(result, 1.0), 0.0))
+            for lane in range(min(WIDTH, K - first)):
+                out[first + lane] = result[0, lane]
+                failed[first + lane] = result[1, lane] != 0.0
+
+
+@njit(**_OPTIONS)
 def _ai_squared_distances(L_inv, R, col, work, result):
     """``result[0] = d^2(X_i, Y_{col + lane})`` for every lane, ``result[1] = 1`` where the lane failed."""
     M, W = work[0], work[1]
@@ -599,6 +664,13 @@ def log_euclidean_pairs(A, B, out):
     :data:`VECTORS_LARGEST_N`, the failed lanes and larger ``n`` by the one-pair kernel (NaN where a
     matrix is not SPD)."""
     _with_fallback(le_squared_distances, _numba.le_squared_distances, VECTORS_LARGEST_N, A, B, out)
+
+
+def bw_pairs(A, B, out, fallback):
+    """``out[k] = d_BW^2(A[k], B[k])`` for C-contiguous stacks ``(K, n, n)``: in lanes up to
+    :data:`EIGENVALUES_LARGEST_N`; the failed lanes (a matrix not positive definite) and larger ``n``
+    by ``fallback(A, B, out)``."""
+    _with_fallback(bw_squared_distances, fallback, EIGENVALUES_LARGEST_N, A, B, out)
 
 
 def _with_fallback(lanes_kernel, pair_kernel, largest_n, A, B, out):

@@ -10,7 +10,7 @@ from numba import njit
 from linalgkit import spd
 from linalgkit._simd import WIDTH, load, select, splat, store
 from linalgkit.exceptions import NotSPDError
-from linalgkit.spd import _lockstep, _numba
+from linalgkit.spd import _geometry, _lockstep, _numba
 from tests.spd._data import commuting, random_spd
 
 
@@ -113,46 +113,63 @@ def test_tasks_cover_every_pair_once(N, M, symmetric):
     assert sorted(pairs) == expected
 
 
-# metric, pyRiemann's distance, d(A, B) for commuting A, B with spectra a, b, one-pair kernel, size limit
+# metric: pyRiemann's distance, d(A, B) for commuting A, B with spectra a, b, the fallback for failed lanes
+# (owner, name, position of A among its arguments), the size limit of the lanes
 PAIR_KERNELS = {
     "log_euclidean": (prd.distance_logeuclid, lambda a, b: np.linalg.norm(np.log(a) - np.log(b), axis=-1),
-                      "le_squared_distances", "VECTORS_LARGEST_N"),
+                      (_numba, "le_squared_distances", 0), "VECTORS_LARGEST_N"),
     "affine_invariant": (prd.distance_riemann, lambda a, b: np.linalg.norm(np.log(a / b), axis=-1),
-                         "ai_squared_distances", "EIGENVALUES_LARGEST_N"),
+                         (_numba, "ai_squared_distances", 0), "EIGENVALUES_LARGEST_N"),
+    "bures_wasserstein": (prd.distance_wasserstein, lambda a, b: np.linalg.norm(np.sqrt(a) - np.sqrt(b), axis=-1),
+                          (_geometry.BuresWasserstein, "_squared_distance", 2), "EIGENVALUES_LARGEST_N"),
 }
+
+
+def _fallback_sizes(calls, metric):
+    position = PAIR_KERNELS[metric][2][2]
+    return [call[position].shape[0] for call in calls]
 
 
 @pytest.mark.parametrize("metric", PAIR_KERNELS)
 @pytest.mark.parametrize("n", [1, 2, 5, 22])
 def test_pair_lanes_match_pyriemann_and_the_commuting_closed_form(rng, spy, metric, n):
-    peer, closed_form, pair_kernel, _ = PAIR_KERNELS[metric]
-    calls = spy(_numba, pair_kernel)
+    peer, closed_form, (owner, fallback, _), _ = PAIR_KERNELS[metric]
+    calls = spy(owner, fallback)
     A, B = random_spd(rng, (70,), n, cond=1e4), random_spd(rng, (70,), n, cond=1e4)
     # 1e-10 as in test_metrics: at condition 1e4 pyRiemann's own error reaches 1e-11 (50-digit check)
-    np.testing.assert_allclose(spd.distance(A, B, metric=metric), peer(A, B), rtol=1e-10)
+    _assert_squared_close(spd.distance(A, B, metric=metric, squared=True), peer(A, B) ** 2, A, B, 1e-10)
     assert calls == []  # every lane succeeded
     C, _, d = commuting(rng, 2 * 70, n, repeated=n > 1)
-    np.testing.assert_allclose(spd.distance(C[:70], C[70:], metric=metric), closed_form(d[:70], d[70:]), rtol=1e-11)
+    _assert_squared_close(spd.distance(C[:70], C[70:], metric=metric, squared=True),
+                          closed_form(d[:70], d[70:]) ** 2, C[:70], C[70:], 1e-11)
     A, B = random_spd(rng, (70,), n).astype(np.float32), random_spd(rng, (70,), n).astype(np.float32)  # cond 10
-    single = spd.distance(A, B, metric=metric)
+    single = spd.distance(A, B, metric=metric, squared=True)
     assert single.dtype == np.float32
-    double = spd.distance(A.astype(np.float64), B.astype(np.float64), metric=metric)
-    np.testing.assert_allclose(single, double, rtol=1e-4)
+    double = spd.distance(A.astype(np.float64), B.astype(np.float64), metric=metric, squared=True)
+    _assert_squared_close(single, double, A, B, 2e-4)
+
+
+def _assert_squared_close(actual, expected, A, B, rtol):
+    """Squared distances to ``rtol``, plus a few ulps of ``tr A + tr B``: Bures-Wasserstein cancels in
+    ``tr A + tr B - 2 tr (A B)^(1/2)``, so its absolute error scales with the traces."""
+    traces = np.trace(A, axis1=1, axis2=2) + np.trace(B, axis1=1, axis2=2)
+    allowed = rtol * np.abs(expected) + 8 * np.finfo(actual.dtype).eps * traces
+    assert np.all(np.abs(actual - expected) <= allowed), np.max(np.abs(actual - expected) / allowed)
 
 
 @pytest.mark.parametrize("metric", PAIR_KERNELS)
-def test_pair_lanes_failed_and_large_n_take_the_one_pair_kernel(rng, spy, monkeypatch, metric):
-    peer, _, pair_kernel, limit = PAIR_KERNELS[metric]
-    calls = spy(_numba, pair_kernel)
+def test_pair_lanes_failed_and_large_n_take_the_fallback(rng, spy, monkeypatch, metric):
+    peer, _, (owner, fallback, _), limit = PAIR_KERNELS[metric]
+    calls = spy(owner, fallback)
     A, B = random_spd(rng, (70,), 5), random_spd(rng, (70,), 5)
     B[[3, 40]] = -B[[3, 40]]
     with pytest.raises(NotSPDError, match=r"B\[3\] must be positive definite"):
         spd.distance(A, B, metric=metric)
-    assert [call[0].shape[0] for call in calls] == [2]
+    assert _fallback_sizes(calls, metric) == [2]
     B[[3, 40]] = -B[[3, 40]]
     monkeypatch.setattr(_lockstep, limit, 4)
     np.testing.assert_allclose(spd.distance(A, B, metric=metric), peer(A, B), rtol=1e-10)
-    assert [call[0].shape[0] for call in calls] == [2, 70]
+    assert _fallback_sizes(calls, metric) == [2, 70]
 
 
 @njit
