@@ -62,6 +62,25 @@ def _lane_rows(n, dtype):
 
 
 @njit(**_OPTIONS)
+def _write_lanes(result, first, out, failed):
+    """``out[first + lane] = result[0, lane]`` and ``failed[first + lane] = result[1, lane] != 0`` within ``out``."""
+    for lane in range(min(WIDTH, out.shape[0] - first)):
+        out[first + lane] = result[0, lane]
+        failed[first + lane] = result[1, lane] != 0.0
+
+
+@njit(**_OPTIONS)
+def _lower_gram(M, W, n):
+    """Lower triangle of ``W = M M^T`` for a lower-triangular ``M``, every lane (rows ``a * n + b``)."""
+    for a in range(n):
+        for c in range(a + 1):
+            total = load(M, a * n, 0) * load(M, c * n, 0)
+            for b in range(1, c + 1):
+                total = total + load(M, a * n + b, 0) * load(M, c * n + b, 0)
+            store(W, a * n + c, 0, total)
+
+
+@njit(**_OPTIONS)
 def _whiten(L_inv, R, col, M, W):
     """``M = L_inv R[col + lane]`` and the lower triangle of ``W = M M^T``, all lanes (rows ``a * n + b``)."""
     n = L_inv.shape[0]
@@ -71,12 +90,7 @@ def _whiten(L_inv, R, col, M, W):
             for k in range(b + 1, a + 1):
                 total = total + L_inv[a, k] * load(R, k * n + b, col)
             store(M, a * n + b, 0, total)
-    for a in range(n):
-        for c in range(a + 1):
-            total = load(M, a * n, 0) * load(M, c * n, 0)
-            for b in range(1, c + 1):
-                total = total + load(M, a * n + b, 0) * load(M, c * n + b, 0)
-            store(W, a * n + c, 0, total)
+    _lower_gram(M, W, n)
 
 
 @njit(**_OPTIONS)
@@ -382,9 +396,7 @@ def le_squared_distances(A, B, out, failed):
                     total = total + 2.0 * x * x
             store(result, 0, 0, total)
             store(result, 1, 0, select(bad, splat(result, 1.0), 0.0))
-            for lane in range(min(WIDTH, K - first)):
-                out[first + lane] = result[0, lane]
-                failed[first + lane] = result[1, lane] != 0.0
+            _write_lanes(result, first, out, failed)
 
 
 @njit(**_OPTIONS)
@@ -486,12 +498,7 @@ def _solve_gram(L, M, n):
             for k in range(b, a):
                 total = total - load(L, a * n + k, 0) * load(M, k * n + b, 0)
             store(M, a * n + b, 0, total * inverse)
-    for a in range(n):
-        for c in range(a + 1):
-            total = load(M, a * n, 0) * load(M, c * n, 0)
-            for b in range(1, c + 1):
-                total = total + load(M, a * n + b, 0) * load(M, c * n + b, 0)
-            store(L, a * n + c, 0, total)
+    _lower_gram(M, L, n)
 
 
 @njit(cache=True, parallel=True)
@@ -514,9 +521,7 @@ def ai_squared_distances(A, B, out, failed):
             bad = _cholesky(L, n) | _cholesky(M, n)
             _solve_gram(L, M, n)
             _log_squared_sum(L, n, work, bad, result)
-            for lane in range(min(WIDTH, K - first)):
-                out[first + lane] = result[0, lane]
-                failed[first + lane] = result[1, lane] != 0.0
+            _write_lanes(result, first, out, failed)
 
 
 @njit(**_OPTIONS)
@@ -575,9 +580,7 @@ def bw_squared_distances(A, B, out, failed):
             distance = traces - 2.0 * nuclear * sqrt(scale)
             store(result, 0, 0, select(distance > 0.0, distance, 0.0))
             store(result, 1, 0, select(bad, splat(result, 1.0), 0.0))
-            for lane in range(min(WIDTH, K - first)):
-                out[first + lane] = result[0, lane]
-                failed[first + lane] = result[1, lane] != 0.0
+            _write_lanes(result, first, out, failed)
 
 
 @njit(**_OPTIONS)
