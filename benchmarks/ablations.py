@@ -159,9 +159,9 @@ def karcher():
 def lockstep():
     """AI distances of the 124,750 pairs of 500 matrices of 22 x 22: one pair per eigensolver call (four
     interleaved in QL) against sixteen pairs in SIMD lanes; the same for affine-invariant, Bures-Wasserstein
-    and log-Euclidean distances of pairs of n x n matrices and for the Karcher gradient; then the accuracy
-    of AI distances at condition 1e8 against 50-digit arithmetic: both kernels, LAPACK's generalized
-    ``eigvalsh`` (top-down ``dsytrd``) and pyRiemann."""
+    and log-Euclidean distances of pairs of n x n matrices, for eigen-decompositions and for the Karcher
+    gradient; then the accuracy of AI distances at condition 1e8 against 50-digit arithmetic: both kernels,
+    LAPACK's generalized ``eigvalsh`` (top-down ``dsytrd``) and pyRiemann."""
     X = make_spd_matrices(500, 22, random_state=0)
     rows, cols = np.triu_indices(500, 1)
     A, B, out = X[rows], X[cols], np.empty(rows.size)
@@ -187,6 +187,11 @@ def lockstep():
             _report(f"lockstep log-Euclidean n={n}, {count} pairs",
                     _best(lambda: spd_kernels.le_squared_distances(A, B, out), 3),
                     _best(lambda: _lockstep.le_squared_distances(A, B, out, failed), 3), ("one pair", "16 lanes"))
+        for n, count in ((8, 50_000), (22, 20_000), (32, 8000), (48, 4000), (64, 2000)):  # eigen-decompositions
+            S, failed = make_spd_matrices(count, n, random_state=0), np.zeros(count, dtype=bool)
+            d, P = np.empty((count, n)), np.empty_like(S)
+            _report(f"lockstep eigh n={n}, {count} matrices", _best(lambda: spd_kernels.eigh_stack(S, d, P), 3),
+                    _best(lambda: _lockstep.eigh_stack(S, d, P, failed), 3), ("interleaved QL", "16 lanes"))
         for n in (22, 48, 64, 80):  # the affine-invariant Karcher gradient: whitening, eigenvectors, weighted sum
             count = min(1000, 500 * 64**3 // n**3)
             X = make_spd_matrices(count, n, random_state=0)

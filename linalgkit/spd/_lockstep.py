@@ -43,13 +43,14 @@ n = 3, 0.31 at 22, 0.44-0.55 at 64, 0.63-0.84 at 128, 0.84-1.21 at 200 (three ru
 against batched ``eigvalsh`` 0.18-0.19 at 22, 0.30-0.39 at 64, 0.46-0.58 at 128, 0.98-1.01 at 200 (two)."""
 
 VECTORS_LARGEST_N = 64
-"""Largest ``n`` for which the kernels that need eigenvectors (:func:`log_euclidean_pairs`,
-:func:`whitened_log_sum`) run in lanes.  Time against the one-pair kernels on 2 threads (``python -m
-benchmarks.ablations lockstep``; this VM's memory-bound timings vary by 25% between runs): log-Euclidean
-pairs 0.34-0.41 at n = 22, 0.53-0.72 at 32, 0.65-0.84 at 48, 0.72-0.95 at 64, 0.78-1.02 at 80 (seven
-runs); Karcher gradient 0.31-0.48 at 22, 0.57-0.73 at 48, 0.65-0.87 at 64, 0.71-0.98 at 80 (three runs).
-Each eigenvector rotation streams two rows of ``n`` lane vectors (16 KB at n = 64) through the cache,
-which bounds the larger sizes."""
+"""Largest ``n`` for which the kernels that need eigenvectors (:func:`eigh`, :func:`log_euclidean_pairs`,
+:func:`whitened_log_sum`) run in lanes.  Time against the kernels that interleave four matrices per task,
+on 2 threads (``python -m benchmarks.ablations lockstep``; this VM's memory-bound timings vary by 25%
+between runs): eigen-decompositions 0.33-0.34 at n = 8, 0.47 at 22, 0.75-0.76 at 32, 0.72-0.87 at 48,
+0.82-0.94 at 64 (two runs); log-Euclidean pairs 0.34-0.41 at 22, 0.53-0.72 at 32, 0.65-0.88 at 48,
+0.72-0.95 at 64, 0.78-1.03 at 80 (eight runs); Karcher gradient 0.31-0.48 at 22, 0.53-0.73 at 48,
+0.65-0.87 at 64, 0.71-0.98 at 80 (four runs).  Each eigenvector rotation streams two rows of ``n`` lane
+vectors (16 KB at n = 64) through the cache, which bounds the larger sizes."""
 
 _OPTIONS = {"cache": True, "error_model": "numpy"}  # lanes that are masked out may divide by zero
 
@@ -94,17 +95,25 @@ def _whiten(L_inv, R, col, M, W):
 
 
 @njit(**_OPTIONS)
-def _normalize(W, n):
-    """Scale each lane of ``W`` to largest diagonal entry 1; return the scales and the non-finite lanes.
+def _normalize(W, n, definite=True):
+    """Scale each lane of ``W`` (lower triangle) to largest magnitude 1; return the scales and the failed lanes.
 
-    A non-finite or non-positive lane becomes the identity (scale 1), so that it costs no QL steps.
+    A lane fails when it holds NaN or infinity, or, if ``definite``, when no diagonal entry is positive;
+    failed lanes become the identity (scale 1), so that they cost no QL steps.  A zero lane keeps scale 1.
     """
-    scale = load(W, 0, 0)
-    for i in range(1, n):
+    scale, top = splat(W, 0.0), splat(W, 0.0)
+    failed = scale != 0.0
+    for i in range(n):
+        for j in range(i + 1):
+            x = load(W, i * n + j, 0)
+            failed = failed | (x != x)
+            scale = select(fabs(x) > scale, fabs(x), scale)
         diagonal = load(W, i * n + i, 0)
-        scale = select(diagonal > scale, diagonal, scale)
-    failed = ~(scale > 0.0) | ~(scale < np.inf)
-    scale = select(failed, 1.0, scale)
+        top = select(diagonal > top, diagonal, top)
+    failed = failed | ~(scale < np.inf)
+    if definite:
+        failed = failed | ~(top > 0.0)
+    scale = select(failed | (scale == 0.0), 1.0, scale)
     inverse = 1.0 / scale
     for i in range(n):
         for j in range(i + 1):
@@ -260,11 +269,13 @@ def _accumulate(A, n, taus):
 
 
 @njit(**_OPTIONS)
-def _ql_vectors(d, e, Qt, failed):
+def _ql_vectors(d, e, Qt, failed, relative=True):
     """Eigenvalues of the tridiagonals ``(d, e)`` into ``d`` and their rotations applied to the rows of ``Qt``.
 
     Implicit QL with Wilkinson's shift (EISPACK ``tql2``; :func:`_root_free_ql` has no rotations to
-    apply and avoids the square root), deflating where ``e[m]^2 <= eps^2 |d[m] d[m + 1]|``.  Each Givens
+    apply and avoids the square root), deflating where ``e[m]^2 <= eps^2 |d[m] d[m + 1]|`` if ``relative``
+    (small eigenvalues of definite matrices to full relative accuracy), else where
+    ``|e[m]| <= eps (|d[m]| + |d[m + 1]|)`` (indefinite matrices, whose eigenvalues may be 0).  Each Givens
     rotation mixes rows ``i`` and ``i + 1`` of ``Qt``; lanes that do not rotate apply the identity.  Rows
     of ``Qt`` become the eigenvectors.  Entries must be at most of order one.  Returns ``failed`` with
     the lanes that did not converge (or met ``f = g = 0``) added.
@@ -276,8 +287,11 @@ def _ql_vectors(d, e, Qt, failed):
         for step in range(MAX_STEPS + 1):
             m, d_m = splat(d, n - 1), load(d, n - 1, 0)
             for i in range(n - 2, top - 1, -1):
-                d_i, e_i = load(d, i, 0), load(e, i, 0)
-                negligible = e_i * e_i <= eps2 * fabs(d_i * load(d, i + 1, 0))
+                d_i, e_i, d_next = load(d, i, 0), load(e, i, 0), load(d, i + 1, 0)
+                if relative:
+                    negligible = e_i * e_i <= eps2 * fabs(d_i * d_next)
+                else:
+                    negligible = fabs(e_i) <= eps * (fabs(d_i) + fabs(d_next))
                 m, d_m = select(negligible, i, m), select(negligible, d_i, d_m)
             active = m > top
             if not any_lane(active):
@@ -331,16 +345,17 @@ def _gather(S, first, A):
 
 
 @njit(**_OPTIONS)
-def _eigen_in_place(Qt, n, work):
+def _eigen_in_place(Qt, n, work, definite=True):
     """Eigen-decomposition of the symmetric lanes of ``Qt`` (rows ``a * n + b``): eigenvectors as rows of ``Qt``.
 
     Eigenvalues land in ``work[0]`` divided by the returned scale; also returns the failed lanes.
+    ``definite`` selects the normalization and deflation for positive definite lanes.
     """
     d, e, taus, v, w = work
-    scale, failed = _normalize(Qt, n)
+    scale, failed = _normalize(Qt, n, definite)
     _tridiagonalize(Qt, n, d, e, taus, v, w)
     _accumulate(Qt, n, taus)
-    return scale, _ql_vectors(d, e, Qt, failed)
+    return scale, _ql_vectors(d, e, Qt, failed, definite)
 
 
 @njit(**_OPTIONS)
@@ -368,6 +383,36 @@ def _add_logarithm(S, first, sign, Qt, work, D):
         store(v, k, 0, sign * log(load(d, k, 0) * scale))
     _add_spectral(Qt, n, v, D)
     return failed
+
+
+@njit(cache=True, parallel=True)
+def eigh_stack(S, d, P, failed):
+    """``S[k] = P[k] diag(d[k]) P[k]^T`` with ascending ``d[k]`` for a stack of symmetric ``S`` ``(K, n, n)``.
+
+    ``failed[k]`` marks the matrices to recompute (not finite, QL breakdown).
+    """
+    K, n = S.shape[0], S.shape[1]
+    groups = -(-K // WIDTH)
+    chunks = min(groups, 64)
+    for chunk in prange(chunks):
+        Qt, work = np.empty((n * n, WIDTH), S.dtype), _lane_rows(n, S.dtype)
+        values, flags = work[0], np.empty((1, WIDTH), S.dtype)
+        for group in range(chunk * groups // chunks, (chunk + 1) * groups // chunks):
+            first = group * WIDTH
+            _gather(S, first, Qt)
+            scale, bad = _eigen_in_place(Qt, n, work, False)
+            for i in range(n):
+                store(values, i, 0, load(values, i, 0) * scale)
+            store(flags, 0, 0, select(bad, splat(flags, 1.0), 0.0))
+            for lane in range(min(WIDTH, K - first)):
+                k = first + lane
+                failed[k] = flags[0, lane] != 0.0
+                order = np.argsort(values[:, lane])
+                for j in range(n):
+                    d[k, j] = values[order[j], lane]
+                    row = order[j] * n
+                    for a in range(n):
+                        P[k, a, j] = Qt[row + a, lane]
 
 
 @njit(cache=True, parallel=True)
@@ -674,6 +719,21 @@ def bw_pairs(A, B, out, fallback):
     :data:`EIGENVALUES_LARGEST_N`; the failed lanes (a matrix not positive definite) and larger ``n``
     by ``fallback(A, B, out)``."""
     _with_fallback(bw_squared_distances, fallback, EIGENVALUES_LARGEST_N, A, B, out)
+
+
+def eigh(S, d, P):
+    """Ascending eigenvalues ``d`` and eigenvectors (columns of ``P``) of a C-contiguous stack ``S`` ``(K, n, n)``:
+    in lanes up to :data:`VECTORS_LARGEST_N`, the failed lanes and larger ``n`` by the one-matrix kernel
+    (NaN where a matrix is not finite)."""
+    if S.shape[1] > VECTORS_LARGEST_N:
+        _numba.eigh_stack(S, d, P)
+        return
+    failed = np.zeros(S.shape[0], dtype=bool)
+    eigh_stack(S, d, P, failed)
+    if failed.any():
+        values, vectors = np.empty_like(d[failed]), np.empty_like(P[failed])
+        _numba.eigh_stack(np.ascontiguousarray(S[failed]), values, vectors)
+        d[failed], P[failed] = values, vectors
 
 
 def _with_fallback(lanes_kernel, pair_kernel, largest_n, A, B, out):

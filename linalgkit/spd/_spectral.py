@@ -68,11 +68,11 @@ def eig(xp, S):
     if not numba_batch(xp, S):
         d, P = xp.linalg.eigh(S)
         return Eig(xp, d, P)
-    from ._numba import eigh_stack
+    from ._lockstep import eigh
 
     stack = _stack(S)
     d, P = xp.empty(stack.shape[:-1], dtype=S.dtype), xp.empty_like(stack)
-    eigh_stack(stack, d, P)
+    eigh(stack, d, P)
     return Eig(xp, xp.reshape(d, S.shape[:-1]), xp.reshape(P, S.shape))
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from linalgkit.spd import _numba
+from linalgkit.spd import _lockstep, _numba
 from tests.spd._data import random_spd
 
 
@@ -34,12 +34,17 @@ def test_eigvalsh_stack_matches_lapack(rng, n):
         assert np.max(np.abs(d - expected) / scale) <= 1e-14, label
 
 
-@pytest.mark.parametrize("n", [1, 2, 5, 22, _numba.QL_VECTORS_LARGEST_N, _numba.QL_VECTORS_LARGEST_N + 1])
-def test_eigh_stack_is_an_orthonormal_decomposition(rng, n):
+EIGH = {"interleaved QL": _numba.eigh_stack, "SIMD lanes": _lockstep.eigh}
+EIGH_SIZES = [1, 2, 5, 22, _lockstep.VECTORS_LARGEST_N, _numba.QL_VECTORS_LARGEST_N, _numba.QL_VECTORS_LARGEST_N + 1]
+
+
+@pytest.mark.parametrize("kernel", EIGH)
+@pytest.mark.parametrize("n", EIGH_SIZES)
+def test_eigh_stack_is_an_orthonormal_decomposition(rng, n, kernel):
     for label, S in _spectra(rng, n).items():
         S = np.ascontiguousarray((S + np.swapaxes(S, -1, -2)) / 2)
         d, P = np.empty(S.shape[:-1]), np.empty_like(S)
-        _numba.eigh_stack(S, d, P)
+        EIGH[kernel](S, d, P)
         expected = np.linalg.eigvalsh(S)
         scale = np.maximum(np.max(np.abs(expected), axis=-1, keepdims=True), 1e-300)
         assert np.max(np.abs(d - expected) / scale) <= 1e-14, label
@@ -59,8 +64,9 @@ def test_eigvalsh_stack_float32_and_non_finite(rng):
     assert np.isnan(d[2]).all() and np.isfinite(np.delete(d, 2, axis=0)).all()
 
 
+@pytest.mark.parametrize("kernel", EIGH)
 @pytest.mark.parametrize("n", [5, 22])
-def test_lanes_mixing_different_spectra_and_a_non_finite_matrix(rng, n):
+def test_lanes_mixing_different_spectra_and_a_non_finite_matrix(rng, n, kernel):
     # one stack of every test spectrum, cut to a length that is not a multiple of LANES: each group of
     # lanes interleaves problems that deflate at different steps; one NaN matrix must not touch its neighbours
     S = np.concatenate([(T + np.swapaxes(T, -1, -2)) / 2 for T in _spectra(rng, n).values()])
@@ -69,7 +75,7 @@ def test_lanes_mixing_different_spectra_and_a_non_finite_matrix(rng, n):
     S[5, 1, 2] = S[5, 2, 1] = np.nan
     d, d_vectors, P = np.empty(S.shape[:-1]), np.empty(S.shape[:-1]), np.empty_like(S)
     _numba.eigvalsh_stack(S, d)
-    _numba.eigh_stack(S, d_vectors, P)
+    EIGH[kernel](S, d_vectors, P)
     finite = np.arange(S.shape[0]) != 5
     expected = np.linalg.eigvalsh(S[finite])
     scale = np.maximum(np.max(np.abs(expected), axis=-1, keepdims=True), 1e-300)
