@@ -174,34 +174,28 @@ def max_lane(typingctx, x):
     return x.dtype(x), codegen
 
 
-def _binary(method):
+def _on_vectors(emit, mask=False):
+    """An intrinsic ``(a, b) -> emit(builder, x, y)`` on the two operands as vectors; a Mask when ``mask``."""
     @intrinsic
     def apply(typingctx, a, b):
         lanes = _lanes_of(a, b)
 
         def codegen(context, builder, sig, args):
             x, y = (_vector(context, builder, t, v, lanes) for t, v in zip(sig.args, args))
-            return getattr(builder, method)(x, y, flags=_FLAGS)
+            return emit(builder, x, y)
 
-        return lanes(a, b), codegen
+        return (_MASK if mask else lanes)(a, b), codegen
 
     return apply
+
+
+def _arithmetic(method):
+    return _on_vectors(lambda builder, x, y: getattr(builder, method)(x, y, flags=_FLAGS))
 
 
 def _comparison(predicate):
-    @intrinsic
-    def apply(typingctx, a, b):
-        lanes = _lanes_of(a, b)
-
-        def codegen(context, builder, sig, args):
-            x, y = (_vector(context, builder, t, v, lanes) for t, v in zip(sig.args, args))
-            if predicate == "!=":
-                return builder.fcmp_unordered(predicate, x, y)
-            return builder.fcmp_ordered(predicate, x, y)
-
-        return _MASK(a, b), codegen
-
-    return apply
+    compare = "fcmp_unordered" if predicate == "!=" else "fcmp_ordered"
+    return _on_vectors(lambda builder, x, y: getattr(builder, compare)(predicate, x, y), mask=True)
 
 
 def _mask_binary(method):
@@ -248,7 +242,7 @@ def _masks(a, b):
 
 for _op, _method in ((operator.add, "fadd"), (operator.sub, "fsub"), (operator.mul, "fmul"),
                      (operator.truediv, "fdiv")):
-    _register_binary(_op, _binary(_method), _lanes_operands)
+    _register_binary(_op, _arithmetic(_method), _lanes_operands)
 for _op, _predicate in ((operator.lt, "<"), (operator.le, "<="), (operator.gt, ">"), (operator.ge, ">="),
                         (operator.eq, "=="), (operator.ne, "!=")):
     _register_binary(_op, _comparison(_predicate), _lanes_operands)

@@ -37,20 +37,21 @@ MAX_STEPS = 60
 """QL steps allowed for one eigenvalue before its lane is flagged."""
 
 EIGENVALUES_LARGEST_N = 128
-"""Largest ``n`` that :func:`ai_pairs` and :func:`bw_pairs` send to the lanes.  Time on 2 threads
-(``python -m benchmarks.ablations lockstep``): affine-invariant against the one-pair kernel 0.08-0.09 at
-n = 3, 0.31 at 22, 0.44-0.55 at 64, 0.63-0.84 at 128, 0.84-1.21 at 200 (three runs); Bures-Wasserstein
-against batched ``eigvalsh`` 0.18-0.19 at 22, 0.30-0.39 at 64, 0.46-0.58 at 128, 0.98-1.01 at 200 (two)."""
+"""Largest ``n`` that :func:`ai_pairs` and :func:`bw_pairs` send to the lanes.  Time on 2 threads, range
+over several runs of ``python -m benchmarks.ablations lockstep``: affine-invariant against the one-pair
+kernel 0.08-0.09 at n = 3, 0.31 at 22, 0.42-0.55 at 64, 0.63-0.84 at 128, 0.84-1.21 at 200;
+Bures-Wasserstein against batched ``eigvalsh`` 0.18-0.19 at 22, 0.30-0.39 at 64, 0.46-0.58 at 128,
+0.98-1.01 at 200."""
 
 VECTORS_LARGEST_N = 64
 """Largest ``n`` for which the kernels that need eigenvectors (:func:`eigh`, :func:`log_euclidean_pairs`,
 :func:`whitened_log_sum`) run in lanes.  Time against the kernels that interleave four matrices per task,
-on 2 threads (``python -m benchmarks.ablations lockstep``; this VM's memory-bound timings vary by 25%
-between runs): eigen-decompositions 0.33-0.34 at n = 8, 0.47 at 22, 0.75-0.76 at 32, 0.72-0.87 at 48,
-0.82-0.94 at 64 (two runs); log-Euclidean pairs 0.34-0.41 at 22, 0.53-0.72 at 32, 0.65-0.88 at 48,
-0.72-0.95 at 64, 0.78-1.03 at 80 (eight runs); Karcher gradient 0.31-0.48 at 22, 0.53-0.73 at 48,
-0.65-0.87 at 64, 0.71-0.98 at 80 (four runs).  Each eigenvector rotation streams two rows of ``n`` lane
-vectors (16 KB at n = 64) through the cache, which bounds the larger sizes."""
+on 2 threads, range over several runs of ``python -m benchmarks.ablations lockstep`` (this VM's
+memory-bound timings vary by 25% between runs): eigen-decompositions 0.33-0.34 at n = 8, 0.47-0.50 at 22,
+0.75-0.76 at 32, 0.72-0.87 at 48, 0.82-0.95 at 64; log-Euclidean pairs 0.34-0.41 at 22, 0.53-0.72 at 32,
+0.65-0.88 at 48, 0.72-0.95 at 64, 0.78-1.03 at 80; Karcher gradient 0.30-0.48 at 22, 0.53-0.73 at 48,
+0.65-0.87 at 64, 0.71-0.98 at 80.  Each eigenvector rotation streams two rows of ``n`` lane vectors
+(16 KB at n = 64) through the cache, which bounds the larger sizes."""
 
 _OPTIONS = {"cache": True, "error_model": "numpy"}  # lanes that are masked out may divide by zero
 
@@ -185,28 +186,49 @@ def _tridiagonalize(A, n, d, e, taus, v, w):
 
 
 @njit(**_OPTIONS)
+def _deflation_point(d, e, top, squares, relative):
+    """The first ``m >= top`` with ``e[m]`` negligible (``n - 1`` if none) and ``d[m]``, for every lane.
+
+    ``e`` holds the squared couplings when ``squares``.  Negligible: ``e[m]^2 <= eps^2 |d[m] d[m + 1]|``
+    if ``relative`` (small eigenvalues of definite matrices to full relative accuracy), else
+    ``|e[m]| <= eps (|d[m]| + |d[m + 1]|)`` (indefinite matrices, whose eigenvalues may be 0).
+    """
+    n = d.shape[0]
+    eps = np.finfo(d.dtype).eps
+    m, d_m = splat(d, n - 1), load(d, n - 1, 0)
+    for i in range(n - 2, top - 1, -1):
+        d_i, d_next, e_i = load(d, i, 0), load(d, i + 1, 0), load(e, i, 0)
+        squared, size = e_i if squares else e_i * e_i, fabs(d_i) + fabs(d_next)
+        negligible = squared <= eps * eps * (fabs(d_i * d_next) if relative else size * size)
+        m, d_m = select(negligible, i, m), select(negligible, d_i, d_m)
+    return m, d_m
+
+
+@njit(**_OPTIONS)
+def _clear_deflated(e, top, m, active):
+    """``e[m] = 0`` in the lanes that took a QL step from ``top`` (their deflation point ``m``)."""
+    for i in range(top + 1, e.shape[0]):
+        store(e, i, 0, select(active & (m == i), 0.0, load(e, i, 0)))
+
+
+@njit(**_OPTIONS)
 def _root_free_ql(d, e, failed):
     """Eigenvalues of the tridiagonals ``(d, e)`` into ``d``, by implicit QL on ``e^2`` (LAPACK ``dsterf``).
 
-    ``e[m]^2 <= eps^2 |d[m] d[m + 1]|`` deflates.  One step from ``top`` to ``m``, per rotation ``i``:
+    Relative deflation (:func:`_deflation_point`).  One step from ``top`` to ``m``, per rotation ``i``:
     ``r = p + e_i^2``, ``c = p / r``, ``s = e_i^2 / r``, ``gamma' = c (d_i - sigma) - s gamma``,
     ``d_{i+1} = gamma + d_i - gamma'``, ``p' = gamma'^2 / c`` (``= c_old e_i^2`` when ``c = 0``).  The two
     quotients share one division, ``1 / (r p)`` (``c = 0``, ``s = 1`` when ``p = 0``); a lane where ``r p``
     falls below ``tiny / eps`` is flagged instead.  Returns ``failed`` with the lanes that did not converge added.
     """
     n = d.shape[0]
-    eps = np.finfo(d.dtype).eps
-    eps2, small_product = eps * eps, np.finfo(d.dtype).tiny / eps
+    small_product = np.finfo(d.dtype).tiny / np.finfo(d.dtype).eps
     for i in range(n - 1):
         x = load(e, i, 0)
         store(e, i, 0, x * x)
     for top in range(n):
         for step in range(MAX_STEPS + 1):
-            m, d_m = splat(d, n - 1), load(d, n - 1, 0)  # first deflation point at or after top
-            for i in range(n - 2, top - 1, -1):
-                d_i = load(d, i, 0)
-                negligible = load(e, i, 0) <= eps2 * fabs(d_i * load(d, i + 1, 0))
-                m, d_m = select(negligible, i, m), select(negligible, d_i, d_m)
+            m, d_m = _deflation_point(d, e, top, True, True)
             active = m > top
             if not any_lane(active):
                 break
@@ -238,8 +260,7 @@ def _root_free_ql(d, e, failed):
                 gamma, p = select(rotate, gamma_next, gamma), select(rotate, p_next, p)
             store(e, top, 0, select(active, s * p, e_top))
             store(d, top, 0, select(active, sigma + gamma, d_top))
-            for i in range(top + 1, n):
-                store(e, i, 0, select(active & (m == i), 0.0, load(e, i, 0)))
+            _clear_deflated(e, top, m, active)
     return failed
 
 
@@ -273,26 +294,15 @@ def _ql_vectors(d, e, Qt, failed, relative=True):
     """Eigenvalues of the tridiagonals ``(d, e)`` into ``d`` and their rotations applied to the rows of ``Qt``.
 
     Implicit QL with Wilkinson's shift (EISPACK ``tql2``; :func:`_root_free_ql` has no rotations to
-    apply and avoids the square root), deflating where ``e[m]^2 <= eps^2 |d[m] d[m + 1]|`` if ``relative``
-    (small eigenvalues of definite matrices to full relative accuracy), else where
-    ``|e[m]| <= eps (|d[m]| + |d[m + 1]|)`` (indefinite matrices, whose eigenvalues may be 0).  Each Givens
-    rotation mixes rows ``i`` and ``i + 1`` of ``Qt``; lanes that do not rotate apply the identity.  Rows
-    of ``Qt`` become the eigenvectors.  Entries must be at most of order one.  Returns ``failed`` with
-    the lanes that did not converge (or met ``f = g = 0``) added.
+    apply and avoids the square root), deflating by :func:`_deflation_point` (``relative`` for definite
+    matrices).  Each Givens rotation mixes rows ``i`` and ``i + 1`` of ``Qt``; lanes that do not rotate
+    apply the identity.  Rows of ``Qt`` become the eigenvectors.  Entries must be at most of order one.
+    Returns ``failed`` with the lanes that did not converge (or met ``f = g = 0``) added.
     """
     n = d.shape[0]
-    eps = np.finfo(d.dtype).eps
-    eps2 = eps * eps
     for top in range(n):
         for step in range(MAX_STEPS + 1):
-            m, d_m = splat(d, n - 1), load(d, n - 1, 0)
-            for i in range(n - 2, top - 1, -1):
-                d_i, e_i, d_next = load(d, i, 0), load(e, i, 0), load(d, i + 1, 0)
-                if relative:
-                    negligible = e_i * e_i <= eps2 * fabs(d_i * d_next)
-                else:
-                    negligible = fabs(e_i) <= eps * (fabs(d_i) + fabs(d_next))
-                m, d_m = select(negligible, i, m), select(negligible, d_i, d_m)
+            m, d_m = _deflation_point(d, e, top, False, relative)
             active = m > top
             if not any_lane(active):
                 break
@@ -328,8 +338,7 @@ def _ql_vectors(d, e, Qt, failed, relative=True):
                 s, c, p = select(rotate, s_next, s), select(rotate, c_next, c), select(rotate, p_next, p)
             store(d, top, 0, select(active, d_top - p, d_top))
             store(e, top, 0, select(active, g, e_top))
-            for i in range(top + 1, n):
-                store(e, i, 0, select(active & (m == i), 0.0, load(e, i, 0)))
+            _clear_deflated(e, top, m, active)
     return failed
 
 
