@@ -96,25 +96,37 @@ def _whiten(L_inv, R, col, M, W):
 
 
 @njit(**_OPTIONS)
-def _normalize(W, n, definite=True):
-    """Scale each lane of ``W`` (lower triangle) to largest magnitude 1; return the scales and the failed lanes.
+def _normalize(W, n):
+    """Scale each positive definite lane of ``W`` to largest diagonal entry 1; return the scales and failed lanes.
 
-    A lane fails when it holds NaN or infinity, or, if ``definite``, when no diagonal entry is positive;
-    failed lanes become the identity (scale 1), so that they cost no QL steps.  A zero lane keeps scale 1.
+    A lane without a positive, finite largest diagonal entry fails (a NaN elsewhere surfaces as a QL that
+    does not converge); failed lanes become the identity (scale 1), so that they cost no QL steps.
     """
-    scale, top = splat(W, 0.0), splat(W, 0.0)
+    scale = load(W, 0, 0)
+    for i in range(1, n):
+        diagonal = load(W, i * n + i, 0)
+        scale = select(diagonal > scale, diagonal, scale)
+    return _rescale(W, n, scale, ~(scale > 0.0) | ~(scale < np.inf))
+
+
+@njit(**_OPTIONS)
+def _normalize_symmetric(W, n):
+    """Scale each lane of ``W`` to largest magnitude 1 (a zero lane keeps scale 1); NaN or infinity fails a lane."""
+    scale = splat(W, 0.0)
     failed = scale != 0.0
     for i in range(n):
         for j in range(i + 1):
             x = load(W, i * n + j, 0)
             failed = failed | (x != x)
             scale = select(fabs(x) > scale, fabs(x), scale)
-        diagonal = load(W, i * n + i, 0)
-        top = select(diagonal > top, diagonal, top)
     failed = failed | ~(scale < np.inf)
-    if definite:
-        failed = failed | ~(top > 0.0)
-    scale = select(failed | (scale == 0.0), 1.0, scale)
+    return _rescale(W, n, select(scale == 0.0, 1.0, scale), failed)
+
+
+@njit(**_OPTIONS)
+def _rescale(W, n, scale, failed):
+    """Divide the lower triangle of ``W`` by ``scale``; failed lanes become the identity with scale 1."""
+    scale = select(failed, 1.0, scale)
     inverse = 1.0 / scale
     for i in range(n):
         for j in range(i + 1):
@@ -354,17 +366,17 @@ def _gather(S, first, A):
 
 
 @njit(**_OPTIONS)
-def _eigen_in_place(Qt, n, work, definite=True):
-    """Eigen-decomposition of the symmetric lanes of ``Qt`` (rows ``a * n + b``): eigenvectors as rows of ``Qt``.
+def _diagonalize(Qt, n, work, failed, definite):
+    """Eigen-decomposition of the normalized symmetric lanes of ``Qt`` (rows ``a * n + b``), in place.
 
-    Eigenvalues land in ``work[0]`` divided by the returned scale; also returns the failed lanes.
-    ``definite`` selects the normalization and deflation for positive definite lanes.
+    Eigenvectors become the rows of ``Qt``, eigenvalues land in ``work[0]``; returns ``failed`` with the
+    lanes whose QL failed added.  ``definite`` selects the relative deflation test; the caller normalizes
+    (:func:`_normalize` or :func:`_normalize_symmetric`).
     """
     d, e, taus, v, w = work
-    scale, failed = _normalize(Qt, n, definite)
     _tridiagonalize(Qt, n, d, e, taus, v, w)
     _accumulate(Qt, n, taus)
-    return scale, _ql_vectors(d, e, Qt, failed, definite)
+    return _ql_vectors(d, e, Qt, failed, definite)
 
 
 @njit(**_OPTIONS)
@@ -386,7 +398,8 @@ def _add_logarithm(S, first, sign, Qt, work, D):
     """``D += sign * log(S[first + lane])`` (packed) for every lane; returns the failed lanes."""
     n = S.shape[1]
     _gather(S, first, Qt)
-    scale, failed = _eigen_in_place(Qt, n, work)
+    scale, failed = _normalize(Qt, n)
+    failed = _diagonalize(Qt, n, work, failed, True)
     d, v = work[0], work[3]
     for k in range(n):
         store(v, k, 0, sign * log(load(d, k, 0) * scale))
@@ -409,7 +422,8 @@ def eigh_stack(S, d, P, failed):
         for group in range(chunk * groups // chunks, (chunk + 1) * groups // chunks):
             first = group * WIDTH
             _gather(S, first, Qt)
-            scale, bad = _eigen_in_place(Qt, n, work, False)
+            scale, bad = _normalize_symmetric(Qt, n)
+            bad = _diagonalize(Qt, n, work, bad, False)
             for i in range(n):
                 store(values, i, 0, load(values, i, 0) * scale)
             store(flags, 0, 0, select(bad, splat(flags, 1.0), 0.0))
@@ -490,7 +504,8 @@ def ai_whitened_log_sums(X, L_inv, weights, partial, failed):
             first = group * WIDTH
             _gather(X, first, G)
             _congruence(L_inv, G, Qt, v)
-            scale, bad = _eigen_in_place(Qt, n, work)
+            scale, bad = _normalize(Qt, n)
+            bad = _diagonalize(Qt, n, work, bad, True)
             weight = select(bad, 0.0, load(weights, 0, first))
             for k in range(n):
                 store(v, k, 0, weight * log(load(d, k, 0) * scale))

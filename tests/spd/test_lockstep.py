@@ -175,7 +175,8 @@ def test_pair_lanes_failed_and_large_n_take_the_fallback(rng, spy, monkeypatch, 
 @njit
 def _eigh(S, Qt, d, e, taus, v, w, flags):
     _lockstep._gather(S, 0, Qt)
-    scale, failed = _lockstep._eigen_in_place(Qt, S.shape[1], (d, e, taus, v, w))
+    scale, failed = _lockstep._normalize(Qt, S.shape[1])
+    failed = _lockstep._diagonalize(Qt, S.shape[1], (d, e, taus, v, w), failed, True)
     for i in range(S.shape[1]):
         store(d, i, 0, load(d, i, 0) * scale)
     store(flags, 0, 0, select(failed, splat(flags, 1.0), 0.0))
