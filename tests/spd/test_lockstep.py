@@ -224,11 +224,14 @@ def test_whitened_log_sum_in_lanes_matches_numpy(rng, spy, n):
 def test_whitened_log_sum_failed_lanes_and_large_n_take_the_one_pair_kernel(rng, spy, monkeypatch):
     calls = spy(_numba, "ai_whitened_log_sums")
     X, L_inv, w = random_spd(rng, (70,), 4), np.eye(4), np.full(70, 1 / 70)
-    X[33, 0, 0] = np.nan
+    X[33, 0, 0] = np.nan  # caught by the normalization
     assert np.isnan(_lockstep.whitened_log_sum(X, L_inv, w)).any()
-    assert [call[0].shape[0] for call in calls] == [1]
     X[33] = np.eye(4)
+    X[20, 1, 2] = X[20, 2, 1] = np.nan  # caught when its QL does not converge
+    assert np.isnan(_lockstep.whitened_log_sum(X, L_inv, w)).any()
+    assert [call[0].shape[0] for call in calls] == [1, 1]
+    X[20] = np.eye(4)
     monkeypatch.setattr(_lockstep, "VECTORS_LARGEST_N", 3)
     expected = np.tril(_whitened_log_sum_reference(X, L_inv, w))
     np.testing.assert_allclose(_lockstep.whitened_log_sum(X, L_inv, w), expected, rtol=0, atol=1e-13)
-    assert [call[0].shape[0] for call in calls] == [1, 70]
+    assert [call[0].shape[0] for call in calls] == [1, 1, 70]
