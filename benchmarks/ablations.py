@@ -2,7 +2,8 @@
 the alternative it replaced, on the same data, in one process (best of several calls after a warm-up).
 
 Run ``python -m benchmarks.ablations [name ...]`` from the repository root; names: qr, srht, blas_spin,
-eigensolver, ql_lanes, karcher, lockstep (all by default).  Numbers depend on the machine; the docs quote a 2-core run.
+eigensolver, ql_lanes, karcher, lockstep, lanes (all by default).  Numbers depend on the machine; the docs
+quote a 2-core run.
 """
 
 import sys
@@ -156,6 +157,57 @@ def karcher():
     print(f"karcher: iterations {fixed} with step 1, {secant} with the secant step")
 
 
+@numba.njit(parallel=True)
+def _gram_by_lanes_type(M, W, n):
+    for group in numba.prange(M.shape[0]):
+        _lockstep._lower_gram(M[group], W[group], n)
+
+
+@numba.njit(parallel=True, fastmath={"reassoc", "contract"})
+def _gram_by_lane_loops(M, W, n, lanes):
+    for group in numba.prange(M.shape[0]):
+        for a in range(n):
+            for c in range(a + 1):
+                out = W[group, a * n + c]
+                for lane in range(lanes):
+                    out[lane] = M[group, a * n, lane] * M[group, c * n, lane]
+                for b in range(1, c + 1):
+                    x, y = M[group, a * n + b], M[group, c * n + b]
+                    for lane in range(lanes):
+                        out[lane] += x[lane] * y[lane]
+
+
+@numba.njit(parallel=True, fastmath={"reassoc", "contract"})
+def _gram_by_fixed_lane_loops(M, W, n):
+    for group in numba.prange(M.shape[0]):
+        for a in range(n):
+            for c in range(a + 1):
+                out = W[group, a * n + c]
+                for lane in range(WIDTH):
+                    out[lane] = M[group, a * n, lane] * M[group, c * n, lane]
+                for b in range(1, c + 1):
+                    x, y = M[group, a * n + b], M[group, c * n + b]
+                    for lane in range(WIDTH):
+                        out[lane] += x[lane] * y[lane]
+
+
+def lanes():
+    """The lower Gram matrix M M^T of 512 groups of sixteen 22 x 22 triangular matrices in lane layout: loops
+    over the lanes (a run-time lane count: vectorized behind overlap checks; a constant one: unrolled, scalar)
+    against the ``linalgkit._simd`` Lanes type (one vector instruction per step)."""
+    n = 22
+    M = np.random.default_rng(0).standard_normal((512, n * n, WIDTH))
+    W = np.empty_like(M)
+    reference = np.empty_like(M)
+    _gram_by_lanes_type(M, reference, n)
+    for label, call in (("lane loops, run-time count", lambda: _gram_by_lane_loops(M, W, n, WIDTH)),
+                        ("lane loops, constant count", lambda: _gram_by_fixed_lane_loops(M, W, n))):
+        call()
+        rows = [a * n + c for a in range(n) for c in range(a + 1)]
+        assert np.allclose(W[:, rows], reference[:, rows])
+        _report("lanes", _best(call), _best(lambda: _gram_by_lanes_type(M, reference, n)), (label, "Lanes"))
+
+
 def lockstep():
     """AI distances of the 124,750 pairs of 500 matrices of 22 x 22: one pair per eigensolver call (four
     interleaved in QL) against sixteen pairs in SIMD lanes; the same for affine-invariant, Bures-Wasserstein
@@ -225,7 +277,7 @@ def lockstep():
               "{:.1e}, 16 lanes (pairwise) {:.1e}, LAPACK {:.1e}, pyRiemann {:.1e}".format(seed, *errors))
 
 
-ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, eigensolver, ql_lanes, karcher, lockstep)}
+ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, eigensolver, ql_lanes, karcher, lockstep, lanes)}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or ABLATIONS:
