@@ -377,7 +377,7 @@ def test_parallel_kernels_for_large_batches_match_pyriemann(rng):
         spd.pairwise_distances(X, bad[63:72])
 
 
-def test_fused_log_euclidean_kernel_matches_pyriemann(rng, spy):
+def test_log_euclidean_distance_of_a_batch_runs_in_lanes_and_names_the_bad_matrix(rng, spy):
     # 65 pairs in a (5, 13) batch: five groups of sixteen lanes, the last with one pair
     from linalgkit.spd import _geometry, _lockstep
 
