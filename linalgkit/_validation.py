@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from ._backend import check_random_state
-from .exceptions import DTypeError, NonFiniteError, NotSPDError, ShapeError, ValidationError
+from .exceptions import ArgumentTypeError, DTypeError, NonFiniteError, NotSPDError, ShapeError, ValidationError
 
 __all__ = [
     "check_array",
@@ -158,7 +158,7 @@ def check_consistent_length(*named):
 def check_axis(axis, ndim, name="axis"):
     """Normalize an axis index for an array with ``ndim`` dimensions."""
     if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
-        raise TypeError(f"{name} must be an int, got {type(axis).__name__}")
+        raise ArgumentTypeError(f"{name} must be an int, got {type(axis).__name__}; pass an integer axis")
     if not -ndim <= axis < ndim:
         raise ValidationError(f"{name} must be in [{-ndim}, {ndim - 1}] for an array with {ndim} dimension(s), "
                               f"got {axis}")
@@ -172,8 +172,8 @@ def check_scalar(value, name, *, kind=numbers.Real, low=None, high=None, closed=
     ``low`` and ``high`` belong to the allowed interval.
     """
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise TypeError(f"{name} must be {'an int' if kind is numbers.Integral else 'a real number'}, "
-                        f"got {type(value).__name__} {value!r}")
+        raise ArgumentTypeError(f"{name} must be {'an int' if kind is numbers.Integral else 'a real number'}, "
+                                f"got {type(value).__name__} {value!r}")
     low_ok = low is None or (value >= low if closed in ("both", "left") else value > low)
     high_ok = high is None or (value <= high if closed in ("both", "right") else value < high)
     if not (low_ok and high_ok) or value != value:
@@ -195,7 +195,8 @@ def check_option(value, name, options):
 def check_out(out, name, *, like, backend):
     """Validate an ``out=`` array: same library, shape and dtype as ``like``, and writeable."""
     if backend.kind == "numpy" and not isinstance(out, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
+        raise ArgumentTypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}; "
+                                f"allocate it with numpy.empty_like(x)")
     if tuple(out.shape) != tuple(like.shape):
         raise ShapeError(f"{name} must have shape {tuple(like.shape)}, got {tuple(out.shape)}; "
                          f"allocate it with numpy.empty_like(x)")

@@ -6,6 +6,7 @@ already catch (``ValueError`` for bad values and shapes, ``TypeError`` for bad t
 """
 
 __all__ = [
+    "ArgumentTypeError",
     "BackendError",
     "ConvergenceWarning",
     "DTypeError",
@@ -38,7 +39,11 @@ class NotSPDError(ValidationError):
     """A matrix that must be symmetric positive definite is not."""
 
 
-class DTypeError(LinalgkitError, TypeError):
+class ArgumentTypeError(LinalgkitError, TypeError):
+    """An argument has the wrong type (a string where a number is expected, a list where a callable is)."""
+
+
+class DTypeError(ArgumentTypeError):
     """An array argument has a dtype the function cannot work with."""
 
 

@@ -8,23 +8,37 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_random_state", "rademacher", "standard_normal", "uniform_integers"]
+from ..exceptions import ArgumentTypeError, ValidationError
+
+__all__ = ["RANDOM_STATE_TYPES", "check_random_state", "rademacher", "standard_normal", "uniform_integers"]
+
+
+RANDOM_STATE_TYPES = "None, an int seed >= 0, a numpy.random.Generator, a SeedSequence or a legacy RandomState"
 
 
 def check_random_state(random_state, name="random_state"):
-    """Turn ``random_state`` into a :class:`numpy.random.Generator`.
+    """Turn ``random_state`` into a :class:`numpy.random.Generator`: the one rule for functions and estimators.
 
     Parameters
     ----------
-    random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
+    random_state : None, int, numpy.random.SeedSequence, numpy.random.Generator or numpy.random.RandomState
         None draws fresh entropy, an int or SeedSequence seeds a new PCG64 generator, and a
-        Generator is returned as is (so consecutive calls continue its stream).
+        Generator is returned as is (so consecutive calls continue its stream).  A legacy
+        RandomState (what ``sklearn.utils.check_random_state`` returns) seeds a new generator with
+        one draw from its stream, so it too advances between calls.
     name : str, default="random_state"
         Argument name used in error messages.
 
     Returns
     -------
     numpy.random.Generator
+
+    Raises
+    ------
+    ValidationError
+        For a negative int seed.
+    ArgumentTypeError
+        For any other type.
     """
     if random_state is None or isinstance(random_state, np.random.SeedSequence):
         return np.random.default_rng(random_state)
@@ -32,15 +46,12 @@ def check_random_state(random_state, name="random_state"):
         return random_state
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
         if random_state < 0:
-            raise ValueError(f"{name} must be a non-negative integer seed, got {random_state}; pass abs(seed)")
+            raise ValidationError(f"{name} must be a non-negative integer seed, got {random_state}; pass abs(seed)")
         return np.random.default_rng(int(random_state))
     if isinstance(random_state, np.random.RandomState):
-        raise TypeError(
-            f"{name} is a legacy numpy.random.RandomState; pass an int seed or numpy.random.default_rng(seed)"
-        )
-    raise TypeError(
-        f"{name} must be None, an int seed or a numpy.random.Generator, got {type(random_state).__name__}"
-    )
+        return np.random.default_rng(int(random_state.randint(0, 2**63 - 1, dtype=np.int64)))
+    raise ArgumentTypeError(f"{name} must be {RANDOM_STATE_TYPES}, got {type(random_state).__name__} "
+                            f"{random_state!r}; pass an int seed or numpy.random.default_rng(seed)")
 
 
 def standard_normal(rng, shape, *, dtype, backend):

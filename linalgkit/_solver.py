@@ -1,0 +1,171 @@
+r"""The solver contract: one signature, one stopping rule, one result and one non-convergence behaviour.
+
+Every iterative function of linalgkit takes the SciPy names
+
+``x0``
+    starting point (None: the method's own warm start);
+``rtol``, ``atol``
+    relative and absolute tolerances of the stopping rule below;
+``maxiter``
+    most iterations; reaching it without meeting the rule is non-convergence;
+``callback``
+    ``callback(xk)`` called with the current iterate after every iteration;
+``progress``
+    ``True`` shows a tqdm bar over the iterations (off by default).
+
+**Stopping rule.**  An iteration stops at the first iterate with
+
+.. math:: \|r_k\| \le \max(\mathrm{rtol}\cdot\|r_{\mathrm{ref}}\|,\ \mathrm{atol}),
+
+where :math:`r_k` is the method's residual (or gradient, or update) and :math:`r_{\mathrm{ref}}`
+its reference quantity (for a linear system :math:`Ax = b`, :math:`r_k = b - Ax_k` and
+:math:`r_{\mathrm{ref}} = b`, as in SciPy).  Each method's docstring names its :math:`r_k` and
+:math:`r_{\mathrm{ref}}`, and refers here for the rest.
+
+**Result.**  A method returns a frozen dataclass that extends :class:`SolverResult`
+(``converged``, ``iterations``, ``residual_norm``, ``history``) with what it adds (``x``, the
+chosen parameters).  ``converged`` is True only when the rule was met on the returned answer.
+
+**Non-convergence** is reported, not raised: the method returns its best iterate with
+``converged=False`` and emits one :class:`~linalgkit.exceptions.ConvergenceWarning`
+(:func:`warn_not_converged`).
+"""
+
+import math
+import numbers
+import warnings
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import check_scalar
+from .exceptions import ArgumentTypeError, ConvergenceWarning
+
+__all__ = ["SolverResult", "Tolerances", "check_callback", "check_tolerances", "progress_bar",
+           "renamed_argument", "warn_not_converged"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SolverResult:
+    """Base result of every iterative method (fields keyword-only, so that subclasses add theirs first).
+
+    Attributes
+    ----------
+    converged : bool
+        Whether the stopping rule (see :mod:`linalgkit._solver`) was met on the returned answer.
+    iterations : int
+        Iterations run.
+    residual_norm : float
+        The norm the stopping rule tests, of the returned answer (the method says which norm).
+    history : tuple of float or None
+        That norm after each iteration, when the method records it.
+    """
+
+    converged: bool
+    iterations: int
+    residual_norm: float
+    history: tuple | None = None
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    r"""Checked ``rtol``, ``atol`` and ``maxiter`` of one call; :meth:`threshold` is the stopping rule's right side."""
+
+    rtol: float
+    atol: float
+    maxiter: int
+
+    def threshold(self, reference_norm):
+        r""":math:`\max(\mathrm{rtol}\,\|r_{\mathrm{ref}}\|,\ \mathrm{atol})`."""
+        return max(self.rtol * float(reference_norm), self.atol)
+
+    def describe(self):
+        """``"rtol=..., atol=..."`` for messages."""
+        return f"rtol={self.rtol:.3g}, atol={self.atol:.3g}"
+
+
+def dtype_eps(dtype):
+    """Machine epsilon of a floating ``dtype`` (NumPy, CuPy or array-API dtype objects)."""
+    return float(np.finfo(np.dtype(str(dtype).rsplit(".", 1)[-1])).eps)
+
+
+def check_tolerances(rtol, atol, maxiter, *, dtype, default_rtol):
+    """Validate the tolerances of one call.
+
+    Parameters
+    ----------
+    rtol : float or None
+        Relative tolerance in ``[0, 1)``; None takes ``default_rtol``.
+    atol : float
+        Absolute tolerance, at least 0.
+    maxiter : int
+        Most iterations, at least 1.
+    dtype : dtype
+        Working dtype: an ``rtol`` below its machine epsilon cannot be met, so it is raised to it
+        (a float32 solve asked for 1e-12 stops at the float32 floor instead of always warning).
+    default_rtol : float or callable
+        The method's default, or a function of the machine epsilon returning it.
+
+    Returns
+    -------
+    Tolerances
+    """
+    eps = dtype_eps(dtype)
+    if rtol is None:
+        rtol = default_rtol(eps) if callable(default_rtol) else default_rtol
+    check_scalar(rtol, "rtol", low=0.0, high=1.0, closed="left")
+    check_scalar(atol, "atol", low=0.0)
+    check_scalar(maxiter, "maxiter", kind=numbers.Integral, low=1)
+    return Tolerances(max(float(rtol), eps), float(atol), int(maxiter))
+
+
+def check_callback(callback):
+    """Validate a ``callback``: None or a callable taking the current iterate."""
+    if callback is not None and not callable(callback):
+        raise ArgumentTypeError(f"callback must be None or a callable callback(xk), got {type(callback).__name__}; "
+                                f"pass a function of the current iterate")
+    return callback
+
+
+def renamed_argument(old_name, old_value, new_name, new_value, *, default=None, convert=None, stacklevel=3):
+    """Map a deprecated argument to its new name for one release, with a :class:`FutureWarning`.
+
+    Returns the value to use: ``new_value`` when the old argument was not passed (``old_value is
+    default``), else ``convert(old_value)`` (or ``old_value``).  Passing both raises.
+    """
+    if old_value is default:
+        return new_value
+    if new_value is not default:
+        raise ArgumentTypeError(f"{old_name} and {new_name} were both passed; {old_name} is the old name of "
+                                f"{new_name}: pass {new_name} only")
+    warnings.warn(f"{old_name} is deprecated and will be removed in the next release; pass {new_name} instead",
+                  FutureWarning, stacklevel=stacklevel)
+    return old_value if convert is None else convert(old_value)
+
+
+def progress_bar(progress, total, description):
+    """A tqdm bar over ``total`` iterations when ``progress`` is True, else a no-op with the same ``update``."""
+    if not isinstance(progress, bool):
+        raise ArgumentTypeError(f"progress must be True or False, got {type(progress).__name__}")
+    if not progress:
+        return nullcontext(_NoBar())
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=description, leave=False)
+
+
+class _NoBar:
+    def update(self, n=1):
+        pass
+
+    def set_postfix_str(self, s):
+        pass
+
+
+def warn_not_converged(method, tolerances, reached, *, stacklevel=3, advice="raise maxiter or loosen rtol"):
+    """Emit the one :class:`ConvergenceWarning` of a solve that stopped before meeting its rule."""
+    reached = "nan" if reached is None or math.isnan(reached) else f"{reached:.3g}"
+    warnings.warn(f"{method} did not meet its stopping rule ({tolerances.describe()}) within "
+                  f"maxiter={tolerances.maxiter} iterations (reached {reached}); returning the best iterate "
+                  f"(converged=False): {advice}", ConvergenceWarning, stacklevel=stacklevel)
