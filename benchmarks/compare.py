@@ -14,11 +14,13 @@ import os
 import pathlib
 import platform
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from linalgkit._timing import best_time  # noqa: E402  (the repository's linalgkit, when run as a script)
 
 
 @dataclass(frozen=True)
@@ -46,26 +48,18 @@ class Comparison:
     goal: float | None = None
 
 
-def best_time(func, repeats=7, budget=2.0):
-    """Smallest wall time over up to ``repeats`` calls (fewer when a call exceeds ``budget`` / repeats)."""
+def measure(func):
+    """Output of one warm-up call of ``func`` and its best time over up to 7 calls within 2 s (the tour's timer)."""
     result = func()
-    times = []
-    deadline = time.perf_counter() + budget
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-        if time.perf_counter() > deadline:
-            break
-    return min(times), result
+    return best_time(func, repeats=7, budget=2.0, warmup=False), result
 
 
 def run(comparison):
     """Time linalgkit and the peer on the same data, alternating, and return a table row."""
     case = comparison.setup()
-    ours, ours_out = best_time(case.ours)
-    peer, peer_out = best_time(case.peer)
-    ours = min(ours, best_time(case.ours)[0])
+    ours, ours_out = measure(case.ours)
+    peer, peer_out = measure(case.peer)
+    ours = min(ours, measure(case.ours)[0])
     ratio = ours / peer
     met = "" if comparison.goal is None else ("yes" if ratio <= comparison.goal else "**no**")
     goal = "" if comparison.goal is None else f"<= {comparison.goal:g}"
@@ -79,7 +73,6 @@ def _ms(seconds):
 
 def collect(only=None):
     """All ``COMPARISONS`` of the benchmark modules, optionally filtered by a substring."""
-    sys.path.insert(0, str(HERE.parent))
     found = []
     for path in sorted(HERE.glob("*.py")):
         if path.stem.startswith("_") or path.stem == "compare":

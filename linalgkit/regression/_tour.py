@@ -3,7 +3,7 @@
 import numpy as np
 import scipy.linalg
 
-from .._tour import TourRow, best_time
+from .._timing import TourRow, best_time
 from ..datasets._regression import make_lstsq_problem
 from .precondition import lstsq_precondition
 

@@ -3,7 +3,7 @@
 import numpy as np
 import scipy.linalg
 
-from .._tour import TourRow, best_time
+from .._timing import TourRow, best_time
 
 __all__ = ["tour_row"]
 

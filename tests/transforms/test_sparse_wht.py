@@ -431,7 +431,7 @@ def test_helpers_reject_bad_input():
 @pytest.mark.slow
 def test_tour_row_recovers_the_2_24_spectrum():
     """The tour's demonstration (about 10 s, most of it the dense baseline's 2^24 queries)."""
-    from linalgkit.transforms._sparse_tour import tour_row
+    from linalgkit.transforms._tour import sparse_wht_row
 
-    row = tour_row()
+    row = sparse_wht_row()
     assert row.accuracy.startswith("support exact") and row.size == "2^24" and row.speedup > 1
