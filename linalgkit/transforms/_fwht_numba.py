@@ -15,14 +15,7 @@ then transformed in place there, so the destination may be the source.
 
 import numba
 
-# A row up to this many bytes is transformed in one piece (it stays in the private L2 cache).
-ROW_BLOCK_BYTES = 1 << 17
-# A column tile (transform length x tile width) up to this many bytes stays in the L1 cache.
-TILE_BYTES = 1 << 15
-# Narrowest column tile: one 64-byte cache line of float64.
-MIN_TILE_WIDTH = 8
-# Below this many elements per call the thread pool costs more than it saves.
-PARALLEL_MIN_ELEMENTS = 1 << 15
+from ._cutovers import MIN_TILE_WIDTH, PARALLEL_MIN_ELEMENTS, ROW_BLOCK_BYTES, TILE_BYTES
 
 
 @numba.njit(cache=True, inline="always")

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import chi2
 
+from ._cutovers import SEARCH_BLOCK
 from ._spright_design import pack_bits, parity, xor_combine
-from .walsh_hadamard import fwht
+from .walsh_hadamard import _fwht
 
 __all__ = ["Thresholds", "estimate_bin_noise", "peel", "refine"]
 
@@ -25,8 +26,6 @@ FALSE_ALARM = 1e-3
 ROUNDOFF = 1e-9
 # Relative excess of the total residual energy over its noise expectation still taken as noise.
 ENERGY_SLACK = 0.05
-# Largest search, in float64 entries, the sample-optimal decoder holds at once.
-SEARCH_BLOCK = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -59,8 +58,16 @@ class Thresholds:
 
     def explains(self, Y):
         """Whether the energy left in the bins ``Y`` is within the noise (chi-square 4-sigma plus a 5% slack)."""
-        degrees = Y.size
-        return self.residual_ratio(Y) <= 1 + ENERGY_SLACK + 4 * np.sqrt(2 / degrees)
+        return self.residual_ratio(Y) <= energy_limit(Y.size)
+
+    def unexplained_bins(self, Y):
+        """``(group, bin)`` of the bins of ``Y`` whose energy is above the zero-ton limit, shape ``(m, 2)``."""
+        return np.argwhere(np.einsum("cjp,cjp->cj", Y, Y) > self.zero).astype(np.int64)
+
+
+def energy_limit(degrees):
+    """Largest residual energy over its noise expectation taken as noise, for ``degrees`` bin entries."""
+    return 1 + ENERGY_SLACK + 4 * np.sqrt(2 / degrees)
 
 
 def estimate_bin_noise(energies, n_offsets):
@@ -82,7 +89,7 @@ def estimate_bin_noise(energies, n_offsets):
     return float(variance)
 
 
-def _locate_chains(y, groups, bins, design):
+def _locate_chains(be, y, groups, bins, design):
     """Chain decoding: bit ``i`` of ``k`` by majority over chains of ``[y(d_r) * y(d_r ^ e_i) < 0]``."""
     chains = design.chains
     y = y.reshape(y.shape[0], chains, design.n + 1)
@@ -93,7 +100,7 @@ def _locate_chains(y, groups, bins, design):
     return pack_bits(bits)
 
 
-def _locate_search(y, groups, bins, design):
+def _locate_search(be, y, groups, bins, design):
     """Sample-optimal decoding: the most correlated signature among the ``2^(n-b)`` members of the bin.
 
     The members are :math:`k(a) = k_0 \\oplus V a` (``V`` spans the kernel of the hash), so the
@@ -114,21 +121,21 @@ def _locate_search(y, groups, bins, design):
         count = signed[rows].shape[0]
         flat = (np.arange(count)[:, None] * width + images[rows]).ravel()
         spread = np.bincount(flat, weights=signed[rows].ravel(), minlength=count * width).reshape(count, width)
-        best[rows] = np.argmax(np.abs(fwht(spread, axis=-1)), axis=-1)
+        best[rows] = np.argmax(np.abs(_fwht(be, spread, 1, 1)), axis=-1)
     return k0 ^ xor_combine(kernel, best)
 
 
-def _classify(Y, design, thresholds):
+def _classify(be, Y, design, thresholds):
     """Single-tons among the non-zero bins: their index, amplitude, and the non-zero bins' (group, bin)."""
     groups, bins = np.nonzero(np.einsum("cjp,cjp->cj", Y, Y) > thresholds.zero)
     y = Y[groups, bins]
     locate = _locate_chains if design.chains is not None else _locate_search
-    k = locate(y, groups, bins, design)
+    k = locate(be, y, groups, bins, design)
     signs = design.signatures(k, groups)
     amplitude = np.einsum("ap,ap->a", signs, y) / design.n_offsets
     residual = y - amplitude[:, None] * signs
     single = (np.einsum("ap,ap->a", residual, residual) <= thresholds.single) & (design.bins(k, groups) == bins)
-    return k[single], amplitude[single], np.stack([groups, bins], axis=1)
+    return k[single], amplitude[single]
 
 
 def _subtract(Y, design, k, amplitude):
@@ -140,42 +147,43 @@ def _subtract(Y, design, k, amplitude):
     np.subtract.at(Y, (groups.ravel(), bins.ravel()), update.reshape(-1, design.n_offsets))
 
 
-def peel(Y, design, thresholds, max_iterations):
+def peel(be, Y, design, thresholds, max_iterations, callback=None):
     """Peeling decoder on the bin array ``Y`` of shape ``(C, B, P)`` (modified in place).
 
     Each pass finds every single-ton, averages repeated findings of the same index, and
-    subtracts them from all groups; it stops when no bin holds signal (converged), when a
-    pass finds no single-ton, or after ``max_iterations`` passes.
+    subtracts them from all groups; it stops when a pass finds no single-ton (every bin left is
+    a zero-ton or a multi-ton), or after ``max_iterations`` passes.
+
+    Parameters
+    ----------
+    callback : callable, optional
+        ``callback(support, coefficients)`` after each pass, with the indices (uint64, sorted)
+        and summed amplitudes found so far.
 
     Returns
     -------
     support, coefficients : ndarray
         Indices (uint64, sorted) and their summed amplitude estimates.
-    leftover : ndarray of int64, shape (m, 2)
-        ``(group, bin)`` of the bins still holding signal.
     iterations : int
-        Passes made.
+        Passes made (each found at least one single-ton).
+    history : tuple of float
+        :math:`\\|Y\\|_F` after each pass.
     """
-    found_k, found_x = [], []
-    leftover = np.empty((0, 2), dtype=np.int64)
-    iterations = 0
-    while iterations < max_iterations:
-        k, amplitude, leftover = _classify(Y, design, thresholds)
+    support, coefficients = np.empty(0, dtype=np.uint64), np.empty(0)
+    history = []
+    while len(history) < max_iterations:
+        k, amplitude = _classify(be, Y, design, thresholds)
         if k.size == 0:
             break
-        iterations += 1
         unique, inverse = np.unique(k, return_inverse=True)
         mean = np.bincount(inverse, weights=amplitude) / np.bincount(inverse)
         _subtract(Y, design, unique, mean)
-        found_k.append(unique)
-        found_x.append(mean)
-    else:
-        leftover = _classify(Y, design, thresholds)[2]
-    if not found_k:
-        return np.empty(0, dtype=np.uint64), np.empty(0), leftover, iterations
-    support, inverse = np.unique(np.concatenate(found_k), return_inverse=True)
-    coefficients = np.bincount(inverse, weights=np.concatenate(found_x))
-    return support, coefficients, leftover, iterations
+        support, inverse = np.unique(np.concatenate([support, unique]), return_inverse=True)
+        coefficients = np.bincount(inverse, weights=np.concatenate([coefficients, mean]))
+        history.append(float(np.sqrt(np.vdot(Y, Y))))
+        if callback is not None:
+            callback(support, coefficients)
+    return support, coefficients, len(history), tuple(history)
 
 
 def refine(Y, design, thresholds, support, coefficients):
@@ -185,7 +193,7 @@ def refine(Y, design, thresholds, support, coefficients):
 
     ``Y`` is the residual after peeling.  Only residual bins within the noise are used, so an
     unresolved multi-ton cannot bias the estimate; an index whose bins all hold signal keeps
-    its value.
+    its value.  ``Y`` is updated in place to the residual of the returned spectrum.
     """
     groups = np.broadcast_to(np.arange(design.n_groups), (support.size, design.n_groups))
     keys = np.broadcast_to(support[:, None], groups.shape)
@@ -195,4 +203,5 @@ def refine(Y, design, thresholds, support, coefficients):
     used = clean.sum(axis=1)
     refined = coefficients + np.where(used > 0, (correlation * clean).sum(axis=1) / np.maximum(used, 1), 0.0)
     kept = np.abs(refined) > thresholds.amplitude
+    _subtract(Y, design, support, np.where(kept, refined, 0.0) - coefficients)
     return support[kept], refined[kept]

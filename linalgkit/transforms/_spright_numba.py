@@ -3,10 +3,8 @@
 import numba
 import numpy as np
 
+from ._cutovers import PARALLEL_MIN_PAIRS
 from ._fwht_numba import parity
-
-# Below this many (point, index) pairs the thread pool costs more than it saves.
-PARALLEL_MIN_PAIRS = 1 << 16
 
 
 @numba.njit(cache=True)

@@ -9,18 +9,18 @@ Haghighatshoar, Vetterli, IEEE Trans. Inf. Theory 61(4), 2015 (SparseFHT).
 
 import math
 import numbers
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from .._backend import capabilities, check_random_state
+from .._backend import capabilities, check_random_state, get_backend
+from .._solver import SolverResult, check_callback, warn_not_converged
 from .._validation import check_option, check_scalar
-from ..exceptions import ConvergenceWarning, DTypeError, NonFiniteError, ShapeError, ValidationError
-from ._spright_decode import ROUNDOFF, Thresholds, estimate_bin_noise, peel, refine
+from ..exceptions import ArgumentTypeError, BackendError, DTypeError, NonFiniteError, ShapeError, ValidationError
+from ._spright_decode import ROUNDOFF, Thresholds, energy_limit, estimate_bin_noise, peel, refine
 from ._spright_design import make_design
 from ._spright_numba import expand
-from .walsh_hadamard import fwht
+from .walsh_hadamard import _fwht
 
 __all__ = ["SparseWHTResult", "evaluate_walsh", "sparse_wht", "walsh_basis"]
 
@@ -34,8 +34,8 @@ NORMS = ("forward", "ortho", "backward")
 
 
 @dataclass(frozen=True)
-class SparseWHTResult:
-    """Result of :func:`sparse_wht`.
+class SparseWHTResult(SolverResult):
+    """Result of :func:`sparse_wht`: the recovered spectrum and the solver contract's fields.
 
     Attributes
     ----------
@@ -51,20 +51,24 @@ class SparseWHTResult:
         Number of values requested from ``signal`` (queries).
     n_calls : int
         Number of calls made to ``signal`` (1 for a callable, 0 for an array).
-    converged : bool
-        Whether the data were explained when the peeling decoder stopped: no bin holds signal
-        and the total residual energy is within the noise.
-    iterations : int
-        Peeling passes made.
     multitons : ndarray of int64, shape (m, 2)
-        ``(group, bin)`` of the bins still holding unexplained signal.
+        ``(group, bin)`` of the bins whose residual still holds signal (above the zero-ton limit).
     residual_ratio : float
-        Energy left in all bins after peeling over its expectation for pure noise: about 1 when
-        the spectrum explains the data, large when coefficients were missed (even ones too weak
-        to stand out in any single bin).
+        Energy left in all bins by the returned spectrum over its expectation for pure noise:
+        about 1 when the spectrum explains the data, large when coefficients were missed (even
+        ones too weak to stand out in any single bin).
     noise_sd : float
         Per-query noise standard deviation :math:`\\sigma` behind the thresholds: given, derived
         from ``snr_db``, estimated, or 0 for the noiseless design.
+    converged : bool
+        Whether the stopping rule of :func:`sparse_wht` holds for the returned spectrum: no bin
+        above the zero-ton limit and the residual energy within the noise.
+    iterations : int
+        Peeling passes made (each found at least one single-ton).
+    residual_norm : float
+        :math:`\\|r\\|_F`, the norm of the bin residual of the returned spectrum.
+    history : tuple of float
+        :math:`\\|r\\|_F` after each peeling pass (before the final refinement).
     """
 
     support: np.ndarray
@@ -73,8 +77,6 @@ class SparseWHTResult:
     norm: str
     n_samples: int
     n_calls: int
-    converged: bool
-    iterations: int
     multitons: np.ndarray
     residual_ratio: float
     noise_sd: float
@@ -98,7 +100,8 @@ class SparseWHTResult:
 @capabilities("linalgkit.transforms.sparse_wht", numpy="NumPy front end, batched Numba bin FWHTs, vectorized peeling",
               cupy=None, generic=None)
 def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust", C=3, b=None, chains=None,
-               n_offsets=None, subsampling="random", max_peeling=20, norm="forward", random_state=None):
+               n_offsets=None, subsampling="random", max_peeling=20, callback=None, norm="forward",
+               random_state=None):
     r"""K-sparse Walsh-Hadamard spectrum of a function from :math:`O(K \log N)` queries.
 
     Aliases the spectrum into ``C`` groups of :math:`B = 2^b` bins by subsampling the
@@ -154,7 +157,11 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
         ``"coordinate"``: group ``c`` hashes by the coordinate block ``c*b .. c*b+b-1`` (mod n);
         it fails on supports of low Hamming weight, which crowd into bin 0.
     max_peeling : int, default=20
-        Cap on peeling passes.
+        Cap on peeling passes: the ``maxiter`` of the solver contract (one iteration is one pass).
+    callback : callable, optional
+        ``callback(support, coefficients)`` after each peeling pass, with the spectrum found so
+        far: the indices (uint64, sorted) and their coefficients in the normalization ``norm``,
+        before the final refinement.  It is called ``result.iterations`` times.
     norm : {"forward", "ortho", "backward"}, default="forward"
         Normalization of the returned coefficients: :math:`F`, :math:`\sqrt{N} F` or :math:`N F`.
     random_state : None, int or numpy.random.Generator
@@ -163,22 +170,32 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
     Returns
     -------
     SparseWHTResult
-        ``support``, ``coefficients``, ``n_samples`` (queries), ``converged``, leftover
-        ``multitons`` and the ``noise_sd`` used.  When the decoder stops with bins unexplained,
-        ``converged`` is False and a :class:`~linalgkit.ConvergenceWarning` is emitted.
+        ``support``, ``coefficients``, ``n_samples`` (queries), ``converged``, ``iterations``,
+        ``residual_norm``, leftover ``multitons`` and the ``noise_sd`` used.  When the stopping
+        rule (Notes) does not hold, ``converged`` is False and one
+        :class:`~linalgkit.ConvergenceWarning` is emitted.
 
     Raises
     ------
     ValidationError
         For ``n`` outside [1, 62], ``K > 2**n``, ``b > n``, both ``snr_db`` and ``noise_sd``,
         options that do not belong to ``design``, or a ``signal`` array of the wrong length.
-    TypeError
-        If ``signal`` is neither callable nor an array.
+    ArgumentTypeError
+        If ``signal`` is neither callable nor an array, or ``callback`` is not callable.
+    BackendError
+        If ``signal`` is a CuPy or other non-NumPy array (the decoder runs on the host).
     ShapeError, DTypeError, NonFiniteError
         If the values returned by ``signal`` have the wrong shape, are complex, or hold NaN.
 
     Notes
     -----
+    **Stopping rule.**  ``sparse_wht`` follows the solver contract of :mod:`linalgkit._solver`
+    with ``max_peeling`` as its ``maxiter``.  Its residual :math:`r` is the bin array minus the
+    bins of the spectrum found, and the noise sets the tolerance in place of ``rtol`` / ``atol``:
+    it has converged when no bin of :math:`r` is above the zero-ton limit and
+    :math:`\|r\|_F^2 \le (1.05 + 4\sqrt{2/(CBP)})\, CBP\,\nu^2`, the pure-noise expectation
+    with its chi-square 4-sigma margin and a 5% slack, tested on the returned spectrum.
+
     Queries: :math:`C \cdot P \cdot B`; time :math:`O(C P B \log B)` for the bin transforms plus
     :math:`O(K C P n)` for peeling.  A bin is a zero-ton when its energy is below the chi-square
     quantile of pure noise (false-alarm rate 1e-3 over all bins), a single-ton when the
@@ -206,30 +223,63 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
     ([3, 40, 1000], [1.0, -2.0, 0.5])
     """
     n = _check_bits(n)
+    be = _host_backend("sparse_wht", signal=signal)
     sample = _check_signal(signal, n)
     params = _check_parameters(n, K, snr_db, noise_sd, design, C, b, chains, n_offsets, subsampling, max_peeling)
     norm = check_option(norm, "norm", NORMS)
+    callback = check_callback(callback)
     front = make_design(n, params["b"], C, subsampling=subsampling, rng=check_random_state(random_state),
                         **params["offsets"])
+    return _sparse_wht(be, sample, front, snr_db, noise_sd, design, max_peeling, callback, norm)
+
+
+@dataclass(frozen=True)
+class _PeelingRule:
+    """The stopping rule of :func:`sparse_wht` in the solver contract's terms, for its warning."""
+
+    maxiter: int
+
+    def describe(self):
+        return "every bin within the noise"
+
+
+def _sparse_wht(be, sample, front, snr_db, noise_sd, design, max_peeling, callback, norm):
+    """Query ``sample`` on the design ``front``, peel the bins and refine: the checked body of :func:`sparse_wht`."""
     indices = front.sample_indices()
     values = sample(indices.ravel()).reshape(indices.shape)
-    Y = np.ascontiguousarray(np.swapaxes(fwht(values, axis=-1), 1, 2)) / (1 << front.b)
+    Y = np.ascontiguousarray(np.swapaxes(_fwht(be, values, 2, 1), 1, 2)) / (1 << front.b)
     sigma = _noise_sd(values, Y, snr_db, noise_sd, design)
-    bins = Y.shape[0] * Y.shape[1]
-    thresholds = Thresholds.from_noise(sigma**2 / (1 << front.b), front.n_offsets, bins,
+    thresholds = Thresholds.from_noise(sigma**2 / (1 << front.b), front.n_offsets, Y.shape[0] * Y.shape[1],
                                        floor=ROUNDOFF**2 * float(np.mean(values**2)))
-    support, coefficients, leftover, iterations = peel(Y, front, thresholds, max_peeling)
+    scale = _scale(front.n, norm)
+    report = None if callback is None else (lambda support, coefficients: callback(support, coefficients * scale))
+    support, coefficients, iterations, history = peel(be, Y, front, thresholds, max_peeling, report)
     support, coefficients = refine(Y, front, thresholds, support, coefficients)
-    converged = leftover.shape[0] == 0 and thresholds.explains(Y)
+    multitons = thresholds.unexplained_bins(Y)
     residual_ratio = thresholds.residual_ratio(Y)
+    converged = multitons.shape[0] == 0 and residual_ratio <= energy_limit(Y.size)
     if not converged:
-        warnings.warn(f"sparse_wht stopped after {iterations} peeling pass(es) with {leftover.shape[0]} bin(s) "
-                      f"unexplained and {residual_ratio:.3g} times the noise energy left in the bins; increase b "
-                      f"(more bins), chains (noise) or max_peeling", ConvergenceWarning, stacklevel=2)
-    return SparseWHTResult(support, coefficients * _scale(n, norm), n, norm, values.size, sample.calls, converged,
-                           iterations, leftover, residual_ratio, sigma)
+        warn_not_converged("sparse_wht", _PeelingRule(max_peeling), residual_ratio, stacklevel=4,
+                           advice=f"{multitons.shape[0]} bin(s) unexplained after {iterations} peeling pass(es), "
+                                  f"residual energy {residual_ratio:.3g} times the noise's; increase b (more bins), "
+                                  f"chains (noise) or max_peeling")
+    return SparseWHTResult(support, coefficients * scale, front.n, norm, values.size, sample.calls, multitons,
+                           residual_ratio, sigma, converged=converged, iterations=iterations,
+                           residual_norm=float(np.sqrt(np.vdot(Y, Y))), history=history)
 
 
+def _host_backend(function, **arrays):
+    """The NumPy backend of a host-only function; other libraries' arrays are refused, not copied."""
+    be = get_backend(**arrays)
+    if be.kind != "numpy":
+        name = next(name for name, value in arrays.items() if get_backend(value).kind != "numpy")
+        raise BackendError(f"{name} must be a NumPy array for {function}, which runs on the host, got a "
+                           f"{be.kind} array; pass {name}.get() (CuPy) or numpy.asarray({name})")
+    return be
+
+
+@capabilities("linalgkit.transforms.walsh_basis", numpy="NumPy popcount of index-point products", cupy=None,
+              generic=None)
 def walsh_basis(indices, n, points=None, *, norm="forward"):
     r"""Walsh functions :math:`(-1)^{\mathrm{popcount}(m \& k)}` of ``indices`` at ``points``, as columns.
 
@@ -257,6 +307,7 @@ def walsh_basis(indices, n, points=None, *, norm="forward"):
     [[1.0, 1.0, 1.0], [1.0, -1.0, -1.0], [1.0, 1.0, -1.0], [1.0, -1.0, 1.0]]
     """
     n = _check_bits(n)
+    be = _host_backend("walsh_basis", indices=indices, points=points)
     norm = check_option(norm, "norm", NORMS)
     indices = _check_indices(indices, n, "indices")
     if points is None:
@@ -265,10 +316,17 @@ def walsh_basis(indices, n, points=None, *, norm="forward"):
                                   f"to evaluate (all 2**n of them would not fit in memory)")
         points = np.arange(1 << n, dtype=np.uint64)
     points = _check_indices(points, n, "points")
+    return _walsh_basis(be, indices, points, _scale(n, norm))
+
+
+def _walsh_basis(be, indices, points, scale):
+    """Columns :math:`(-1)^{\\langle m, k\\rangle} / \\mathrm{scale}` for checked uint64 ``indices`` and ``points``."""
     bits = np.bitwise_count(points[:, None] & indices[None, :]) & np.uint8(1)
-    return (1.0 - 2.0 * bits) / _scale(n, norm)
+    return (1.0 - 2.0 * bits) / scale
 
 
+@capabilities("linalgkit.transforms.evaluate_walsh", numpy="Numba expansion kernel, multi-threaded", cupy=None,
+              generic=None)
 def evaluate_walsh(support, coefficients, points, *, n=None, norm="forward"):
     r"""Evaluate :math:`f(m) = \sum_k F[k] (-1)^{\mathrm{popcount}(m \& k)}` at ``points``.
 
@@ -299,6 +357,7 @@ def evaluate_walsh(support, coefficients, points, *, n=None, norm="forward"):
     >>> evaluate_walsh([0, 1], [2.0, 0.5], [0, 1, 2, 3]).tolist()
     [2.5, 1.5, 2.5, 1.5]
     """
+    be = _host_backend("evaluate_walsh", support=support, coefficients=coefficients, points=points)
     norm = check_option(norm, "norm", NORMS)
     if n is None and norm != "forward":
         raise ValidationError(f"n must be given with norm={norm!r}, got None; pass the number of bits n")
@@ -311,7 +370,12 @@ def evaluate_walsh(support, coefficients, points, *, n=None, norm="forward"):
     if not np.isrealobj(coefficients) or not np.issubdtype(coefficients.dtype, np.number):
         raise DTypeError(f"coefficients must be real numbers, got dtype {coefficients.dtype}; pass the real part")
     scale = 1.0 if n is None else _scale(n, norm)
-    return expand(points, support, coefficients.astype(np.float64) / scale)
+    return _evaluate_walsh(be, support, coefficients.astype(np.float64) / scale, points)
+
+
+def _evaluate_walsh(be, support, coefficients, points):
+    """The expansion at checked uint64 ``points`` of float64 forward-normalized ``coefficients`` on ``support``."""
+    return expand(points, support, coefficients)
 
 
 class _Sampler:
@@ -347,7 +411,8 @@ def _check_signal(signal, n):
     if callable(signal):
         return _Sampler(signal)
     if not hasattr(signal, "__len__") and not hasattr(signal, "__array__"):
-        raise TypeError(f"signal must be a callable or an array of length 2**n, got {type(signal).__name__}")
+        raise ArgumentTypeError(f"signal must be a callable or an array of length 2**n, got "
+                                f"{type(signal).__name__}; pass a function of the indices or a 1-D array")
     array = np.asarray(signal)
     if array.shape != (1 << n,):
         raise ShapeError(f"signal must be a callable or a 1-D array of length 2**n = {1 << n}, got shape "

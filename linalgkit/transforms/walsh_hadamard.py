@@ -120,8 +120,9 @@ def ifwht(x, axis=-1, *, normalize=False, out=None, check_finite=False):
 
 
 def _transform(x, axis, normalize, out, check_finite, inverse):
-    backend = get_backend(x=x, out=out)
-    x = check_array(x, "x", backend=backend, finite=check_finite, allow_empty=True)
+    """Validate the arguments of :func:`fwht` / :func:`ifwht` once, then run :func:`_fwht`."""
+    be = get_backend(x=x, out=out)
+    x = check_array(x, "x", backend=be, finite=check_finite, allow_empty=True)
     axis = check_axis(axis, x.ndim)
     length = x.shape[axis]
     if length < 1 or length & (length - 1):
@@ -131,22 +132,32 @@ def _transform(x, axis, normalize, out, check_finite, inverse):
             f"e.g. numpy.pad(x, pad_width) with {target - length} zeros after the data on that axis"
         )
     if out is not None:
-        out = check_out(out, "out", like=x, backend=backend)
+        out = check_out(out, "out", like=x, backend=be)
     if normalize:
         scale = 1 / math.sqrt(length)
     else:
         scale = 1 / length if inverse else 1
-    if backend.kind == "numpy" and backend.use_numba:
+    return _fwht(be, x, axis, scale, out)
+
+
+def _fwht(be, x, axis, scale, out=None):
+    """``scale`` times the transform of the checked array ``x`` along ``axis`` (``0 <= axis < x.ndim``, power-of-two length).
+
+    The family's one dispatch point: the Numba kernel for NumPy, the CUDA kernel for CuPy, pure
+    array-API butterflies otherwise.  Other modules (the sparse WHT, sketches) call this, not
+    :func:`fwht`, so that nothing is validated twice.
+    """
+    if be.kind == "numpy" and be.use_numba:
         from ._fwht_numba import transform_3d
         return _run_native(np, transform_3d, x, axis, scale, out)
-    if backend.kind == "cupy":
+    if be.kind == "cupy":
         import cupy
 
         from ._fwht_cupy import transform_3d
         return _run_native(cupy, transform_3d, x, axis, scale, out)
     from ._fwht_xp import transform
 
-    result = transform(backend.xp, x, axis, scale)
+    result = transform(be.xp, x, axis, scale)
     if out is None:
         return result
     out[...] = result

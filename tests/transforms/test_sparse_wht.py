@@ -13,7 +13,9 @@ import scipy.linalg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linalgkit.exceptions import ConvergenceWarning, DTypeError, NonFiniteError, ShapeError, ValidationError
+from linalgkit._solver import SolverResult
+from linalgkit.exceptions import (ArgumentTypeError, BackendError, ConvergenceWarning, DTypeError, NonFiniteError,
+                                  ShapeError, ValidationError)
 from linalgkit.transforms import evaluate_walsh, fwht, sparse_wht, walsh_basis
 from linalgkit.transforms._spright_design import make_design
 
@@ -195,8 +197,14 @@ def test_bad_parameters_are_rejected_with_the_fix(kwargs, error, match):
 
 
 def test_bad_signals_are_rejected():
-    with pytest.raises(TypeError, match="signal must be a callable"):
+    import array_api_strict
+
+    with pytest.raises(ArgumentTypeError, match="signal must be a callable"):
         sparse_wht(3.0, 10, 4)
+    with pytest.raises(ArgumentTypeError, match="callback must be None or a callable"):
+        sparse_wht(_zero, 10, 4, callback=3)
+    with pytest.raises(BackendError, match="signal must be a NumPy array"):
+        sparse_wht(array_api_strict.zeros(1024), 10, 4)
     with pytest.raises(ShapeError, match="length 2\\*\\*n = 1024"):
         sparse_wht(np.zeros(1000), 10, 4)
     with pytest.raises(ShapeError, match="one value per index"):
@@ -209,6 +217,56 @@ def test_bad_signals_are_rejected():
         sparse_wht(lambda m: np.where(m == m[3], np.nan, 1.0), 10, 4)
     with pytest.raises(NonFiniteError, match="NaN"):
         sparse_wht(np.full(1024, np.nan), 10, 4)
+
+
+# ------------------------------------------------------------------------------ solver contract
+
+
+class RecordingOracle(CountingOracle):
+    """A counting oracle that keeps the queried indices and the values it returned."""
+
+    def __call__(self, m):
+        self.points, self.values_returned = m.copy(), super().__call__(m)
+        return self.values_returned
+
+
+def test_result_follows_the_solver_contract_and_its_residual_is_that_of_the_returned_spectrum():
+    """||r||_F^2 of the bins equals (1/B) sum over the queries of (y - f_hat)^2 (Parseval per bin transform)."""
+    rng = np.random.default_rng(7)
+    support, values = _random_spectrum(16, 20, rng)
+    oracle = RecordingOracle(support, values, _sigma(values, 10), rng)
+    b = 6
+    result = sparse_wht(oracle, 16, b=b, snr_db=10, random_state=7)
+    assert isinstance(result, SolverResult) and result.converged
+    residual = oracle.values_returned - result.evaluate(oracle.points)
+    assert result.residual_norm**2 == pytest.approx(np.sum(residual**2) / 2**b, rel=1e-9)
+    assert len(result.history) == result.iterations >= 1
+
+
+@pytest.mark.parametrize("norm", ["forward", "backward"])
+def test_callback_sees_each_peeling_pass_in_the_requested_normalization(norm):
+    rng = np.random.default_rng(3)
+    support, values = _random_spectrum(20, 50, rng)
+    seen = []
+    result = sparse_wht(CountingOracle(support, values, 0.0, rng), 20, 50, design="noiseless", norm=norm,
+                        random_state=3, callback=lambda k, x: seen.append((k.copy(), x.copy())))
+    assert result.converged and len(seen) == result.iterations >= 2
+    assert all(np.all(np.isin(k0, k1)) for (k0, _), (k1, _) in zip(seen, seen[1:]))  # the support only grows
+    np.testing.assert_array_equal(seen[-1][0], support)
+    np.testing.assert_allclose(seen[-1][1], values * (2.0**20 if norm == "backward" else 1.0), rtol=1e-9)
+
+
+def test_max_peeling_reached_returns_the_partial_spectrum_with_one_warning():
+    rng = np.random.default_rng(3)
+    support, values = _random_spectrum(20, 50, rng)
+    calls = []
+    with pytest.warns(ConvergenceWarning, match="sparse_wht did not meet its stopping rule") as record:
+        result = sparse_wht(CountingOracle(support, values, 0.0, rng), 20, 50, design="noiseless", max_peeling=1,
+                            random_state=3, callback=lambda k, x: calls.append(k.size))
+    assert len(record) == 1 and "maxiter=1" in str(record[0].message) and record[0].filename == __file__
+    assert not result.converged and result.iterations == 1 and calls == [result.support.size]
+    assert result.multitons.shape[0] > 0 and 0 < result.support.size < 50
+    assert np.all(np.isin(result.support, support))
 
 
 # --------------------------------------------------------------------------------------- noise
@@ -260,6 +318,7 @@ def test_minus_5_db_terminates_and_reports_failure(design):
 
 def test_search_decoder_matches_brute_force_over_the_bin(rng):
     """The FWHT-based ML search returns the bin member whose signature best correlates (direct enumeration)."""
+    from linalgkit._backend import get_backend
     from linalgkit.transforms._spright_decode import _locate_search
 
     n, b = 10, 4
@@ -267,7 +326,7 @@ def test_search_decoder_matches_brute_force_over_the_bin(rng):
     groups = np.array([0, 0, 1, 1, 1])
     bins = rng.integers(0, 1 << b, size=5)
     y = rng.standard_normal((5, 12))
-    found = _locate_search(y, groups, bins, design)
+    found = _locate_search(get_backend(y), y, groups, bins, design)
     for row in range(5):
         members = [k for k in range(1 << n)
                    if sum(_parity_reference(design.hash_rows[groups[row], t], k) << t for t in range(b)) == bins[row]]
