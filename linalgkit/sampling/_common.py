@@ -1,0 +1,169 @@
+r"""Shared steps of the sampling family: the input funnel, a well-conditioned basis of range(A), weighted Grams.
+
+Every score of this family is invariant under :math:`A \to AR` (:math:`R` invertible), so each
+computation starts from a basis :math:`Y = A R^{-1}` of :math:`\mathrm{range}(A)` with
+:math:`\kappa(Y)` near 1: the thin QR factor :math:`Q` (LAPACK), or :math:`A R_s^{-1}` with
+:math:`R_s` from the QR of a sparse sign sketch :math:`\Pi A` (:math:`\kappa(Y) \le 3` with high
+probability at :math:`4d` sketch rows).  On such a basis weighted Gram matrices
+:math:`Y^T D Y` are factored by Cholesky (BLAS-3, no QR per iteration) without squaring a large
+condition number of :math:`A`.
+"""
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+from .._backend import get_backend
+from .._validation import check_matrix, check_scalar
+from ..exceptions import ArgumentTypeError, ShapeError, ValidationError
+from ..sketch import make_sketch
+
+__all__ = ["Basis", "check_design", "check_p", "check_sample_size"]
+
+# Sketch rows per column of A for the basis (a subspace embedding with distortion about 1/2).
+_BASIS_OVERSAMPLING = 4
+
+
+def check_design(A, name="A"):
+    """Resolve the backend and validate a tall real matrix; returns ``(be, A)`` (sparse as CSR)."""
+    be = get_backend(**{name: A})
+    A = check_matrix(A, name, backend=be, allow_complex=False)
+    n, d = A.shape
+    if n < d:
+        raise ShapeError(f"{name} must have at least as many rows as columns, got shape {(n, d)}; row sampling "
+                         f"needs a tall matrix (transpose it if the samples are its columns)")
+    return be, (A.tocsr() if be.issparse(A) else A)
+
+
+def check_p(p, *, low=0.0, purpose="l_p scores"):
+    """Validate the exponent ``p``: a real number above ``low`` (0 for scores, 1 for regression)."""
+    if not isinstance(p, numbers.Real) or isinstance(p, bool):
+        raise ArgumentTypeError(f"p must be a real number, got {type(p).__name__} {p!r}; pass e.g. p=1")
+    if not (p > low and math.isfinite(p)) and not (low == 1.0 and p == 1.0):
+        bound = "p >= 1 (the problem is not convex below 1)" if low == 1.0 else f"p > {low:g}"
+        raise ValidationError(f"p must be finite with {bound} for {purpose}, got {p!r}; pass e.g. p=1 (robust) "
+                              f"or p=2 (least squares)")
+    return float(p)
+
+
+def check_sample_size(m, n, name="m"):
+    """Validate an expected sample size ``m`` in ``[1, n]``."""
+    check_scalar(m, name, kind=numbers.Integral, low=1)
+    if m > n:
+        raise ValidationError(f"{name} must be at most the number of rows n = {n}, got {m}; pass {name} <= {n} "
+                              f"(with {name} = n every row is kept and nothing is gained by sampling)")
+    return int(m)
+
+
+@dataclass(frozen=True)
+class Basis:
+    r"""A basis :math:`Y = A R^{-1}` of range(A) with :math:`\kappa(Y)` near 1 (orthonormal when ``exact``)."""
+
+    Y: object
+    R: object
+    exact: bool
+
+
+def basis(be, A, rng, *, exact):
+    """Basis of range(A): thin QR (``exact`` or small ``n``) or ``A`` times the inverse R of a sparse sign sketch.
+
+    Raises :class:`ValidationError` naming ``A`` when it is numerically rank-deficient.
+    """
+    n, d = A.shape
+    m = _BASIS_OVERSAMPLING * d
+    if exact or m >= n or be.kind == "generic":
+        dense = A.toarray() if be.issparse(A) else A
+        Q, R = _thin_qr(be, dense)
+        check_rank(be, R, n)
+        return Basis(Q, R, True)
+    S = make_sketch("sparse_sign", m, n, random_state=rng)
+    R = r_factor(be, S @ A)
+    check_rank(be, R, n)
+    return Basis(right_solve(be, A, R), R, False)
+
+
+def _thin_qr(be, A):
+    if be.kind == "numpy":
+        return scipy.linalg.qr(A, mode="economic", check_finite=False)
+    Q, R = be.xp.linalg.qr(A)
+    return Q, R
+
+
+def r_factor(be, X):
+    if be.kind == "numpy":
+        return scipy.linalg.qr(X, mode="r", check_finite=False)[0][: X.shape[1]]
+    return be.xp.linalg.qr(X)[1]
+
+
+def check_rank(be, R, n):
+    """Raise when the triangular factor of A is numerically singular (gelsd's rank rule on its singular values)."""
+    s = be.to_host(be.xp.linalg.svd(R, compute_uv=False) if be.kind != "numpy" else
+                   np.linalg.svd(R, compute_uv=False))
+    d = R.shape[1]
+    rank = int(np.count_nonzero(s > max(n, d) * np.finfo(s.dtype).eps * s[0])) if s[0] > 0 else 0
+    if rank < d:
+        raise ValidationError(f"A must have full column rank, got numerical rank {rank} < d = {d} (A is rank-"
+                              f"deficient); drop dependent columns, e.g. keep those chosen by "
+                              f"scipy.linalg.qr(A, pivoting=True), or add a small ridge")
+
+
+def right_solve(be, A, R):
+    r""":math:`A R^{-1}` for an upper-triangular ``R`` (dense result; sparse ``A`` times :math:`R^{-1}`)."""
+    if be.kind == "numpy" and not be.issparse(A):
+        return scipy.linalg.solve_triangular(R, A.T, trans="T", check_finite=False).T
+    if be.kind == "numpy":
+        return np.asarray(A @ scipy.linalg.solve_triangular(R, np.eye(R.shape[0], dtype=R.dtype),
+                                                            check_finite=False))
+    inverse = be.xp.linalg.inv(R)
+    return A @ inverse
+
+
+def left_solve(be, R, G):
+    r""":math:`R^{-1} G` for an upper-triangular ``R``."""
+    if be.kind == "numpy":
+        return scipy.linalg.solve_triangular(R, G, check_finite=False)
+    return be.xp.linalg.solve(R, G)
+
+
+def weighted_inverse_gram(be, Y, s):
+    r""":math:`(Y^T \mathrm{diag}(s) Y)^{-1}` by Cholesky (``s >= 0``; ``s = None`` for the plain Gram)."""
+    xp = be.xp
+    Z = Y if s is None else Y * xp.sqrt(s)[:, None]
+    gram = xp.matrix_transpose(Z) @ Z
+    if be.kind == "numpy":
+        try:
+            return scipy.linalg.cho_solve(scipy.linalg.cho_factor(gram, check_finite=False),
+                                          np.eye(gram.shape[0], dtype=gram.dtype), check_finite=False)
+        except np.linalg.LinAlgError:  # a weighting too extreme for the Gram: go through the QR of Z
+            R = r_factor(be, Z)
+            inverse = scipy.linalg.solve_triangular(R, np.eye(R.shape[0], dtype=R.dtype), check_finite=False)
+            return inverse @ inverse.T
+    return xp.linalg.inv(gram)
+
+
+def row_quadratic(be, Y, M):
+    r""":math:`y_i^T M y_i` for every row :math:`y_i` of ``Y``."""
+    return be.xp.sum((Y @ M) * Y, axis=1)
+
+
+def stack_columns(be, A, b):
+    """``[A b]``, sparse when ``A`` is."""
+    if be.issparse(A):
+        return be.sparse.hstack([A, be.sparse.csr_matrix(b[:, None])], format="csr")
+    return be.xp.concat([A, b[:, None]], axis=1)
+
+
+def bernoulli_rows(be, u, m, rng):
+    r"""Keep row :math:`i` independently with probability :math:`q_i = \min(1, m u_i / \sum u)`.
+
+    Uniform numbers are drawn on the host (one seed, the same rows on every backend).  Returns the
+    kept indices (int64, increasing) and their :math:`q_i`, on the device of ``u``.
+    """
+    xp = be.xp
+    q = xp.minimum(m * u / xp.sum(u), 1.0)
+    draws = be.asarray(be.from_host(rng.random(u.shape[0])), dtype=q.dtype)
+    indices = xp.nonzero(draws < q)[0]
+    return xp.astype(indices, xp.int64), xp.take(q, indices, axis=0)
