@@ -86,8 +86,12 @@ class Tolerances:
 
 
 def dtype_eps(dtype):
-    """Machine epsilon of a floating ``dtype`` (NumPy, CuPy or array-API dtype objects)."""
-    return float(np.finfo(np.dtype(str(dtype).rsplit(".", 1)[-1])).eps)
+    """Machine epsilon of a floating ``dtype`` (NumPy, CuPy or array-API dtype objects, scalar types, names)."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:  # an array-API library's own dtype object, e.g. array_api_strict.float32
+        dtype = np.dtype(str(dtype).rsplit(".", 1)[-1])
+    return float(np.finfo(dtype).eps)
 
 
 def check_tolerances(rtol, atol, maxiter, *, dtype, default_rtol):
@@ -164,7 +168,13 @@ class _NoBar:
 
 
 def warn_not_converged(method, tolerances, reached, *, stacklevel=3, advice="raise maxiter or loosen rtol"):
-    """Emit the one :class:`ConvergenceWarning` of a solve that stopped before meeting its rule."""
+    """Emit the one :class:`ConvergenceWarning` of a solve that stopped before meeting its rule.
+
+    ``tolerances`` is the call's :class:`Tolerances`, or, for a method whose rule is not stated
+    by ``rtol`` / ``atol`` (the noise-based rule of :func:`~linalgkit.transforms.sparse_wht`), any
+    record with ``maxiter`` and ``describe()``.  ``reached`` is the tested norm of the returned
+    answer (None or NaN when unknown); ``stacklevel`` counts from the caller of this function.
+    """
     reached = "nan" if reached is None or math.isnan(reached) else f"{reached:.3g}"
     warnings.warn(f"{method} did not meet its stopping rule ({tolerances.describe()}) within "
                   f"maxiter={tolerances.maxiter} iterations (reached {reached}); returning the best iterate "
