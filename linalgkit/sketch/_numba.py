@@ -1,6 +1,11 @@
-"""Numba kernels of the hashing sketches (CountSketch, sparse sign, the pooling stage).
+"""Numba kernels of the sketches: hashing (CountSketch, sparse sign, the pooling stage) and the blocked SRHT.
 
-Every kernel computes ``out[rows[i, j]] += weights[i, j] * [A[i], B[i]]`` over the rows ``i`` of a
+The kernels receive plain arrays: a dense ``A``, or a CSR matrix as its three arrays ``(indptr,
+indices, data)`` with its column count, and the layout (``"dense"`` or ``"csr"``) named by the
+caller, :mod:`linalgkit.sketch._dispatch`; they never inspect types.  Size cut-overs come from
+:mod:`linalgkit.sketch._cutovers`.
+
+The hashing kernels compute ``out[rows[i, j]] += weights[i, j] * [A[i], B[i]]`` over the rows ``i`` of a
 tall matrix and the ``z`` hashes ``j`` of each row: one pass over ``A`` and ``B`` that writes into a
 small ``m x (k + q)`` output.  Rows are split into one chunk per thread; each chunk accumulates into
 its own copy of the output (so no two threads write the same memory) and the copies are summed.
@@ -10,9 +15,7 @@ import numba
 import numpy as np
 
 from ..transforms._fwht_numba import column_transform_inplace, parity
-
-# Below this many stored values per call the thread pool costs more than it saves.
-PARALLEL_MIN_VALUES = 1 << 16
+from ._cutovers import PARALLEL_MIN_VALUES, SRHT_BLOCK_BYTES, TWO_PASS_MIN_BLOCKS
 
 
 @numba.njit(cache=True)
@@ -59,21 +62,27 @@ def _scatter_csr_parallel(indptr, indices, data, B, rows, weights, partial):
                           partial[t])
 
 
-def scatter_rows(A, B, rows, weights, m):
-    """``out[rows[i, j]] += weights[i, j] * [A[i], B[i]]`` for a dense array or CSR matrix ``A``.
+def _columns(source, layout, columns):
+    """Column count of the operand: ``source.shape[1]`` for a dense array, ``columns`` for CSR arrays."""
+    return columns if layout == "csr" else source.shape[1]
 
-    ``A`` is ``n x k`` (NumPy array or SciPy CSR), ``B`` a dense ``n x q`` array (``q`` may be 0),
+
+def scatter_rows(source, B, rows, weights, m, *, layout="dense", columns=None):
+    """``out[rows[i, j]] += weights[i, j] * [A[i], B[i]]`` for an ``n x k`` operand ``A``.
+
+    ``source`` is the dense array ``A`` (``layout="dense"``) or its CSR arrays ``(indptr, indices,
+    data)`` (``layout="csr"``, with ``columns = k``); ``B`` a dense ``n x q`` array (``q`` may be 0),
     ``rows`` an ``n x z`` int64 array of targets in ``[0, m)`` and ``weights`` an ``n x z`` array of
     ``A``'s dtype.  Returns the dense ``m x (k + q)`` result.
     """
-    k = A.shape[1]
-    values = A.nnz if hasattr(A, "nnz") else A.size
+    k = _columns(source, layout, columns)
+    values = source[2].shape[0] if layout == "csr" else source.size
     chunks = numba.get_num_threads() if values * rows.shape[1] >= PARALLEL_MIN_VALUES else 1
     partial = np.zeros((chunks, m, k + B.shape[1]), dtype=weights.dtype)
-    if hasattr(A, "indptr"):
-        _scatter_csr_parallel(A.indptr, A.indices, A.data, B, rows, weights, partial)
+    if layout == "csr":
+        _scatter_csr_parallel(*source, B, rows, weights, partial)
     else:
-        _scatter_dense_parallel(A, B, rows, weights, partial)
+        _scatter_dense_parallel(source, B, rows, weights, partial)
     return partial[0] if chunks == 1 else partial.sum(axis=0)
 
 
@@ -199,14 +208,6 @@ def _transpose_into(src, dst):
                 dst[k, i] = src[i, k]
 
 
-# A block of C rows of [A B] up to this many bytes stays in the private L2 cache while H_C runs on it.
-SRHT_BLOCK_BYTES = 1 << 20
-# The two-pass kernel wins once m exceeds about this many blocks of cache-sized rows (measured at 2^17 rows,
-# widths 51 and 201: both kernels cost the same at m ~ 11 C; ``python -m benchmarks.ablations srht`` times both
-# kernels below, near and above the threshold at width 201).
-TWO_PASS_MIN_BLOCKS = 10
-
-
 def _cache_rows(padded_rows, width):
     return min(padded_rows, max(8, 1 << max(0, (SRHT_BLOCK_BYTES // (8 * width)).bit_length() - 1)))
 
@@ -217,14 +218,14 @@ def srht_block_size(padded_rows, m, width):
     return min(padded_rows, max(_cache_rows(padded_rows, width), by_work))
 
 
-def _srht_two_pass(A, B, signs, rows, padded_rows, size):
+def _srht_two_pass(source, B, signs, rows, padded_rows, size, *, layout="dense", columns=None):
     """The two-pass kernel; returns ``P H_N D J [A B]`` in Fortran order, ready for LAPACK."""
-    width = A.shape[1] + B.shape[1]
+    width = _columns(source, layout, columns) + B.shape[1]
     Z = np.empty((padded_rows, width), dtype=signs.dtype)
-    if hasattr(A, "indptr"):
-        _transform_blocks_csr(A.indptr, A.indices, A.data, B, signs, Z, size)
+    if layout == "csr":
+        _transform_blocks_csr(*source, B, signs, Z, size)
     else:
-        _transform_blocks_dense(A, B, signs, Z, size)
+        _transform_blocks_dense(source, B, signs, Z, size)
     offsets = rows % size
     order = np.argsort(offsets, kind="stable")
     starts = np.zeros(size + 1, dtype=np.int64)
@@ -237,24 +238,28 @@ def _srht_two_pass(A, B, signs, rows, padded_rows, size):
     return transposed.T
 
 
-def _srht_one_pass(A, B, signs, rows, padded_rows):
+def _srht_one_pass(source, B, signs, rows, padded_rows, *, layout="dense", columns=None):
     """The one-pass kernel; returns ``P H_N D J [A B]`` in C order."""
-    width = A.shape[1] + B.shape[1]
+    width = _columns(source, layout, columns) + B.shape[1]
     size = srht_block_size(padded_rows, rows.shape[0], width)
     threads = min(numba.get_num_threads(), padded_rows // size)
     buffers = np.empty((threads, size, width), dtype=signs.dtype)
     partial = np.zeros((threads, rows.shape[0], width), dtype=signs.dtype)
     row_block, row_offset = rows // size, rows % size
-    if hasattr(A, "indptr"):
-        _srht_csr(A.indptr, A.indices, A.data, B, signs, row_block, row_offset, buffers, partial)
+    if layout == "csr":
+        _srht_csr(*source, B, signs, row_block, row_offset, buffers, partial)
     else:
-        _srht_dense(A, B, signs, row_block, row_offset, buffers, partial)
+        _srht_dense(source, B, signs, row_block, row_offset, buffers, partial)
     return partial[0] if threads == 1 else partial.sum(axis=0)
 
 
-def srht_apply(A, B, signs, rows, padded_rows):
-    """Unscaled ``P H_N D J [A B]``: the sampled rows ``rows`` of the padded, sign-flipped transform."""
-    cache_rows = _cache_rows(padded_rows, A.shape[1] + B.shape[1])
+def srht_apply(source, B, signs, rows, padded_rows, *, layout="dense", columns=None):
+    """Unscaled ``P H_N D J [A B]``: the sampled rows ``rows`` of the padded, sign-flipped transform.
+
+    ``source``, ``layout`` and ``columns`` describe ``A`` as in :func:`scatter_rows`.
+    """
+    operand = dict(layout=layout, columns=columns)
+    cache_rows = _cache_rows(padded_rows, _columns(source, layout, columns) + B.shape[1])
     if rows.shape[0] >= TWO_PASS_MIN_BLOCKS * cache_rows and padded_rows > cache_rows:
-        return _srht_two_pass(A, B, signs, rows, padded_rows, cache_rows)
-    return _srht_one_pass(A, B, signs, rows, padded_rows)
+        return _srht_two_pass(source, B, signs, rows, padded_rows, cache_rows, **operand)
+    return _srht_one_pass(source, B, signs, rows, padded_rows, **operand)

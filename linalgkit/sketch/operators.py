@@ -4,6 +4,11 @@ Every operator is built by :func:`make_sketch`, draws its randomness on the host
 (so one seed gives the same :math:`S` on CPU and GPU) and applies :math:`S` or :math:`S^T` without
 forming :math:`S` (except the Gaussian and Rademacher sketches, whose entries are generated block by
 block from per-block seeds and multiplied with BLAS-3).
+
+The public entries (``S @ X``, ``S.T @ Y``, :meth:`SketchOperator.apply_pair`,
+:meth:`SketchOperator.apply_stacked`) resolve the backend and validate once; other families call
+:func:`apply_sketch` with checked arrays instead, which validates nothing.  The Numba, CuPy or
+array-API body of the SRHT and hashing sketches is chosen in :mod:`linalgkit.sketch._dispatch`.
 """
 
 import math
@@ -13,8 +18,10 @@ import numpy as np
 
 from .._backend import capabilities, check_random_state, get_backend, rademacher, standard_normal
 from .._validation import check_array, check_matrix, check_option, check_scalar
-from ..exceptions import BackendError, ShapeError, ValidationError
+from ..exceptions import ArgumentTypeError, BackendError, ShapeError, ValidationError
 from ..transforms import fwht
+from ._cutovers import DENSE_ENTRIES, GAUSSIAN_BLOCK_ENTRIES, GAUSSIAN_CACHE_ENTRIES
+from ._dispatch import hash_apply, srht_apply
 
 __all__ = [
     "CountSketch",
@@ -28,13 +35,6 @@ __all__ = [
     "SparseSignSketch",
     "make_sketch",
 ]
-
-# Gaussian and Rademacher blocks hold about this many entries (32 MiB in float64).
-_BLOCK_ENTRIES = 1 << 22
-# Random blocks are kept between calls when the whole matrix has at most this many entries.
-_CACHE_ENTRIES = 1 << 24
-# todense() refuses operators with more entries than this.
-_DENSE_ENTRIES = 1 << 26
 
 
 def _next_power_of_two(n):
@@ -70,7 +70,8 @@ class SketchOperator:
         return f"{type(self).__name__}(m={self.shape[0]}, n={self.shape[1]})"
 
     def __matmul__(self, X):
-        backend, X, vector = self._check_input(X, "X", self.shape[1], sparse_ok=True)
+        backend = get_backend(X=X)
+        X, vector = self._check_operand(backend, X, "X", self.shape[1], sparse_ok=True)
         out = self._apply(backend, X, backend.zeros((X.shape[0], 0), X.dtype))
         return out[:, 0] if vector else out
 
@@ -115,8 +116,8 @@ class SketchOperator:
         return self._apply_stacked(A, b)[0]
 
     def _apply_stacked(self, A, b):
-        get_backend(A=A, b=b)  # A and b must share a library and device
-        backend, A, _ = self._check_input(A, "A", self.shape[1], sparse_ok=True, vector_ok=False)
+        backend = get_backend(A=A, b=b)
+        A, _ = self._check_operand(backend, A, "A", self.shape[1], sparse_ok=True, vector_ok=False)
         b = check_array(b, "b", backend=backend, allow_complex=False, finite=False)
         if b.ndim > 2 or b.shape[0] != self.shape[1]:
             raise ShapeError(f"b must have shape ({self.shape[1]},) or ({self.shape[1]}, k) to match the sketch, "
@@ -127,17 +128,21 @@ class SketchOperator:
     def todense(self):
         """The matrix :math:`S` as a float64 NumPy array (for small sizes: tests and teaching)."""
         m, n = self.shape
-        if m * n > _DENSE_ENTRIES:
-            raise ValidationError(f"todense() must be called on a small sketch (m * n <= {_DENSE_ENTRIES}), got "
+        if m * n > DENSE_ENTRIES:
+            raise ValidationError(f"todense() must be called on a small sketch (m * n <= {DENSE_ENTRIES}), got "
                                   f"m * n = {m * n}; apply the operator with S @ X instead")
         return self @ np.eye(n)
 
-    def _check_input(self, X, name, rows, *, sparse_ok, vector_ok=True):
-        backend = get_backend(**{name: X})
+    def check_backend(self, backend, name):
+        """Raise :class:`~linalgkit.exceptions.BackendError` when this kind does not run on ``backend``."""
         if backend.kind not in self.backends:
             raise BackendError(f"{name} is a {backend.kind} array but the {self.kind!r} sketch runs on "
                                f"{' and '.join(self.backends)} only; pass a NumPy or CuPy array, or choose "
                                f"sketch='gaussian', 'rademacher' or 'srht'")
+
+    def _check_operand(self, backend, X, name, rows, *, sparse_ok, vector_ok=True):
+        """Validate an operand on the already resolved ``backend``; returns ``(X as 2-D, was_vector)``."""
+        self.check_backend(backend, name)
         if backend.issparse(X):
             if not sparse_ok:
                 X = X.toarray()
@@ -150,7 +155,7 @@ class SketchOperator:
             raise ShapeError(f"{name} must have shape {wanted} to match the {self.shape[0]} x {self.shape[1]} "
                              f"sketch, got {tuple(X.shape)}; build the sketch with n = {name}.shape[0]")
         vector = X.ndim == 1
-        return backend, (X[:, None] if vector else X), vector
+        return (X[:, None] if vector else X), vector
 
     def _device(self, backend, name, dtype, build):
         """Random part ``name`` built by ``build(backend, dtype)`` once per backend and dtype, then cached."""
@@ -176,7 +181,8 @@ class _Adjoint:
         return f"{self._sketch!r}.T"
 
     def __matmul__(self, Y):
-        backend, Y, vector = self._sketch._check_input(Y, "Y", self.shape[1], sparse_ok=False)
+        backend = get_backend(Y=Y)
+        Y, vector = self._sketch._check_operand(backend, Y, "Y", self.shape[1], sparse_ok=False)
         out = self._sketch._adjoint(backend, Y)
         return out[:, 0] if vector else out
 
@@ -197,7 +203,7 @@ class _DenseIIDSketch(SketchOperator):
     def __init__(self, m, n, rng):
         super().__init__(m, n)
         self.seed = int(rng.integers(2**63))
-        self.block_columns = max(1, _BLOCK_ENTRIES // m)
+        self.block_columns = max(1, GAUSSIAN_BLOCK_ENTRIES // m)
 
     def _draw(self, rng, shape, dtype, backend):
         raise NotImplementedError
@@ -209,7 +215,7 @@ class _DenseIIDSketch(SketchOperator):
 
     def _blocks(self, backend, dtype):
         count = -(-self.shape[1] // self.block_columns)
-        if self.shape[0] * self.shape[1] <= _CACHE_ENTRIES:
+        if self.shape[0] * self.shape[1] <= GAUSSIAN_CACHE_ENTRIES:
             return self._device(backend, "blocks", dtype,
                                 lambda be, dt: [self._block(be, dt, j) for j in range(count)])
         return (self._block(backend, dtype, j) for j in range(count))
@@ -307,20 +313,10 @@ class SRHTSketch(SketchOperator):
                                                             be.from_host(self.rows), be.from_host(self._source)))
 
     def _apply(self, backend, X, B):
-        xp = backend.xp
         signs, rows, _ = self._parts(backend, X.dtype)
-        if backend.kind == "numpy" and backend.use_numba:
-            from ._numba import srht_apply
-
-            out = srht_apply(X, np.ascontiguousarray(B), signs, rows, self.padded_rows)
-            out *= 1 / math.sqrt(self.shape[0])
-            return out
-        n, k = X.shape
-        Z = backend.zeros((self.padded_rows, k + B.shape[1]), X.dtype)
-        Z[:n, :k] = (X.toarray() if backend.issparse(X) else X) * signs[:, None]
-        Z[:n, k:] = B * signs[:, None]
-        Z = fwht(Z, axis=0, out=Z) if backend.kind != "generic" else fwht(Z, axis=0)
-        return xp.take(Z, rows, axis=0) * (1 / math.sqrt(self.shape[0]))
+        out = srht_apply(backend, X, B, signs, rows, self.padded_rows)
+        out *= 1 / math.sqrt(self.shape[0])
+        return out
 
     def _adjoint(self, backend, Y):
         xp = backend.xp
@@ -390,7 +386,7 @@ class _HashSketch(SketchOperator):
     r"""Shared code of sketches with a few nonzeros per column: ``S[rows[i, j], i] = weights[i, j]``.
 
     Applied by a Numba scatter kernel on NumPy (one pass, dense or CSR input) and as a sparse
-    matrix product on CuPy or when Numba is disabled.
+    matrix product on CuPy or when Numba is disabled (:func:`linalgkit.sketch._dispatch.hash_apply`).
     """
 
     def _matrix(self, backend, dtype):
@@ -404,20 +400,12 @@ class _HashSketch(SketchOperator):
 
         return self._device(backend, "matrix", dtype, build)
 
-    def _scatter(self, backend, X, B):
-        """``out[rows[i, j]] += weights[i, j] * [X B][i]``: ``S @ [X B]`` for a dense or CSR ``X``."""
-        if backend.kind == "numpy" and backend.use_numba:
-            from ._numba import scatter_rows
-
-            weights = self._device(backend, "weights", X.dtype, lambda be, dt: self.weights.astype(dt))
-            return scatter_rows(X, np.ascontiguousarray(B), self.rows, weights, self.shape[0])
-        matrix = self._matrix(backend, X.dtype)
-        SX = matrix @ X
-        SX = SX.toarray() if backend.issparse(SX) else SX
-        return backend.xp.concat([SX, matrix @ B], axis=1)
+    def _weights(self, backend, dtype):
+        """The host weights in ``dtype``, for the Numba kernel."""
+        return self._device(backend, "weights", dtype, lambda be, dt: self.weights.astype(dt))
 
     def _apply(self, backend, X, B):
-        return self._scatter(backend, X, B)
+        return hash_apply(backend, self, X, B)
 
     def _adjoint(self, backend, Y):
         return self._matrix(backend, Y.dtype).T @ Y
@@ -547,8 +535,7 @@ class PooledHadamardSketch(_HashSketch):
         Z[:n, :k] = (X.toarray() if backend.issparse(X) else X) * signs[:, None]
         Z[:n, k:] = B * signs[:, None]
         fwht(Z, axis=0, normalize=True, out=Z)
-        empty = backend.zeros((self.padded_rows, 0), X.dtype)
-        return self._scatter(backend, Z, empty)
+        return hash_apply(backend, self, Z, backend.zeros((self.padded_rows, 0), X.dtype))
 
     def _adjoint(self, backend, Y):
         signs = self._signs(backend, Y.dtype)
@@ -625,6 +612,18 @@ def make_sketch(kind, m, n, *, random_state=None, **options):
     allowed = ("zeta",) if kind == "sparse_sign" else ()
     unknown = sorted(set(options) - set(allowed))
     if unknown:
-        raise TypeError(f"make_sketch got unexpected option(s) {unknown} for kind={kind!r}; "
+        raise ArgumentTypeError(f"make_sketch got unexpected option(s) {unknown} for kind={kind!r}; "
                         f"allowed: {list(allowed) or 'none'}")
     return SKETCH_KINDS[kind](int(m), int(n), check_random_state(random_state), **options)
+
+
+def apply_sketch(backend, S, A, B):
+    r""":math:`S[A\ B]` as one dense ``m x (k + q)`` array, for arrays already checked: no validation.
+
+    The internal entry other families call (``sketch_and_factor`` of the regression family, the
+    sampling family): ``A`` a dense 2-D array or a CSR matrix and ``B`` a dense 2-D array of ``A``'s
+    dtype (``q`` may be 0), both on ``backend`` with ``n`` rows.  Only the kind's backend support is
+    checked (a :class:`~linalgkit.exceptions.BackendError` names ``A``).
+    """
+    S.check_backend(backend, "A")
+    return S._apply(backend, A, B)

@@ -9,9 +9,14 @@ import scipy.sparse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linalgkit.exceptions import BackendError, DTypeError, ShapeError, ValidationError
-from linalgkit.sketch import SKETCH_KINDS, make_sketch
+import linalgkit
+from linalgkit._backend import get_backend
+from linalgkit.exceptions import ArgumentTypeError, BackendError, DTypeError, ShapeError, ValidationError
+from linalgkit.sketch import SKETCH_KINDS, make_sketch, operators
+from linalgkit.sketch import _cutovers as cutovers
 from linalgkit.sketch import _numba as sketch_numba
+from linalgkit.sketch._cutovers import TWO_PASS_MIN_BLOCKS
+from linalgkit.sketch.operators import apply_sketch
 from tests.conftest import to_numpy
 
 KINDS = list(SKETCH_KINDS)
@@ -164,7 +169,7 @@ def test_numba_and_sparse_product_paths_agree(kind, rng, monkeypatch):
 def test_blocked_srht_kernel_matches_fwht_path(n, m, rng, monkeypatch):
     # 300 columns force 256-row blocks: many blocks, both threads, a zero-padded tail (n = 5000);
     # m = 3000 is above the two-pass threshold of 10 blocks
-    assert (m >= sketch_numba.TWO_PASS_MIN_BLOCKS * sketch_numba._cache_rows(8192, 300)) == (m == 3000)
+    assert (m >= TWO_PASS_MIN_BLOCKS * sketch_numba._cache_rows(8192, 300)) == (m == 3000)
     A, b = rng.standard_normal((n, 299)), rng.standard_normal(n)
     A_csr = scipy.sparse.random(n, 299, density=0.05, format="csr", random_state=0)
     S = make_sketch("srht", m, n, random_state=1)
@@ -244,7 +249,7 @@ def test_repr_and_transpose_round_trip():
     (("srtt", 11, 10), {}, ValidationError, "m must be at most n = 10"),
     (("pooled", 17, 10), {}, ValidationError, "m must be at most 16"),
     (("sparse_sign", 4, 10), {"zeta": 5}, ValidationError, r"zeta must be in \[1, 4\]"),
-    (("gaussian", 4, 10), {"zeta": 2}, TypeError, "unexpected option"),
+    (("gaussian", 4, 10), {"zeta": 2}, ArgumentTypeError, "unexpected option"),
 ])
 def test_bad_construction(args, options, error, match):
     with pytest.raises(error, match=match):
@@ -279,3 +284,68 @@ def test_pair_from_two_libraries_raises(rng):
 def test_todense_refuses_large_operators():
     with pytest.raises(ValidationError, match="todense"):
         make_sketch("countsketch", 2**14, 2**13, random_state=0).todense()
+
+
+@pytest.mark.parametrize("args, options", [(("fourier", 4, 10), {}), (("srht", 4.0, 10), {}),
+                                           (("srht", 17, 10), {}), (("gaussian", 4, 10), {"zeta": 2})])
+def test_construction_errors_are_linalgkit_errors(args, options):
+    with pytest.raises(linalgkit.LinalgkitError):
+        make_sketch(*args, random_state=0, **options)
+
+
+@pytest.mark.parametrize("operate", [lambda S: S @ np.ones((9, 2)), lambda S: S.T @ np.ones(10),
+                                     lambda S: S.apply_pair(np.ones((10, 2)), np.ones(9)),
+                                     lambda S: S @ array_api_strict.ones((10, 2)),
+                                     lambda S: S.apply_stacked(np.ones((10, 2)), array_api_strict.ones(10))])
+def test_operand_errors_are_linalgkit_errors(operate):
+    with pytest.raises(linalgkit.LinalgkitError):
+        operate(make_sketch("countsketch", 4, 10, random_state=0))
+
+
+def _count_calls(monkeypatch, module, name):
+    calls, original = [], getattr(module, name)
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
+@pytest.mark.parametrize("kind", ["srht", "sparse_sign", "gaussian"])
+def test_public_apply_resolves_the_backend_once(kind, rng, monkeypatch):
+    S = make_sketch(kind, 20, 100, random_state=0)
+    A, b = rng.standard_normal((100, 4)), rng.standard_normal(100)
+    calls = _count_calls(monkeypatch, operators, "get_backend")
+    S.apply_stacked(A, b)
+    S.apply_pair(A, b)
+    S @ A
+    assert [sorted(c) for c in calls] == [["A", "b"], ["A", "b"], ["X"]]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_internal_apply_skips_validation_and_matches(kind, rng, monkeypatch):
+    S = make_sketch(kind, 20, 100, random_state=0)
+    A, B = rng.standard_normal((100, 4)), rng.standard_normal((100, 2))
+    A_csr = scipy.sparse.random(100, 4, density=0.3, format="csr", random_state=0)
+    expected = S.apply_stacked(A, B), S.apply_stacked(A_csr, B)
+    be = get_backend(A)
+    checks = _count_calls(monkeypatch, operators, "check_array")
+    np.testing.assert_array_equal(apply_sketch(be, S, A, B), expected[0])
+    np.testing.assert_array_equal(apply_sketch(be, S, A_csr, B), expected[1])
+    assert checks == []
+
+
+def test_internal_apply_still_refuses_an_unsupported_backend():
+    S = make_sketch("srtt", 4, 10, random_state=0)
+    x = array_api_strict.ones((10, 2), dtype=array_api_strict.float64)
+    with pytest.raises(BackendError, match="A is a generic array"):
+        apply_sketch(get_backend(x), S, x, array_api_strict.zeros((10, 0), dtype=array_api_strict.float64))
+
+
+def test_cutover_table_names_each_constant():
+    # the one table of the family: every constant appears in the module docstring with its ablation column
+    for name in cutovers.__all__:
+        assert name in cutovers.__doc__
+    assert "``srht``" in cutovers.__doc__
