@@ -2,10 +2,11 @@
 the alternative it replaced, on the same data, in one process (best of several calls after a warm-up).
 
 Run ``python -m benchmarks.ablations [name ...]`` from the repository root; names: qr, srht, blas_spin,
-eigensolver, ql_lanes, karcher, lockstep, lanes (all by default).  Numbers depend on the machine; the docs
+karcher, lockstep, lanes (all by default).  Numbers depend on the machine; the docs
 quote a 2-core run.
 """
 
+import dataclasses
 import sys
 import time
 from unittest import mock
@@ -18,9 +19,11 @@ from linalgkit._simd import WIDTH
 from linalgkit.datasets import make_spd_matrices
 from linalgkit.sketch import _numba as sketch_kernels
 from linalgkit.sketch import make_sketch
-from linalgkit.spd import _lockstep, mean, means, metrics
+from linalgkit.spd import _dispatch as dispatch
 from linalgkit.spd import _numba as spd_kernels
-from linalgkit.spd._geometry import BuresWasserstein
+from linalgkit.spd import mean, means, metrics
+from linalgkit.spd._dispatch import CUTOVERS
+from linalgkit.spd._geometry import AffineInvariant
 
 
 def _best(call, repeat=5, before=None):
@@ -86,81 +89,21 @@ def blas_spin():
     print(f"blas_spin: after the same QR on one BLAS thread {after_serial:.1f} ms")
 
 
-@numba.njit(parallel=True)
-def _lapack_eigvalsh(S, d):
-    for k in numba.prange(S.shape[0]):
-        d[k] = np.linalg.eigvalsh(S[k])
-
-
-@numba.njit(parallel=True)
-def _lapack_eigh(S, d, P):
-    for k in numba.prange(S.shape[0]):
-        d[k], P[k] = np.linalg.eigh(S[k])
-
-
-@numba.njit(parallel=True)
-def _lanes_eigen(S, d, Qt):
-    lanes = spd_kernels.LANES
-    for group in numba.prange(S.shape[0] // lanes):
-        rows = slice(group * lanes, (group + 1) * lanes)
-        spd_kernels._eigen_lanes(S[rows], d[rows], Qt[rows])
-
-
-def eigensolver():
-    """Stacks of symmetric matrices: LAPACK syevd per matrix against the interleaved QL kernel (2 threads each)."""
-    rng = np.random.default_rng(0)
-    with serial_blas(get_backend(np.zeros(1))):
-        for n in (22, 64, 128, 160, 200):
-            count = 4 * max(50, 100_000 // n**2)
-            G = rng.standard_normal((count, n, n))
-            S = np.ascontiguousarray(G + np.swapaxes(G, 1, 2))
-            d, P = np.empty((count, n)), np.empty_like(S)
-            _report(f"eigenvalues n={n}", _best(lambda: _lapack_eigvalsh(S, d), 3),
-                    _best(lambda: _lanes_eigen(S, d, np.empty((count, n, 0))), 3), ("LAPACK", "lanes"))
-            _report(f"eigenvectors n={n}", _best(lambda: _lapack_eigh(S, d, P), 3),
-                    _best(lambda: _lanes_eigen(S, d, np.empty_like(S)), 3), ("LAPACK", "lanes"))
-
-
-@numba.njit(parallel=True)
-def _ql_groups(D, E, lanes):
-    for group in numba.prange(D.shape[0] // lanes):
-        rows = slice(group * lanes, (group + 1) * lanes)
-        spd_kernels._ql_lanes(D[rows].copy(), E[rows].copy(), np.empty((lanes, D.shape[1], 0)))
-
-
-@numba.njit(parallel=True)
-def _tridiagonals(S, D, E):
-    n = S.shape[1]
-    for k in numba.prange(S.shape[0]):
-        spd_kernels._tridiagonalize(S[k] / np.max(np.abs(S[k])), D[k], E[k], False)
-        E[k, : n - 1] = E[k, 1:].copy()
-        E[k, n - 1] = 0.0
-
-
-def ql_lanes():
-    """Eigenvalue-only QL of 4000 tridiagonals of order 22: one problem per task against four interleaved."""
-    S = make_spd_matrices(4000, 22, random_state=0)
-    D, E = np.empty((4000, 22)), np.empty((4000, 22))
-    _tridiagonals(S, D, E)
-    _report("ql_lanes", _best(lambda: _ql_groups(D, E, 1)), _best(lambda: _ql_groups(D, E, 4)),
-            ("1 lane", "4 lanes"))
-
-
 def karcher():
-    """AI Karcher mean of 1000 matrices of 22 x 22 to tol 1e-8: fixed step 1 against the secant step."""
+    """AI Karcher mean of 1000 matrices of 22 x 22 to rtol 1e-8: fixed step 1 against the secant step."""
     X = make_spd_matrices(1000, 22, random_state=0)
     with mock.patch.object(means, "_secant_step", lambda *args: 1.0):
-        fixed = mean(X, tol=1e-8, return_info=True).iterations
-        fixed_time = _best(lambda: mean(X, tol=1e-8))
-    secant = mean(X, tol=1e-8, return_info=True).iterations
-    _report("karcher", fixed_time, _best(lambda: mean(X, tol=1e-8)), ("step 1", "secant step"))
+        fixed = mean(X, rtol=1e-8, return_info=True).iterations
+        fixed_time = _best(lambda: mean(X, rtol=1e-8))
+    secant = mean(X, rtol=1e-8, return_info=True).iterations
+    _report("karcher", fixed_time, _best(lambda: mean(X, rtol=1e-8)), ("step 1", "secant step"))
     print(f"karcher: iterations {fixed} with step 1, {secant} with the secant step")
 
 
 @numba.njit(parallel=True)
 def _gram_by_lanes_type(M, W, n):
     for group in numba.prange(M.shape[0]):
-        _lockstep._lower_gram(M[group], W[group], n)
+        spd_kernels._lower_gram(M[group], W[group], n)
 
 
 @numba.njit(parallel=True, fastmath={"reassoc", "contract"})
@@ -209,51 +152,48 @@ def lanes():
 
 
 def lockstep():
-    """AI distances of the 124,750 pairs of 500 matrices of 22 x 22: one pair per eigensolver call (four
-    interleaved in QL) against sixteen pairs in SIMD lanes; the same for affine-invariant, Bures-Wasserstein
-    and log-Euclidean distances of pairs of n x n matrices, for eigen-decompositions and for the Karcher
-    gradient; then the accuracy of AI distances at condition 1e8 against 50-digit arithmetic: both kernels,
-    LAPACK's generalized ``eigvalsh`` (top-down ``dsytrd``) and pyRiemann."""
-    X = make_spd_matrices(500, 22, random_state=0)
-    rows, cols = np.triu_indices(500, 1)
-    A, B, out = X[rows], X[cols], np.empty(rows.size)
-    with serial_blas(get_backend(X)):
-        _report("lockstep", _best(lambda: spd_kernels.ai_squared_distances(A, B, out), 3),
-                _best(lambda: metrics._ai_pairwise_numba(X, X, True), 3), ("one pair per call", "16 lanes"))
-        for n, count in ((3, 20_000), (22, 10_000), (64, 2000), (128, 300), (200, 100)):  # AI distances of pairs
+    """The lane kernels against their LAPACK fallback (the same call with the lanes off), on 2 threads: the
+    batch cut-over (eigen-decompositions of 22 x 22 stacks of a few lane groups), the eigenvalue-only kernels
+    (AI and BW pairs) and those with eigenvectors (eigh, LE pairs, the Karcher gradient) at growing n, the AI
+    pairwise distances of 500 matrices of 22 x 22; then the accuracy of AI distances at condition 1e8 against
+    50-digit arithmetic: lanes, LAPACK's generalized ``eigvalsh`` (top-down ``dsytrd``) and pyRiemann."""
+    be = get_backend(np.zeros(1))
+    lanes_off = {name: dataclasses.replace(CUTOVERS[name], value=0) for name in ("eigenvalues_n", "vectors_n")}
+
+    def lapack(call):
+        def run():
+            with mock.patch.dict(CUTOVERS, lanes_off):
+                call()
+        return run
+
+    with serial_blas(be):
+        for count in (16, 32, 64, 128, 512):
+            S = make_spd_matrices(count, 22, random_state=0)
+            _report(f"lockstep batch: eigh of {count} matrices 22 x 22", _best(lapack(lambda: dispatch.eigh(be, S))),
+                    _best(lambda: dispatch.eigh(be, S)), ("LAPACK", "lanes"))
+        for n, count in ((3, 20_000), (22, 10_000), (64, 2000), (128, 300), (160, 200), (200, 100)):
             A, B = make_spd_matrices(count, n, random_state=0), make_spd_matrices(count, n, random_state=1)
-            out, failed = np.empty(count), np.zeros(count, dtype=bool)
-            _report(f"lockstep affine-invariant n={n}, {count} pairs",
-                    _best(lambda: spd_kernels.ai_squared_distances(A, B, out), 3),
-                    _best(lambda: _lockstep.ai_squared_distances(A, B, out, failed), 3), ("one pair", "16 lanes"))
-        bures_wasserstein = BuresWasserstein()
-        for n, count in ((22, 10_000), (64, 2000), (128, 300), (200, 100)):  # BW: batched eigvalsh against lanes
-            A, B = make_spd_matrices(count, n, random_state=0), make_spd_matrices(count, n, random_state=1)
-            _report(f"lockstep Bures-Wasserstein n={n}, {count} pairs",
-                    _best(lambda: bures_wasserstein._squared_distance(np, A, B), 3),
-                    _best(lambda: bures_wasserstein.squared_distance(np, A, B), 3), ("batched eigvalsh", "16 lanes"))
-        for n in (22, 32, 48, 64, 80):  # log-Euclidean distances of pairs, the same work at every size
+            for metric in ("affine_invariant", "bures_wasserstein"):
+                call = lambda: metrics.distance(A, B, metric=metric)  # noqa: E731
+                _report(f"lockstep {metric} n={n}, {count} pairs", _best(lapack(call), 3), _best(call, 3),
+                        ("LAPACK", "lanes"))
+        for n in (22, 32, 48, 64, 80, 96):
             count = min(10_000, 2000 * 64**3 // n**3)
             A, B = make_spd_matrices(count, n, random_state=0), make_spd_matrices(count, n, random_state=1)
-            out, failed = np.empty(count), np.zeros(count, dtype=bool)
-            _report(f"lockstep log-Euclidean n={n}, {count} pairs",
-                    _best(lambda: spd_kernels.le_squared_distances(A, B, out), 3),
-                    _best(lambda: _lockstep.le_squared_distances(A, B, out, failed), 3), ("one pair", "16 lanes"))
-        for n, count in ((8, 50_000), (22, 20_000), (32, 8000), (48, 4000), (64, 2000)):  # eigen-decompositions
-            S, failed = make_spd_matrices(count, n, random_state=0), np.zeros(count, dtype=bool)
-            d, P = np.empty((count, n)), np.empty_like(S)
-            _report(f"lockstep eigh n={n}, {count} matrices", _best(lambda: spd_kernels.eigh_stack(S, d, P), 3),
-                    _best(lambda: _lockstep.eigh_stack(S, d, P, failed), 3), ("interleaved QL", "16 lanes"))
-        for n in (22, 48, 64, 80):  # the affine-invariant Karcher gradient: whitening, eigenvectors, weighted sum
-            count = min(1000, 500 * 64**3 // n**3)
-            X = make_spd_matrices(count, n, random_state=0)
-            L_inv = np.linalg.inv(np.linalg.cholesky(make_spd_matrices(1, n, random_state=1)[0]))
-            weights, failed = np.full((1, count + WIDTH), 1 / count), np.zeros(count, dtype=bool)
-            partial = np.zeros((numba.get_num_threads(), n, n))
-            _report(f"lockstep Karcher gradient n={n}, {count} matrices",
-                    _best(lambda: spd_kernels.ai_whitened_log_sums(X, L_inv, weights[0, :count], partial), 3),
-                    _best(lambda: _lockstep.ai_whitened_log_sums(X, L_inv, weights, partial, failed), 3),
-                    ("one pair", "16 lanes"))
+            call = lambda: metrics.distance(A, B, metric="log_euclidean")  # noqa: E731
+            _report(f"lockstep log-Euclidean n={n}, {count} pairs", _best(lapack(call), 3), _best(call, 3),
+                    ("LAPACK", "lanes"))
+            call = lambda: dispatch.eigh(be, A)  # noqa: E731
+            _report(f"lockstep eigh n={n}, {count} matrices", _best(lapack(call), 3), _best(call, 3),
+                    ("LAPACK", "lanes"))
+            X, S = A[: count // 2], B[0]
+            w = np.full(X.shape[0], 1 / X.shape[0])
+            call = lambda: AffineInvariant().mean_log(be, S, X, w)  # noqa: E731
+            _report(f"lockstep Karcher gradient n={n}, {X.shape[0]} matrices", _best(lapack(call), 3),
+                    _best(call, 3), ("LAPACK", "lanes"))
+        X = make_spd_matrices(500, 22, random_state=0)
+        call = lambda: metrics.pairwise_distances(X)  # noqa: E731
+        _report("lockstep pairwise 500 x 500, 22 x 22", _best(lapack(call), 3), _best(call, 3), ("LAPACK", "lanes"))
     import mpmath
     import pyriemann.geometry.distance as prd
     import scipy.linalg
@@ -266,18 +206,20 @@ def lockstep():
         L_inv = mpmath.cholesky(mpmath.matrix(X[0].tolist())) ** -1
         exact = np.array([float(sum(mpmath.log(v) ** 2 for v in mpmath.eigsy(L_inv * mpmath.matrix(y.tolist())
                                                                             * L_inv.T)[0])) for y in X[1:]])
-        pair, lanes = np.empty(64), np.empty(64)
-        spd_kernels.ai_squared_distances(X[1:], np.repeat(X[:1], 64, axis=0), pair)
-        _lockstep.ai_squared_distances(X[1:], np.repeat(X[:1], 64, axis=0), lanes, np.zeros(64, dtype=bool))
-        lapack = [np.sum(np.log(scipy.linalg.eigvalsh(y, X[0])) ** 2) for y in X[1:]]
+        lanes, failed = np.empty(64), np.zeros(64, dtype=bool)
+        spd_kernels.ai_squared_distances(X[1:], np.repeat(X[:1], 64, axis=0), lanes, failed)
+        lapack_pairs = AffineInvariant()._squared_distance(be, X[1:], X[:1])
+        generalized = [np.sum(np.log(scipy.linalg.eigvalsh(y, X[0])) ** 2) for y in X[1:]]
         pyriemann = prd.distance_riemann(X[1:], X[:1], squared=True)
-        errors = [np.max(np.abs(np.asarray(v) - exact) / exact)
-                  for v in (pair, lanes, metrics._ai_pairwise_numba(X[:1], X[1:], False)[0], lapack, pyriemann)]
-        print("lockstep: largest relative error of d^2 at condition 1e8, seed {}: one pair {:.1e}, 16 lanes (pairs) "
-              "{:.1e}, 16 lanes (pairwise) {:.1e}, LAPACK {:.1e}, pyRiemann {:.1e}".format(seed, *errors))
+        errors = [np.max(np.abs(np.asarray(v).ravel() - exact) / exact)
+                  for v in (lanes, metrics.pairwise_distances(X[:1], X[1:], squared=True)[0], lapack_pairs,
+                            generalized, pyriemann)]
+        print("lockstep: largest relative error of d^2 at condition 1e8, seed {}: 16 lanes (pairs) {:.1e}, 16 lanes "
+              "(pairwise) {:.1e}, Cholesky + LAPACK eigvalsh {:.1e}, LAPACK generalized {:.1e}, "
+              "pyRiemann {:.1e}".format(seed, *errors))
 
 
-ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, eigensolver, ql_lanes, karcher, lockstep, lanes)}
+ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, karcher, lockstep, lanes)}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or ABLATIONS:

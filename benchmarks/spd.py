@@ -46,7 +46,7 @@ class TimeMean:
         self.X = make_spd_matrices(1000, 22, random_state=0)
 
     def time_mean(self, metric):
-        spd.mean(self.X, metric=metric, tol=1e-8)
+        spd.mean(self.X, metric=metric, rtol=1e-8)
 
 
 class TimeSliced:
@@ -106,7 +106,7 @@ def _mean_case():
     import pyriemann.geometry.mean as prm
 
     X = make_spd_matrices(1000, 22, random_state=0)
-    return Case(lambda: spd.mean(X, tol=1e-8), lambda: prm.mean_riemann(X, tol=1e-8), _matrix_rel)
+    return Case(lambda: spd.mean(X, rtol=1e-8), lambda: prm.mean_riemann(X, tol=1e-8), _matrix_rel)
 
 
 def _spdsw_case():

@@ -16,16 +16,16 @@ system with classical RK4 over ``n_steps`` steps (global error :math:`O(n_{\math
 1e-9 relative at 40 steps for unit distances, see the tests), and ``log`` shoots: it solves
 :math:`\operatorname{Exp}_S(V) = P` by Broyden's quasi-Newton method on half-vectorized coordinates
 (initial Jacobian :math:`I`, initial guess the log-Euclidean :math:`\operatorname{Log}_S P`, per-matrix
-backtracking) until the residual is below ``tol``
-relative to :math:`\|P\|_F` (superlinear near the solution; for points too far apart it may not
-converge, and a :class:`~linalgkit.exceptions.ConvergenceWarning` says so).
+backtracking) until the solver contract's rule (:mod:`linalgkit._solver`) holds with
+:math:`r_k = \operatorname{vech}(\operatorname{Exp}_S(V_k) - P)` and :math:`r_{\mathrm{ref}} =
+\operatorname{vech}(P)` (Frobenius norms, the largest over a batch): superlinear near the solution; for
+points too far apart it may not converge, and the best iterate is returned with one
+:class:`~linalgkit.exceptions.ConvergenceWarning`.
 """
-
-import warnings
 
 import numpy as np
 
-from ..exceptions import ConvergenceWarning
+from .._solver import warn_not_converged
 from . import _spectral as sp
 from ._geometry import Flat, KernelCoordinates, Pullback, SpectralChart, unvech_weighted, vech_weighted
 
@@ -34,14 +34,15 @@ __all__ = ["KernelMetric"]
 LOG_EUCLIDEAN = Pullback("log_euclidean", Flat(), SpectralChart("boxcox", 0.0))
 
 
-def _norms(xp, x):
+def _norms(be, x):
     """Euclidean norms of the rows of ``x``; NaN (the geodesic left the domain) counts as infinite."""
+    xp = be.xp
     norms = xp.sqrt(xp.sum(x**2, axis=-1))
     return xp.where(xp.isnan(norms), xp.full_like(norms, float("inf")), norms)
 
 
-def _largest_norm(xp, x):
-    return float(xp.max(_norms(xp, x)))
+def _largest_norm(be, x):
+    return float(be.xp.max(_norms(be, x)))
 
 
 class KernelMetric(KernelCoordinates):
@@ -51,71 +52,75 @@ class KernelMetric(KernelCoordinates):
     difference with relative step :math:`\\epsilon^{1/3}` (error about 1e-11 relative).
     """
 
-    def __init__(self, name, phi, dphi=None, n_steps=40, tol=1e-10, maxiter=100):
+    def __init__(self, name, phi, dphi, n_steps, tolerances):
         self.name, self.phi, self.dphi = name, phi, dphi
-        self.n_steps, self.tol, self.maxiter = n_steps, tol, maxiter
+        self.n_steps, self.tolerances = n_steps, tolerances
 
-    def _kernel(self, xp, d):
-        return self.phi(xp, d[..., :, None], d[..., None, :])
+    def _kernel(self, be, d):
+        return self.phi(be.xp, d[..., :, None], d[..., None, :])
 
-    def _d1(self, xp, x, y):
+    def _d1(self, be, x, y):
+        xp = be.xp
         if self.dphi is not None:
             return self.dphi(xp, x, y)
         h = float(xp.finfo(x.dtype).eps) ** (1 / 3) * x
         return (self.phi(xp, x + h, y) - self.phi(xp, x - h, y)) / (2 * h)
 
-    def _field(self, xp, S, xi):
+    def _field(self, be, S, xi):
         """Right-hand side ``(dS/dt, dxi/dt)`` of Hamilton's equations at ``(S, xi)``."""
-        e = sp.eig(xp, S)
+        xp = be.xp
+        e = sp.eig(be, S)
         d = e.d
-        F = self._kernel(xp, d)
+        F = self._kernel(be, d)
         x = e.rotate_in(xi)
         di, dj, dk = d[..., :, None, None], d[..., None, :, None], d[..., None, None, :]
         gap = di - dj
         tie = xp.abs(gap) <= 1e-5 * xp.maximum(di, dj)
         quotient = (F[..., :, None, :] - F[..., None, :, :]) / xp.where(tie, xp.ones_like(gap), gap)
-        Phi = xp.where(tie, self._d1(xp, (di + dj) / 2 + 0 * dk, dk + 0 * di), quotient)
+        Phi = xp.where(tie, self._d1(be, (di + dj) / 2 + 0 * dk, dk + 0 * di), quotient)
         G = xp.sum(x[..., :, None, :] * x[..., None, :, :] * Phi, axis=-1)
-        return sp.sym(xp, e.rotate_out(F * x)), -sp.sym(xp, e.rotate_out(G))
+        return sp.sym(be, e.rotate_out(F * x)), -sp.sym(be, e.rotate_out(G))
 
-    def exp(self, xp, S, V):
-        e = sp.eig(xp, S)
-        xi = e.rotate_out(e.rotate_in(V) / self._kernel(xp, e.d))
+    def exp(self, be, S, V):
+        e = sp.eig(be, S)
+        xi = e.rotate_out(e.rotate_in(V) / self._kernel(be, e.d))
         h = 1.0 / self.n_steps
         for _ in range(self.n_steps):
-            k1 = self._field(xp, S, xi)
-            k2 = self._field(xp, S + h / 2 * k1[0], xi + h / 2 * k1[1])
-            k3 = self._field(xp, S + h / 2 * k2[0], xi + h / 2 * k2[1])
-            k4 = self._field(xp, S + h * k3[0], xi + h * k3[1])
+            k1 = self._field(be, S, xi)
+            k2 = self._field(be, S + h / 2 * k1[0], xi + h / 2 * k1[1])
+            k3 = self._field(be, S + h / 2 * k2[0], xi + h / 2 * k2[1])
+            k4 = self._field(be, S + h * k3[0], xi + h * k3[1])
             S = S + h / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
             xi = xi + h / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
-        return sp.sym(xp, S)
+        return sp.sym(be, S)
 
-    def log(self, xp, S, P):
+    def log(self, be, S, P):
+        """Shooting: Broyden steps on ``v = vech(V)`` until ``Exp_S(V) = P`` (see the module docstring)."""
+        xp = be.xp
         S, P = xp.broadcast_arrays(S, P)
         n = S.shape[-1]
-        scale = _largest_norm(xp, vech_weighted(xp, P))
+        threshold = self.tolerances.threshold(_largest_norm(be, vech_weighted(be, P)))
 
         def mismatch(v):
             try:
                 with np.errstate(all="ignore"):
-                    return vech_weighted(xp, self.exp(xp, S, unvech_weighted(xp, v, n)) - P)
+                    return vech_weighted(be, self.exp(be, S, unvech_weighted(be, v, n)) - P)
             except np.linalg.LinAlgError:  # the trial geodesic left the domain (NaN): no progress
                 return xp.full(v.shape, float("inf"), dtype=v.dtype)
 
-        v = vech_weighted(xp, LOG_EUCLIDEAN.log(xp, S, P))  # initial guess: the closed-form log-Euclidean Log
+        v = vech_weighted(be, LOG_EUCLIDEAN.log(be, S, P))  # initial guess: the closed-form log-Euclidean Log
         f = mismatch(v)
         m = v.shape[-1]
         J = xp.zeros((*v.shape[:-1], m, m), dtype=v.dtype) + xp.eye(m, dtype=v.dtype)
-        for _ in range(self.maxiter):
-            size = _norms(xp, f)
-            if float(xp.max(size)) <= self.tol * scale:
-                return unvech_weighted(xp, v, n)
+        for _ in range(self.tolerances.maxiter):
+            size = _norms(be, f)
+            if float(xp.max(size)) <= threshold:
+                return unvech_weighted(be, v, n)
             dv = -xp.linalg.solve(J, f[..., None])[..., 0]
             step = xp.ones_like(size)
             for _ in range(30):  # backtracking, per batch element: halve its step until its residual decreases
                 f_new = mismatch(v + step[..., None] * dv)
-                better = _norms(xp, f_new) < size
+                better = _norms(be, f_new) < size
                 if bool(xp.all(better)):
                     break
                 step = xp.where(better, step, step / 2)
@@ -129,18 +134,18 @@ class KernelMetric(KernelCoordinates):
             v, f = v + dv, f_new
             if not bool(xp.any(better)):
                 break
-        warnings.warn(f"{self.name} Log by shooting stopped at relative residual "
-                      f"{_largest_norm(xp, f) / scale:.2e} after {self.maxiter} Broyden steps (tol {self.tol:g}); "
-                      f"the points may be too far apart for shooting", ConvergenceWarning, stacklevel=4)
-        return unvech_weighted(xp, v, n)
+        if float(xp.max(_norms(be, f))) > threshold:  # residuals only decrease: v is the best iterate
+            warn_not_converged(f"{self.name} Log by shooting", self.tolerances, _largest_norm(be, f), stacklevel=6,
+                               advice="the points may be too far apart for shooting; raise maxiter or loosen rtol")
+        return unvech_weighted(be, v, n)
 
-    def squared_distance(self, xp, A, B):
-        V = self.log(xp, A, B)
-        return self.inner(xp, A, V, V)
+    def squared_distance(self, be, A, B):
+        V = self.log(be, A, B)
+        return self.inner(be, A, V, V)
 
-    def geodesic(self, xp, A, B, t):
-        return self.exp(xp, A, t * self.log(xp, A, B))
+    def geodesic(self, be, A, B, t):
+        return self.exp(be, A, t * self.log(be, A, B))
 
-    def transport(self, xp, A, B, V):
+    def transport(self, be, A, B, V):
         raise NotImplementedError(f"{self.name} has no closed-form parallel transport; use "
                                   f"linalgkit.spd.pole_ladder_transport")

@@ -13,9 +13,8 @@ derivative at the midpoint, whose error :math:`O(\tau^2)` is below the unit roun
 
 import math
 
-import array_api_compat
-
-from .._backend import numba_disabled
+from .._backend import Backend, get_backend
+from . import _dispatch
 
 __all__ = [
     "Eig",
@@ -33,99 +32,67 @@ __all__ = [
 
 
 class Eig:
-    """Eigen-decomposition ``S = P diag(d) P^T`` of a batch of symmetric matrices (with its namespace)."""
+    """Eigen-decomposition ``S = P diag(d) P^T`` of a batch of symmetric matrices (with its backend)."""
 
-    __slots__ = ("xp", "d", "P")
+    __slots__ = ("be", "d", "P")
 
-    def __init__(self, xp, d, P):
-        self.xp, self.d, self.P = xp, d, P
+    def __init__(self, be, d, P):
+        self.be, self.d, self.P = be, d, P
 
     def rotate_in(self, X):
         """``P^T X P``: ``X`` written in the eigenbasis."""
-        return self.xp.matrix_transpose(self.P) @ X @ self.P
+        return self.be.xp.matrix_transpose(self.P) @ X @ self.P
 
     def rotate_out(self, Y):
         """``P Y P^T``: back from the eigenbasis."""
-        return self.P @ Y @ self.xp.matrix_transpose(self.P)
+        return self.P @ Y @ self.be.xp.matrix_transpose(self.P)
 
 
-PARALLEL_PAIRS = 64
-"""Smallest batch sent to the parallel Numba kernels (below it, starting threads costs more than it saves)."""
+def _backend(be, X):
+    """``be`` itself; for callers that still pass a bare namespace (``sliced.py``), the backend of ``X``.
 
-
-def numba_batch(xp, S):
-    """Whether the batch ``S`` of shape ``(..., n, n)`` goes to the parallel Numba kernels.
-
-    That is: NumPy float32/float64 arrays of at least :data:`PARALLEL_PAIRS` matrices, unless
-    ``LINALGKIT_DISABLE_NUMBA`` sends NumPy inputs down the pure array-API path.
+    Transitional: remove once every caller passes the Backend record.
     """
-    is_numpy = array_api_compat.is_numpy_namespace(xp) and not numba_disabled()
-    return is_numpy and S.dtype.name in ("float32", "float64") and S.size >= PARALLEL_PAIRS * S.shape[-1] ** 2
+    return be if isinstance(be, Backend) else get_backend(X)
 
 
-def eig(xp, S):
+def eig(be, S):
     """Eigen-decomposition of a batch ``(..., n, n)`` of symmetric matrices (ascending eigenvalues)."""
-    if not numba_batch(xp, S):
-        d, P = xp.linalg.eigh(S)
-        return Eig(xp, d, P)
-    from ._lockstep import eigh
-
-    stack = _stack(S)
-    d, P = xp.empty(stack.shape[:-1], dtype=S.dtype), xp.empty_like(stack)
-    eigh(stack, d, P)
-    return Eig(xp, xp.reshape(d, S.shape[:-1]), xp.reshape(P, S.shape))
+    return Eig(be, *_dispatch.eigh(be, S))
 
 
-def eigvalsh(xp, S):
-    """Ascending eigenvalues of a batch ``(..., n, n)`` of symmetric matrices, shape ``(..., n)``."""
-    if not numba_batch(xp, S):
-        return xp.linalg.eigvalsh(S)
-    from ._numba import eigvalsh_stack
-
-    stack = _stack(S)
-    d = xp.empty(stack.shape[:-1], dtype=S.dtype)
-    eigvalsh_stack(stack, d)
-    return xp.reshape(d, S.shape[:-1])
+def eigvalsh(be, S):
+    """Ascending eigenvalues of a batch ``(..., n, n)`` of symmetric matrices, shape ``(..., n)`` (LAPACK)."""
+    return be.xp.linalg.eigvalsh(S)
 
 
 def from_eig(e, values):
     """``P diag(values) P^T`` for an :class:`Eig` ``e`` and values of the same shape ``(..., n)`` as ``e.d``."""
-    xp = e.xp
-    if not numba_batch(xp, e.P):
-        return sym(xp, (e.P * values[..., None, :]) @ xp.matrix_transpose(e.P))
-    from ._numba import from_eig_stack
-
-    stack = _stack(e.P)
-    out = xp.empty_like(stack)
-    from_eig_stack(stack, xp.reshape(values, stack.shape[:-1]), out)
-    return xp.reshape(out, e.P.shape)
+    be = e.be
+    return _dispatch.from_eig(be, e.P, values,
+                              lambda P, v: sym(be, (P * v[..., None, :]) @ be.xp.matrix_transpose(P)))
 
 
-def _stack(S):
-    """A NumPy batch ``(..., n, n)`` as a C-contiguous stack ``(K, n, n)`` for the Numba kernels."""
-    import numpy as np
-
-    return np.ascontiguousarray(S).reshape(-1, *S.shape[-2:])
-
-
-def apply(xp, S, name, p=None):
+def apply(be, S, name, p=None):
     """``f(S)`` for ``f`` in {"sqrt", "invsqrt", "log", "exp", "pow"} (``pow`` takes ``p``), one ``eigh``."""
-    e = eig(xp, S)
-    return from_eig(e, scalar(xp, name, e.d, p))
+    be = _backend(be, S)
+    e = eig(be, S)
+    return from_eig(e, scalar(be, name, e.d, p))
 
 
-def sym(xp, X):
+def sym(be, X):
     """Symmetric part ``(X + X^T) / 2`` (removes round-off asymmetry of products)."""
-    return (X + xp.matrix_transpose(X)) / 2
+    return (X + _backend(be, X).xp.matrix_transpose(X)) / 2
 
 
-def congruence(xp, G, X):
+def congruence(be, G, X):
     """``G X G^T``, symmetrized."""
-    return sym(xp, G @ X @ xp.matrix_transpose(G))
+    return sym(be, G @ X @ be.xp.matrix_transpose(G))
 
 
-def scalar(xp, name, d, p=None):
+def scalar(be, name, d, p=None):
     """The scalar function ``name`` applied elementwise to eigenvalues ``d``."""
+    xp = be.xp
     if name == "sqrt":
         return xp.sqrt(d)
     if name == "invsqrt":
@@ -141,7 +108,7 @@ def scalar(xp, name, d, p=None):
     raise ValueError(f"unknown spectral function {name!r}")
 
 
-def divided_differences(xp, name, d, p=None):
+def divided_differences(be, name, d, p=None):
     r"""First divided differences :math:`F_{ij} = f^{[1]}(d_i, d_j)` of ``f = name``, shape ``(..., n, n)``.
 
     ``"log"``: :math:`\log\!1p(r)/(x - y)` with :math:`r = (x - y)/y`, :math:`x \ge y`; ``"exp"``:
@@ -150,11 +117,15 @@ def divided_differences(xp, name, d, p=None):
     (:math:`(x^p - 1)/p`, the log at ``p = 0``): :math:`y^{p-1}\,\mathrm{expm1}(p\log\!1p(r))/r`
     (divided by ``p`` for Box-Cox).  Ties use :math:`f'` at the midpoint.
     """
-    return pair_divided_differences(xp, name, d[..., :, None], d[..., None, :], p)
+    return pair_divided_differences(be.xp, name, d[..., :, None], d[..., None, :], p)
 
 
 def pair_divided_differences(xp, name, x, y, p=None):
-    """:func:`divided_differences` of ``f = name`` for broadcasting arrays ``x``, ``y`` (elementwise pairs)."""
+    """:func:`divided_differences` of ``f = name`` for broadcasting arrays ``x``, ``y`` (elementwise pairs).
+
+    Takes the namespace ``xp``, not a backend: it is the elementwise building block of the user-facing
+    kernels ``phi(xp, x, y)`` of :func:`~linalgkit.spd.kernel_metric`.
+    """
     tau = math.sqrt(float(xp.finfo(x.dtype).eps))
     if name == "exp":
         high = xp.maximum(x, y)
@@ -181,9 +152,9 @@ def pair_divided_differences(xp, name, x, y, p=None):
 
 def frechet(e, F, X):
     """Daleckii-Krein derivative ``P (F o P^T X P) P^T`` for the divided differences ``F`` at ``e``."""
-    return sym(e.xp, e.rotate_out(F * e.rotate_in(X)))
+    return sym(e.be, e.rotate_out(F * e.rotate_in(X)))
 
 
 def frechet_inverse(e, F, Y):
     """Inverse of :func:`frechet`: ``P ((P^T Y P) / F) P^T`` (the derivative of the inverse function)."""
-    return sym(e.xp, e.rotate_out(e.rotate_in(Y) / F))
+    return sym(e.be, e.rotate_out(e.rotate_in(Y) / F))

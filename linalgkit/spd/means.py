@@ -2,7 +2,9 @@ r"""Fréchet means of SPD matrices: closed forms where the geometry is flat, Rie
 
 The weighted Fréchet (Karcher) mean minimizes :math:`\sum_i w_i\, d^2(M, X_i)`.  Its Riemannian gradient
 is :math:`-2G` with :math:`G = \sum_i w_i \operatorname{Log}_M X_i`, and the iteration
-:math:`M \leftarrow \operatorname{Exp}_M(\tau G)` stops when :math:`\|G\|_M \le` ``tol``.
+:math:`M \leftarrow \operatorname{Exp}_M(\tau G)` follows the solver contract of :mod:`linalgkit._solver`
+with :math:`r_k = \|G\|_M` at the iterate :math:`M_k` and :math:`r_{\mathrm{ref}} = 1`: it stops at
+:math:`\|G\|_M \le \max(\mathrm{rtol}, \mathrm{atol})`.
 
 * Flat pullbacks (Euclidean, log-Euclidean, power-Euclidean, Cholesky, log-Cholesky): closed form
   :math:`\chi^{-1}(\sum_i w_i \chi(X_i))`.
@@ -22,45 +24,56 @@ rejected and :math:`\tau` halved.
 """
 
 import numbers
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._backend import capabilities, get_backend
+from .._solver import SolverResult, Tolerances, check_callback, check_tolerances, progress_bar, renamed_argument
+from .._solver import warn_not_converged
 from .._validation import check_array, check_scalar
-from ..exceptions import ConvergenceWarning, ShapeError, ValidationError
+from ..exceptions import ShapeError, ValidationError
 from . import _geometry as g
 from .metrics import _CAPS, _run, _spd, get_metric
 
 __all__ = ["MeanResult", "geometric_mean", "mean"]
 
 
-@dataclass(frozen=True)
-class MeanResult:
-    """Outcome of :func:`mean` with ``return_info=True``.
+@dataclass(frozen=True, kw_only=True)
+class MeanResult(SolverResult):
+    """Outcome of :func:`mean` with ``return_info=True`` (a :class:`~linalgkit._solver.SolverResult`).
 
     Attributes
     ----------
     mean : array, shape (..., n, n)
-        The (best) mean found.
-    converged : bool
-        Whether the gradient norm reached ``tol`` (always True for closed forms).
-    iterations : int
-        Gradient steps taken (0 for closed forms).
-    gradient_norm : float
-        Final :math:`\\|\\sum_i w_i \\operatorname{Log}_M X_i\\|_M` (largest over the batch).
+        The mean found: the best iterate when not converged.
+    converged, iterations, history
+        As in :class:`~linalgkit._solver.SolverResult` (closed forms: True, 0, None); ``history`` holds
+        the gradient norm after each step.
+    residual_norm : float
+        Gradient norm :math:`\\|\\sum_i w_i \\operatorname{Log}_M X_i\\|_M` at ``mean`` (largest over the
+        batch; 0 for closed forms).
     """
 
     mean: object
-    converged: bool
-    iterations: int
-    gradient_norm: float
+
+    @property
+    def gradient_norm(self):
+        """Alias of ``residual_norm``: the Riemannian gradient norm at ``mean``."""
+        return self.residual_norm
 
 
 @capabilities("linalgkit.spd.mean", **_CAPS)
-def mean(X, *, metric="affine_invariant", weights=None, tol=None, maxiter=100, init=None, return_info=False):
+def mean(X, *, metric="affine_invariant", weights=None, init=None, rtol=None, atol=0.0, maxiter=100, callback=None,
+         progress=False, return_info=False, tol=None):
     r"""Weighted Fréchet mean :math:`\arg\min_M \sum_i w_i\, d^2(M, X_i)` of SPD matrices.
+
+    Iterative means (affine-invariant, power-affine, Bures-Wasserstein) follow the solver contract
+    (:mod:`linalgkit._solver`) with :math:`r_k` the Riemannian gradient norm
+    :math:`\|\sum_i w_i \operatorname{Log}_{M_k} X_i\|_{M_k}` and :math:`r_{\mathrm{ref}} = 1`: they stop at
+    :math:`r_k \le \max(\mathrm{rtol}, \mathrm{atol})`.  The gradient is dimensionless for the
+    affine-invariant and power-affine metrics, and has the units of :math:`X^{1/2}` for Bures-Wasserstein.
+    Closed forms (flat pullbacks) ignore the tolerances.
 
     Parameters
     ----------
@@ -69,17 +82,23 @@ def mean(X, *, metric="affine_invariant", weights=None, tol=None, maxiter=100, i
     metric : str or metric object, default="affine_invariant"
     weights : array, shape (n_matrices,), optional
         Non-negative weights (normalized to sum 1); uniform by default.
-    tol : float, optional
-        Default 1e-10 for float64 and 1e-4 for float32 inputs.  Stop when the Riemannian gradient
-        norm :math:`\|\sum_i w_i \operatorname{Log}_M X_i\|_M`
-        is at most ``tol`` (ignored by closed forms).  It is dimensionless for affine-invariant and
-        power-affine metrics, and has the units of :math:`X^{1/2}` for Bures-Wasserstein.
-    maxiter : int, default=100
-        Largest number of gradient steps.
     init : array, shape (..., n, n), optional
         Starting point of iterative means (default: log-Euclidean mean for AI, arithmetic mean otherwise).
+    rtol : float, optional
+        Relative tolerance; default 1e-10 for float64 and 1e-4 for float32 inputs.
+    atol : float, default=0.0
+        Absolute tolerance.
+    maxiter : int, default=100
+        Largest number of gradient steps.
+    callback : callable, optional
+        ``callback(Mk)`` with the current mean after every step.
+    progress : bool, default=False
+        Show a tqdm bar over the steps.
     return_info : bool, default=False
-        Return a :class:`MeanResult` (mean, convergence flag, iterations, gradient norm).
+        Return a :class:`MeanResult` (mean, convergence flag, iterations, gradient norm, history).
+    tol : float, optional
+        Deprecated: the former absolute tolerance on the gradient norm, now ``rtol``
+        (:math:`r_{\mathrm{ref}} = 1`); passing it warns with a FutureWarning and stops exactly as before.
 
     Returns
     -------
@@ -88,7 +107,7 @@ def mean(X, *, metric="affine_invariant", weights=None, tol=None, maxiter=100, i
     Warns
     -----
     ConvergenceWarning
-        When ``maxiter`` steps do not reach ``tol``; the best iterate is returned, flagged
+        When ``maxiter`` steps do not meet the rule; the best iterate is returned, flagged
         ``converged=False`` in the :class:`MeanResult`.
 
     Examples
@@ -100,27 +119,32 @@ def mean(X, *, metric="affine_invariant", weights=None, tol=None, maxiter=100, i
            [0., 2.]])
     """
     be = get_backend(X=X, weights=weights, init=init)
-    xp = be.xp
     X = _spd(be, X, "X")
     if X.ndim < 3:
         raise ShapeError(f"X must be a stack (..., n_matrices, n, n), got shape {tuple(X.shape)}; "
                          f"add an axis with X[None]")
-    tol = _default_tol(xp, X.dtype) if tol is None else check_scalar(tol, "tol", low=0)
-    check_scalar(maxiter, "maxiter", kind=numbers.Integral, low=1)
+    tolerances = _tolerances(rtol, atol, maxiter, tol, X.dtype)
+    callback = check_callback(callback)
     w = _weights(be, weights, X)
     if init is not None:
         init = _spd(be, init, "init")
     m = get_metric(metric)
-    result = _run(be, lambda: _run_mean(be, m, X, w, tol, maxiter, init), view=lambda r: r.mean, X=X)
+    with progress_bar(progress, tolerances.maxiter, f"{m.name} mean") as bar:
+        result = _run(be, lambda: _mean(be, m, X, w, tolerances, init, callback, bar), view=lambda r: r.mean, X=X)
     if not result.converged:
-        warnings.warn(f"the {m.name} mean did not reach tol={tol:g} in maxiter={maxiter} steps (gradient norm "
-                      f"{result.gradient_norm:.3g}); returning the best iterate: raise maxiter or tol",
-                      ConvergenceWarning, stacklevel=2)
+        warn_not_converged(f"the {m.name} mean", tolerances, result.residual_norm, stacklevel=3)
     return result if return_info else result.mean
 
 
-def _default_tol(xp, dtype):
-    return 1e-10 if float(xp.finfo(dtype).eps) < 1e-10 else 1e-4
+def _tolerances(rtol, atol, maxiter, tol, dtype):
+    """The contract's tolerances; the deprecated ``tol`` becomes the same absolute threshold as before."""
+    rtol = renamed_argument("tol", tol, "rtol", rtol, stacklevel=4)
+    if tol is None:
+        return check_tolerances(rtol, atol, maxiter, dtype=dtype, default_rtol=lambda eps: 1e-10 if eps < 1e-10
+                                else 1e-4)
+    check_scalar(tol, "tol", low=0)  # used as is, not raised to the machine epsilon: the former rule exactly
+    check_scalar(maxiter, "maxiter", kind=numbers.Integral, low=1)
+    return Tolerances(0.0, float(tol), int(maxiter))
 
 
 def _weights(be, weights, X):
@@ -138,45 +162,56 @@ def _weights(be, weights, X):
     return w / xp.sum(w)
 
 
-def _run_mean(be, m, X, w, tol, maxiter, init):
-    xp = be.xp
+def _mean(be, m, X, w, tolerances, init, callback, bar):
     if isinstance(m, g.Pullback) and isinstance(m.base, g.Flat):
-        M = m.chart.inverse(xp, g.weighted_sum(xp, w, m.chart.forward(xp, X)[0]))
-        return MeanResult(M, True, 0, 0.0)
-    if isinstance(m, g.Pullback):
-        images = m.chart.forward(xp, X)[0]
-        start = None if init is None else m.chart.forward(xp, init)[0]
-        base = _descent(be, m.base, images, w, tol / m.scale, maxiter, start)
-        return MeanResult(m.chart.inverse(xp, base.mean), base.converged, base.iterations,
-                          base.gradient_norm * m.scale)
-    return _descent(be, m, X, w, tol, maxiter, init)
+        M = m.chart.inverse(be, g.weighted_sum(be, w, m.chart.forward(be, X)[0]))
+        return MeanResult(mean=M, converged=True, iterations=0, residual_norm=0.0)
+    threshold = tolerances.threshold(1.0)
+    if isinstance(m, g.Pullback):  # descent on the chart images, where the gradient is 1/scale times smaller
+        images = m.chart.forward(be, X)[0]
+        start = None if init is None else m.chart.forward(be, init)[0]
+        seen = None if callback is None else (lambda M: callback(m.chart.inverse(be, M)))
+        base = _descent(be, m.base, images, w, threshold / m.scale, tolerances.maxiter, start, seen, bar)
+        return MeanResult(mean=m.chart.inverse(be, base.mean), converged=base.converged, iterations=base.iterations,
+                          residual_norm=base.residual_norm * m.scale,
+                          history=tuple(h * m.scale for h in base.history))
+    return _descent(be, m, X, w, threshold, tolerances.maxiter, init, callback, bar)
 
 
 def _start(be, m, X, w):
     xp = be.xp
     if isinstance(m, g.AffineInvariant):  # the log-Euclidean mean: one affine-invariant step from the identity
         identity = xp.eye(X.shape[-1], dtype=X.dtype, device=be.device)
-        return m.exp(xp, identity, m.mean_log(xp, identity, X, w))
-    return g.weighted_sum(xp, w, X)
+        return m.exp(be, identity, m.mean_log(be, identity, X, w))
+    return g.weighted_sum(be, w, X)
 
 
-def _descent(be, m, X, w, tol, maxiter, init):
-    """Riemannian gradient descent with step halving on :math:`\\|G\\|_M` growth (see module docstring)."""
-    xp = be.xp
+def _descent(be, m, X, w, threshold, maxiter, init, callback, bar):
+    """Riemannian gradient descent with step halving on :math:`\\|G\\|_M` growth (see module docstring).
+
+    Stops at ``norm <= threshold`` or after ``maxiter`` steps; returns the iterate of smallest gradient norm.
+    """
     M = _start(be, m, X, w) if init is None else init
-    G = m.mean_log(xp, M, X, w)
+    G = m.mean_log(be, M, X, w)
     norm = _gradient_norm(be, m, M, G)
-    tau, steps = 1.0, 0
-    while norm > tol and steps < maxiter:
+    best, history, tau, steps = (M, norm), [], 1.0, 0
+    while norm > threshold and steps < maxiter:
         steps += 1
-        M_new = m.exp(xp, M, tau * G)
-        G_new = m.mean_log(xp, M_new, X, w)
+        M_new = m.exp(be, M, tau * G)
+        G_new = m.mean_log(be, M_new, X, w)
         norm_new = _gradient_norm(be, m, M_new, G_new)
         if norm_new > norm and tau > 1e-8:
             tau /= 2
-            continue
-        M, G, norm, tau = M_new, G_new, norm_new, _secant_step(be, m, M_new, G, G_new, tau)
-    return MeanResult(M, norm <= tol, steps, norm)
+        else:
+            M, G, norm, tau = M_new, G_new, norm_new, _secant_step(be, m, M_new, G, G_new, tau)
+            best = (M, norm) if norm < best[1] else best
+        history.append(norm)
+        bar.update(1)
+        bar.set_postfix_str(f"gradient norm {norm:.3g}")
+        if callback is not None:
+            callback(M)
+    return MeanResult(mean=best[0], converged=best[1] <= threshold, iterations=steps, residual_norm=best[1],
+                      history=tuple(history))
 
 
 def _secant_step(be, m, M, G_old, G_new, tau):
@@ -186,16 +221,15 @@ def _secant_step(be, m, M, G_old, G_new, tau):
     :math:`h = \langle G_{old}, G_{old} - G_{new}\rangle / (\tau \|G_{old}\|^2)` (both measured at the new
     point ``M``; the largest over a batch).
     """
-    xp = be.xp
-    old = be.to_host(m.inner(xp, M, G_old, G_old))
-    drop = old - be.to_host(m.inner(xp, M, G_old, G_new))
+    old = be.to_host(m.inner(be, M, G_old, G_old))
+    drop = old - be.to_host(m.inner(be, M, G_old, G_new))
     curvature = float(np.max(np.where(old > 0, drop / (tau * np.where(old > 0, old, 1.0)), 0.0)))
     return 1.0 / curvature if curvature > 1.0 else 1.0
 
 
 def _gradient_norm(be, m, M, G):
     xp = be.xp
-    return float(np.max(be.to_host(xp.sqrt(xp.clip(m.inner(xp, M, G, G), 0, None)))))
+    return float(np.max(be.to_host(xp.sqrt(xp.clip(m.inner(be, M, G, G), 0, None)))))
 
 
 @capabilities("linalgkit.spd.geometric_mean", **_CAPS)

@@ -24,8 +24,10 @@ import numbers
 import numpy as np
 
 from .._backend import capabilities, get_backend, serial_blas
+from .._solver import check_tolerances, renamed_argument
 from .._validation import check_scalar, check_spd
 from ..exceptions import ShapeError, ValidationError
+from . import _dispatch as dispatch
 from . import _geometry as g
 from . import _spectral as sp
 from ._kernel import KernelMetric
@@ -48,10 +50,14 @@ __all__ = [
     "power_euclidean",
 ]
 
-_CAPS = dict(numpy="NumPy batched; parallel Numba kernels from 64 matrices (eigen-decompositions, AI distances)",
-             cupy="CuPy batched eigh/cholesky", generic="array-API linalg")
+_CAPS = dict(numpy="SIMD-lane Numba kernels for batches (eigen-decompositions, AI/LE/BW distances, Karcher "
+                   "gradient; cut-overs in spd._dispatch), LAPACK otherwise and for failed lanes",
+             cupy="CuPy batched eigh/cholesky (cuSOLVER)", generic="array-API linalg")
+_CONSTRUCTOR = dict(numpy="metric object (computes nothing; its operations run as in distance)",
+                    cupy="metric object (as on NumPy)", generic="metric object (as on NumPy)")
 
 
+@capabilities("linalgkit.spd.power_euclidean", **_CONSTRUCTOR)
 def power_euclidean(p):
     r"""Power-Euclidean metric: Euclidean metric on :math:`(X^p - I)/p` (log-Euclidean at ``p = 0``).
 
@@ -70,6 +76,7 @@ def power_euclidean(p):
     return g.Pullback(name, g.Flat(), g.SpectralChart("boxcox", float(p)))
 
 
+@capabilities("linalgkit.spd.power_affine", **_CONSTRUCTOR)
 def power_affine(p):
     r"""Power-affine metric: affine-invariant metric on :math:`X^p` scaled by :math:`1/p^2` (``p != 0``).
 
@@ -89,12 +96,17 @@ def power_affine(p):
     return g.Pullback(f"power_affine({p:g})", g.AffineInvariant(), g.SpectralChart("pow", float(p)), 1 / abs(p))
 
 
-def kernel_metric(phi, *, dphi=None, name="kernel", n_steps=40, tol=1e-10, maxiter=100):
+@capabilities("linalgkit.spd.kernel_metric", **_CONSTRUCTOR)
+def kernel_metric(phi, *, dphi=None, name="kernel", n_steps=40, rtol=None, atol=0.0, maxiter=100, tol=None):
     r"""General kernel (Hiai-Petz) metric :math:`g_\Sigma(X, Y) = \sum_{ij} X'_{ij} Y'_{ij} / \varphi(d_i, d_j)`.
 
     Geodesics come from the Hamiltonian (cometric) ODE integrated by RK4 with ``n_steps`` steps, and
-    Log by shooting to ``tol`` (see :mod:`linalgkit.spd._kernel` for the equations and accuracy);
-    distances are :math:`\|\operatorname{Log}_A B\|_A`.
+    Log by shooting (see :mod:`linalgkit.spd._kernel` for the equations and accuracy); distances are
+    :math:`\|\operatorname{Log}_A B\|_A`.  The shooting follows the solver contract
+    (:mod:`linalgkit._solver`): it stops when :math:`\|r_k\| \le \max(\mathrm{rtol}\,\|r_{\mathrm{ref}}\|,
+    \mathrm{atol})` with :math:`r_k = \operatorname{vech}(\operatorname{Exp}_A(V_k) - B)` and
+    :math:`r_{\mathrm{ref}} = \operatorname{vech}(B)` (Frobenius norms, the largest over a batch);
+    otherwise it returns its best iterate with one :class:`~linalgkit.exceptions.ConvergenceWarning`.
 
     Parameters
     ----------
@@ -106,10 +118,14 @@ def kernel_metric(phi, *, dphi=None, name="kernel", n_steps=40, tol=1e-10, maxit
         Name shown in ``repr`` and error messages.
     n_steps : int, default=40
         RK4 steps of the geodesic ODE over unit time.
-    tol : float, default=1e-10
-        Relative tolerance of the shooting method behind Log.
+    rtol : float, optional
+        Relative tolerance of the shooting behind Log (default 1e-10).
+    atol : float, default=0.0
+        Absolute tolerance of the shooting.
     maxiter : int, default=100
-        Most shooting iterations per matrix.
+        Most Broyden steps of the shooting.
+    tol : float, optional
+        Deprecated name of ``rtol`` (same meaning); passing it warns with a FutureWarning.
 
     Returns
     -------
@@ -117,13 +133,14 @@ def kernel_metric(phi, *, dphi=None, name="kernel", n_steps=40, tol=1e-10, maxit
         A metric object accepted wherever ``metric=`` is.
     """
     check_scalar(n_steps, "n_steps", kind=numbers.Integral, low=1)
-    check_scalar(maxiter, "maxiter", kind=numbers.Integral, low=1)
-    check_scalar(tol, "tol", low=0, closed="neither")
+    rtol = renamed_argument("tol", tol, "rtol", rtol)
+    tolerances = check_tolerances(rtol, atol, maxiter, dtype=np.dtype("float64"), default_rtol=1e-10)
     if not callable(phi):
         raise ValidationError(f"phi must be a callable phi(xp, x, y), got {type(phi).__name__}")
-    return KernelMetric(name, phi, dphi, n_steps, tol, maxiter)
+    return KernelMetric(name, phi, dphi, n_steps, tolerances)
 
 
+@capabilities("linalgkit.spd.bkm", **_CONSTRUCTOR)
 def bkm(**options):
     r"""Bogoliubov-Kubo-Mori metric: kernel :math:`\varphi(x, y) = (x - y)/(\log x - \log y)` (logarithmic mean).
 
@@ -133,7 +150,7 @@ def bkm(**options):
     Parameters
     ----------
     **options
-        ``n_steps``, ``tol``, ``maxiter`` of :func:`kernel_metric`.
+        ``n_steps``, ``rtol``, ``atol``, ``maxiter`` of :func:`kernel_metric`.
 
     Returns
     -------
@@ -143,6 +160,7 @@ def bkm(**options):
     return kernel_metric(lambda xp, x, y: 1 / sp.pair_divided_differences(xp, "log", x, y), name="bkm", **options)
 
 
+@capabilities("linalgkit.spd.mixed_power_euclidean", **_CONSTRUCTOR)
 def mixed_power_euclidean(theta1, theta2, **options):
     r"""Mixed-power-Euclidean metric.
 
@@ -156,7 +174,7 @@ def mixed_power_euclidean(theta1, theta2, **options):
     theta1, theta2 : float
         The two powers of the kernel.
     **options
-        ``n_steps``, ``tol``, ``maxiter`` of :func:`kernel_metric`.
+        ``n_steps``, ``rtol``, ``atol``, ``maxiter`` of :func:`kernel_metric`.
 
     Returns
     -------
@@ -188,6 +206,7 @@ _PARAMETRIC = {"power_euclidean": power_euclidean, "power_affine": power_affine,
                "mixed_power_euclidean": mixed_power_euclidean, "kernel_metric": kernel_metric}
 
 
+@capabilities("linalgkit.spd.get_metric", **_CONSTRUCTOR)
 def get_metric(metric):
     """The metric object for a name in :data:`METRICS` or a metric object (returned as is).
 
@@ -295,7 +314,7 @@ def distance(A, B, *, metric="affine_invariant", squared=False):
     if callable(metric) and not hasattr(metric, "squared_distance"):
         return _callable_distances(be, metric, A, B, squared)
     m = get_metric(metric)
-    d2 = _run(be, lambda: m.squared_distance(be.xp, A, B), A=A, B=B)
+    d2 = _run(be, lambda: m.squared_distance(be, A, B), A=A, B=B)
     return d2 if squared else be.xp.sqrt(d2)
 
 
@@ -348,46 +367,28 @@ def pairwise_distances(X, Y=None, *, metric="affine_invariant", squared=False):
 
 
 def _pairwise_squared(be, m, X, Y, symmetric):
-    xp = be.xp
-    if (isinstance(m, g.AffineInvariant) and be.kind == "numpy" and be.use_numba
-            and X.dtype.name in ("float32", "float64") and X.shape[0] * Y.shape[0] >= sp.PARALLEL_PAIRS):
-        return _ai_pairwise_numba(X, Y, symmetric)
-    if isinstance(m, g.Pullback) and isinstance(m.base, g.Flat):
-        a = m.base.coordinates(xp, None, m.chart.forward(xp, X)[0])
-        b = a if symmetric else m.base.coordinates(xp, None, m.chart.forward(xp, Y)[0])
-        gram = a @ xp.matrix_transpose(b)
-        d2 = xp.sum(a**2, axis=-1)[:, None] + xp.sum(b**2, axis=-1)[None, :] - 2 * gram
-        d2 = m.scale**2 * xp.clip(d2, 0, None)
+    if isinstance(m, g.AffineInvariant):
+        d2 = dispatch.ai_pairwise(be, X, Y, symmetric, lambda: _pairwise_body(be, m, X, Y),
+                                  lambda A, B: m.squared_distance(be, A, B))
     else:
-        N = X.shape[0]
-        rows = [m.squared_distance(xp, X[i:min(i + 64, N), None, ...], Y[None, ...]) for i in range(0, N, 64)]
-        d2 = xp.concat(rows, axis=0)
+        d2 = _pairwise_body(be, m, X, Y, symmetric)
     if symmetric:  # exactly symmetric, exact zeros on the diagonal (round-off would leave sqrt(eps)-sized values)
-        d2 = (d2 + xp.matrix_transpose(d2)) / 2 * (1 - xp.eye(d2.shape[0], dtype=d2.dtype, device=be.device))
+        d2 = (d2 + be.xp.matrix_transpose(d2)) / 2 * (1 - be.xp.eye(d2.shape[0], dtype=d2.dtype, device=be.device))
     return d2
 
 
-def _ai_pairwise_numba(X, Y, symmetric):
-    """Affine-invariant squared distances by the lock-step kernel; its failed lanes by the one-pair kernel."""
-    from . import _lockstep
-    from ._numba import ai_squared_distances, cholesky_factors, lower_inverses
-
-    X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
-    L_inv, R = np.empty_like(X), np.empty_like(Y)
-    lower_inverses(X, L_inv)
-    cholesky_factors(Y, R)
-    N, M = X.shape[0], Y.shape[0]
-    out, failed = np.zeros((N, M), dtype=X.dtype), np.zeros((N, M), dtype=bool)
-    rows, cols = _lockstep.tasks(N, M, symmetric)
-    _lockstep.ai_squared_pairwise(L_inv, _lockstep.lane_layout(R), rows, cols, symmetric, out, failed)
-    rows, cols = np.nonzero(failed)
-    if rows.size:
-        values = np.empty(rows.size, dtype=X.dtype)
-        ai_squared_distances(X[rows], Y[cols], values)
-        out[rows, cols] = values
-        if symmetric:
-            out[cols, rows] = values
-    return out
+def _pairwise_body(be, m, X, Y, symmetric=False):
+    """Squared distances ``(N, M)``: one GEMM of chart images for flat metrics, else rows of 64 broadcast pairs."""
+    xp = be.xp
+    if isinstance(m, g.Pullback) and isinstance(m.base, g.Flat):
+        a = m.base.coordinates(be, None, m.chart.forward(be, X)[0])
+        b = a if symmetric else m.base.coordinates(be, None, m.chart.forward(be, Y)[0])
+        gram = a @ xp.matrix_transpose(b)
+        d2 = xp.sum(a**2, axis=-1)[:, None] + xp.sum(b**2, axis=-1)[None, :] - 2 * gram
+        return m.scale**2 * xp.clip(d2, 0, None)
+    N = X.shape[0]
+    rows = [m.squared_distance(be, X[i:min(i + 64, N), None, ...], Y[None, ...]) for i in range(0, N, 64)]
+    return xp.concat(rows, axis=0)
 
 
 @capabilities("linalgkit.spd.inner", **_CAPS)
@@ -409,7 +410,7 @@ def inner(S, U, V, *, metric="affine_invariant"):
     be = get_backend(S=S, U=U, V=V)
     S, U, V = _spd(be, S, "S"), _tangent(be, U, "U"), _tangent(be, V, "V")
     m = get_metric(metric)
-    return _run(be, lambda: m.inner(be.xp, S, U, V), S=S)
+    return _run(be, lambda: m.inner(be, S, U, V), S=S)
 
 
 @capabilities("linalgkit.spd.exp", **_CAPS)
@@ -436,7 +437,7 @@ def exp(S, V, *, metric="affine_invariant"):
     be = get_backend(S=S, V=V)
     S, V = _spd(be, S, "S"), _tangent(be, V, "V")
     m = get_metric(metric)
-    return _run(be, lambda: m.exp(be.xp, S, V), S=S)
+    return _run(be, lambda: m.exp(be, S, V), S=S)
 
 
 @capabilities("linalgkit.spd.log", **_CAPS)
@@ -463,7 +464,7 @@ def log(S, P, *, metric="affine_invariant"):
     S, P = _spd(be, S, "S"), _spd(be, P, "P")
     _check_same_n(S=S, P=P)
     m = get_metric(metric)
-    return _run(be, lambda: m.log(be.xp, S, P), S=S, P=P)
+    return _run(be, lambda: m.log(be, S, P), S=S, P=P)
 
 
 @capabilities("linalgkit.spd.geodesic", **_CAPS)
@@ -488,7 +489,7 @@ def geodesic(A, B, t=0.5, *, metric="affine_invariant"):
     _check_same_n(A=A, B=B)
     check_scalar(t, "t")
     m = get_metric(metric)
-    return _run(be, lambda: m.geodesic(be.xp, A, B, float(t)), A=A, B=B)
+    return _run(be, lambda: m.geodesic(be, A, B, float(t)), A=A, B=B)
 
 
 @capabilities("linalgkit.spd.parallel_transport", **_CAPS)
@@ -517,9 +518,10 @@ def parallel_transport(A, B, V, *, metric="affine_invariant"):
     A, B, V = _spd(be, A, "A"), _spd(be, B, "B"), _tangent(be, V, "V")
     _check_same_n(A=A, B=B, V=V)
     m = get_metric(metric)
-    return _run(be, lambda: m.transport(be.xp, A, B, V), A=A, B=B)
+    return _run(be, lambda: m.transport(be, A, B, V), A=A, B=B)
 
 
+@capabilities("linalgkit.spd.pole_ladder_transport", **_CAPS)
 def pole_ladder_transport(A, B, V, *, metric="bures_wasserstein", n_rungs=10):
     r"""Parallel transport by the pole ladder, for metrics without a closed form (e.g. BW, non-commuting).
 
@@ -546,18 +548,19 @@ def pole_ladder_transport(A, B, V, *, metric="bures_wasserstein", n_rungs=10):
     xp = be.xp
     A, B, V = _spd(be, A, "A"), _spd(be, B, "B"), _tangent(be, V, "V")
     m = get_metric(metric)
-    return _run(be, lambda: _pole_ladder(xp, m, A, B, V, n_rungs), A=A, B=B)
+    return _run(be, lambda: _pole_ladder(be, m, A, B, V, n_rungs), A=A, B=B)
 
 
-def _pole_ladder(xp, m, A, B, V, n_rungs):
-    step = xp.sqrt(m.squared_distance(xp, A, B))[..., None, None] / n_rungs
-    norm = xp.sqrt(m.inner(xp, A, V, V))[..., None, None]
+def _pole_ladder(be, m, A, B, V, n_rungs):
+    xp = be.xp
+    step = xp.sqrt(m.squared_distance(be, A, B))[..., None, None] / n_rungs
+    norm = xp.sqrt(m.inner(be, A, V, V))[..., None, None]
     h = xp.where(norm > 0, step / xp.where(norm > 0, norm, 1), 1)
     V = V * h
-    points = [A] + [m.geodesic(xp, A, B, (k + 1) / n_rungs) for k in range(n_rungs)]
+    points = [A] + [m.geodesic(be, A, B, (k + 1) / n_rungs) for k in range(n_rungs)]
     for k in range(n_rungs):
-        mid = m.geodesic(xp, points[k], points[k + 1], 0.5)
-        tip = m.exp(xp, points[k], V)
-        opposite = m.exp(xp, mid, -m.log(xp, mid, tip))
-        V = -m.log(xp, points[k + 1], opposite)
+        mid = m.geodesic(be, points[k], points[k + 1], 0.5)
+        tip = m.exp(be, points[k], V)
+        opposite = m.exp(be, mid, -m.log(be, mid, tip))
+        V = -m.log(be, points[k + 1], opposite)
     return V / h

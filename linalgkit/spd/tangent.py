@@ -51,7 +51,7 @@ def tangent_space(X, reference, *, metric="affine_invariant"):
     if X.shape[-1] != C.shape[-1]:
         raise ShapeError(f"X holds {X.shape[-1]} x {X.shape[-1]} matrices but reference is {tuple(C.shape)}")
     m = get_metric(metric)
-    return _run(be, lambda: m.log_coordinates(be.xp, C, X), X=X, reference=C)
+    return _run(be, lambda: m.log_coordinates(be, C, X), X=X, reference=C)
 
 
 @capabilities("linalgkit.spd.untangent_space", **_CAPS)
@@ -76,4 +76,4 @@ def untangent_space(T, reference, *, metric="affine_invariant"):
         raise ShapeError(f"T must have n(n+1)/2 = {n * (n + 1) // 2} columns for {n} x {n} matrices, "
                          f"got {T.shape[-1]}")
     m = get_metric(metric)
-    return _run(be, lambda: m.exp_coordinates(be.xp, C, T), reference=C)
+    return _run(be, lambda: m.exp_coordinates(be, C, T), reference=C)

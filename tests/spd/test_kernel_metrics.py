@@ -65,10 +65,29 @@ def test_bkm_is_mixed_power_one_zero(point):
     _close(spd.exp(S, V, metric="bkm"), spd.exp(S, V, metric=spd.mixed_power_euclidean(1, 0)), 1e-12)
 
 
-def test_shooting_failure_is_reported(rng):
+def test_shooting_failure_is_reported_once_with_the_best_iterate(rng):
     S, P = random_spd(rng, (), 3), random_spd(rng, (), 3, cond=50)
-    with pytest.warns(ConvergenceWarning, match="shooting"):
-        spd.log(S, P, metric=spd.bkm(maxiter=1, tol=1e-14))
+    with pytest.warns(ConvergenceWarning, match="Log by shooting did not meet its stopping rule") as record:
+        V = spd.log(S, P, metric=spd.bkm(maxiter=1, rtol=1e-14))
+    assert len([w for w in record if issubclass(w.category, ConvergenceWarning)]) == 1
+    start = spd.log(S, P, metric="log_euclidean")  # the shooting's first iterate
+    converged = spd.log(S, P, metric="bkm")
+    assert np.linalg.norm(V - converged) < np.linalg.norm(start - converged)
+
+
+def test_shooting_tolerances_follow_the_contract(rng):
+    S, P = random_spd(rng, (), 3), random_spd(rng, (), 3, cond=5)
+    exact = spd.log(S, P, metric=spd.bkm(rtol=1e-11))
+    loose = spd.log(S, P, metric=spd.bkm(rtol=1e-3))
+    residual = np.linalg.norm(spd.exp(S, loose, metric="bkm") - P)
+    assert 0 < residual <= 1e-3 * np.linalg.norm(P)  # vech_weighted is an isometry: Frobenius norms
+    absolute = spd.log(S, P, metric=spd.bkm(rtol=0.0, atol=1e-3))
+    assert np.linalg.norm(spd.exp(S, absolute, metric="bkm") - P) <= 1e-3
+    with pytest.warns(FutureWarning, match="tol is deprecated"):
+        old = spd.bkm(tol=1e-11)
+    np.testing.assert_array_equal(spd.log(S, P, metric=old), exact)
+    with pytest.raises(ValidationError, match="rtol"):
+        spd.bkm(rtol=2.0)
 
 
 def test_kernel_metric_bad_arguments(point):

@@ -1,4 +1,7 @@
-"""The lock-step affine-invariant pairwise kernel against pyRiemann, SciPy's generalized eigenvalues and LAPACK."""
+"""The lane kernels of distances and of the Karcher gradient against pyRiemann, SciPy's generalized eigenvalues,
+LAPACK and closed forms; the LAPACK fallback of failed lanes and large n."""
+
+import dataclasses
 
 import mpmath
 import numpy as np
@@ -8,9 +11,10 @@ import scipy.linalg
 from numba import njit
 
 from linalgkit import spd
+from linalgkit._backend import get_backend
 from linalgkit._simd import WIDTH, load, select, splat, store
 from linalgkit.exceptions import NotSPDError
-from linalgkit.spd import _geometry, _lockstep, _numba
+from linalgkit.spd import _dispatch, _geometry, _numba
 from tests.spd._data import commuting, random_spd
 
 
@@ -21,7 +25,7 @@ def _reference(X, Y):
 
 @pytest.mark.parametrize("n", [1, 2, 3, 22])
 def test_pairwise_matches_pyriemann_across_lane_groups(rng, spy, n):
-    calls = spy(_lockstep, "ai_squared_pairwise")
+    calls = spy(_numba, "ai_squared_pairwise")
     X, Y = random_spd(rng, (37,), n, cond=1e3), random_spd(rng, (WIDTH + 3,), n, cond=1e3)
     np.testing.assert_allclose(spd.pairwise_distances(X), prd.pairwise_distance(X, metric="riemann"),
                                rtol=1e-11, atol=1e-12)
@@ -52,7 +56,7 @@ def test_pairwise_on_hard_spectra_matches_generalized_eigenvalues(rng):
 
 def test_ill_conditioned_pairs_match_fifty_digit_arithmetic(rng, spy):
     """Condition 1e8 per matrix (up to 1e16 after whitening): the bottom-up reduction keeps 1e-8."""
-    calls = spy(_lockstep, "ai_squared_pairwise")
+    calls = spy(_numba, "ai_squared_pairwise")
     mpmath.mp.dps = 50
     X = random_spd(rng, (18,), 6, cond=1e8)
     own = spd.pairwise_distances(X[:5], X[5:], squared=True)
@@ -65,20 +69,27 @@ def test_ill_conditioned_pairs_match_fifty_digit_arithmetic(rng, spy):
     np.testing.assert_allclose(own, exact, rtol=1e-8)
 
 
-def test_failed_lanes_are_recomputed_by_the_pair_kernel(rng, spy):
-    calls = spy(_numba, "ai_squared_distances")
+def test_failed_pairwise_lanes_are_recomputed_by_the_pair_path(rng, spy, monkeypatch):
+    calls = spy(_geometry.AffineInvariant, "_squared_distance")
     X, Y = random_spd(rng, (12,), 4), random_spd(rng, (9,), 4)
-    spd.pairwise_distances(X, Y)
-    assert calls == []
+    lanes_kernel = _numba.ai_squared_pairwise
+
+    def failing(L_inv, R, rows, cols, symmetric, out, failed):  # the lanes as computed, pair (3, 7) spoiled
+        lanes_kernel(L_inv, R, rows, cols, symmetric, out, failed)
+        failed[3, 7], out[3, 7] = True, -1.0
+
+    monkeypatch.setattr(_numba, "ai_squared_pairwise", failing)
+    np.testing.assert_allclose(spd.pairwise_distances(X, Y), prd.pairwise_distance(X, Y, metric="riemann"),
+                               rtol=1e-11)
+    assert [call[2].shape[0] for call in calls] == [1]  # the one flagged pair, and only it
     Y[7] = -Y[7]
     with pytest.raises(NotSPDError, match=r"Y\[7\] must be positive definite"):
         spd.pairwise_distances(X, Y)
-    assert [call[0].shape[0] for call in calls] == [12]  # the twelve pairs with Y[7], and only those
 
 
 @njit
 def _eigenvalues(d, e, flags):
-    failed = _lockstep._root_free_ql(d, e, splat(d, 0.0) != 0.0)
+    failed = _numba._root_free_ql(d, e, splat(d, 0.0) != 0.0)
     store(flags, 0, 0, select(failed, splat(flags, 1.0), 0.0))
 
 
@@ -107,21 +118,21 @@ def test_root_free_ql_matches_lapack(rng):
 @pytest.mark.parametrize("N, M, symmetric", [(1, 1, True), (5, 5, True), (40, 40, True), (3, WIDTH, False),
                                              (4, 2 * WIDTH + 1, False)])
 def test_tasks_cover_every_pair_once(N, M, symmetric):
-    rows, cols = _lockstep.tasks(N, M, symmetric)
+    rows, cols = _numba.tasks(N, M, symmetric)
     pairs = [(i, j) for i, first in zip(rows, cols) for j in range(first, min(first + WIDTH, M))]
     expected = [(i, j) for i in range(N) for j in range(M) if j > i or not symmetric]
     assert sorted(pairs) == expected
 
 
-# metric: pyRiemann's distance, d(A, B) for commuting A, B with spectra a, b, the fallback for failed lanes
-# (owner, name, position of A among its arguments), the size limit of the lanes
+# metric: pyRiemann's distance, d(A, B) for commuting A, B with spectra a, b, the LAPACK body that recomputes
+# failed lanes (owner, name, position of A among its arguments), the size limit of the lanes in the dispatch table
 PAIR_KERNELS = {
     "log_euclidean": (prd.distance_logeuclid, lambda a, b: np.linalg.norm(np.log(a) - np.log(b), axis=-1),
-                      (_numba, "le_squared_distances", 0), "VECTORS_LARGEST_N"),
+                      (_geometry.Pullback, "_squared_distance", 2), "vectors_n"),
     "affine_invariant": (prd.distance_riemann, lambda a, b: np.linalg.norm(np.log(a / b), axis=-1),
-                         (_numba, "ai_squared_distances", 0), "EIGENVALUES_LARGEST_N"),
+                         (_geometry.AffineInvariant, "_squared_distance", 2), "eigenvalues_n"),
     "bures_wasserstein": (prd.distance_wasserstein, lambda a, b: np.linalg.norm(np.sqrt(a) - np.sqrt(b), axis=-1),
-                          (_geometry.BuresWasserstein, "_squared_distance", 2), "EIGENVALUES_LARGEST_N"),
+                          (_geometry.BuresWasserstein, "_squared_distance", 2), "eigenvalues_n"),
 }
 
 
@@ -167,16 +178,16 @@ def test_pair_lanes_failed_and_large_n_take_the_fallback(rng, spy, monkeypatch, 
         spd.distance(A, B, metric=metric)
     assert _fallback_sizes(calls, metric) == [2]
     B[[3, 40]] = -B[[3, 40]]
-    monkeypatch.setattr(_lockstep, limit, 4)
+    monkeypatch.setitem(_dispatch.CUTOVERS, limit, dataclasses.replace(_dispatch.CUTOVERS[limit], value=4))
     np.testing.assert_allclose(spd.distance(A, B, metric=metric), peer(A, B), rtol=1e-10)
     assert _fallback_sizes(calls, metric) == [2, 70]
 
 
 @njit
 def _eigh(S, Qt, d, e, taus, v, w, flags):
-    _lockstep._gather(S, 0, Qt)
-    scale, failed = _lockstep._normalize(Qt, S.shape[1])
-    failed = _lockstep._diagonalize(Qt, S.shape[1], (d, e, taus, v, w), failed, True)
+    _numba._gather(S, 0, Qt)
+    scale, failed = _numba._normalize(Qt, S.shape[1])
+    failed = _numba._diagonalize(Qt, S.shape[1], (d, e, taus, v, w), failed, True)
     for i in range(S.shape[1]):
         store(d, i, 0, load(d, i, 0) * scale)
     store(flags, 0, 0, select(failed, splat(flags, 1.0), 0.0))
@@ -204,34 +215,42 @@ def test_lane_eigen_decompositions_are_orthonormal_and_reproduce_the_matrix(rng)
     assert np.max(np.abs(np.sort(d, axis=1) - np.linalg.eigvalsh(S)) / scales) <= 4e-15
 
 
-def _whitened_log_sum_reference(X, L_inv, w):
-    lam, V = np.linalg.eigh(L_inv @ X @ L_inv.T)
-    return np.einsum("k,kab->ab", w, (V * np.log(lam)[:, None, :]) @ np.swapaxes(V, 1, 2))
+def _mean_log_reference(S, X, w):
+    """``sum_i w_i Log_S X_i`` by S^(1/2) and LAPACK's eigh, written out here."""
+    d, V = np.linalg.eigh(S)
+    R, Ri = (V * np.sqrt(d)) @ V.T, (V / np.sqrt(d)) @ V.T
+    lam, U = np.linalg.eigh(Ri @ X @ Ri)
+    return R @ np.einsum("k,kab->ab", w, (U * np.log(lam)[:, None, :]) @ np.swapaxes(U, 1, 2)) @ R
+
+
+def _no_body(*args):
+    raise AssertionError("the lanes should have run")
 
 
 @pytest.mark.parametrize("n", [1, 4, 22])
-def test_whitened_log_sum_in_lanes_matches_numpy(rng, spy, n):
-    calls = spy(_numba, "ai_whitened_log_sums")
+def test_mean_log_in_lanes_matches_numpy(rng, n):
     X = random_spd(rng, (70,), n, cond=1e3)
-    L_inv = np.linalg.inv(np.linalg.cholesky(random_spd(rng, (), n, cond=1e2)))
+    S = random_spd(rng, (), n, cond=1e2)
     w = rng.uniform(0.5, 2, 70)
-    lower = _lockstep.whitened_log_sum(X, L_inv, w)
-    expected = _whitened_log_sum_reference(X, L_inv, w)
-    np.testing.assert_allclose(lower, np.tril(expected), rtol=0, atol=1e-12 * np.max(np.abs(expected)))
-    assert calls == []
+    expected = _mean_log_reference(S, X, w)
+    np.testing.assert_allclose(_dispatch.mean_log(get_backend(X), S, X, w, _no_body), expected, rtol=0,
+                               atol=1e-12 * np.max(np.abs(expected)))
 
 
-def test_whitened_log_sum_failed_lanes_and_large_n_take_the_one_pair_kernel(rng, spy, monkeypatch):
-    calls = spy(_numba, "ai_whitened_log_sums")
-    X, L_inv, w = random_spd(rng, (70,), 4), np.eye(4), np.full(70, 1 / 70)
-    X[33, 0, 0] = np.nan  # caught by the normalization
-    assert np.isnan(_lockstep.whitened_log_sum(X, L_inv, w)).any()
-    X[33] = np.eye(4)
-    X[20, 1, 2] = X[20, 2, 1] = np.nan  # caught when its QL does not converge
-    assert np.isnan(_lockstep.whitened_log_sum(X, L_inv, w)).any()
-    assert [call[0].shape[0] for call in calls] == [1, 1]
-    X[20] = np.eye(4)
-    monkeypatch.setattr(_lockstep, "VECTORS_LARGEST_N", 3)
-    expected = np.tril(_whitened_log_sum_reference(X, L_inv, w))
-    np.testing.assert_allclose(_lockstep.whitened_log_sum(X, L_inv, w), expected, rtol=0, atol=1e-13)
-    assert [call[0].shape[0] for call in calls] == [1, 1, 70]
+def test_mean_log_failed_lanes_and_large_n_take_lapack(rng, monkeypatch):
+    X, S, w = random_spd(rng, (70,), 4), random_spd(rng, (), 4), np.full(70, 1 / 70)
+    expected = _mean_log_reference(S, X, w)
+    lanes_kernel = _numba.ai_whitened_log_sums
+
+    def failing(X, L_inv, weights, partial, failed):  # matrices 3 and 33 left out of the sum, flagged
+        spoiled = weights.copy()
+        spoiled[0, [3, 33]] = 0.0
+        lanes_kernel(X, L_inv, spoiled, partial, failed)
+        failed[[3, 33]] = True
+
+    monkeypatch.setattr(_numba, "ai_whitened_log_sums", failing)
+    be = get_backend(X)
+    np.testing.assert_allclose(_dispatch.mean_log(be, S, X, w, _no_body), expected, rtol=0, atol=1e-13)
+    monkeypatch.setitem(_dispatch.CUTOVERS, "vectors_n", dataclasses.replace(_dispatch.CUTOVERS["vectors_n"], value=3))
+    metric = _geometry.AffineInvariant()
+    np.testing.assert_allclose(metric.mean_log(be, S, X, w), expected, rtol=0, atol=1e-13)

@@ -246,11 +246,11 @@ def _decimal_divided_difference(name, x, y):
 @pytest.mark.parametrize("gap", [1e-1, 1e-5, 1e-8, 1e-9, 1e-12, 1e-15])
 def test_divided_differences_accurate_near_ties(name, gap):
     """Against 60-digit decimal arithmetic: no cancellation on either side of the tie threshold."""
-    from array_api_compat import numpy as xp
+    from linalgkit._backend import get_backend
 
     for base in (1.7, 3e-4, 250.0):
         d = np.array([base * (1 + gap), base])
-        F = _spectral.divided_differences(xp, name, d, 0.3)
+        F = _spectral.divided_differences(get_backend(d), name, d, 0.3)
         expected = _decimal_divided_difference(name, float(d[0]), float(d[1]))
         # exp amplifies the rounding of its argument by |x| (condition number), the others do not
         bound = 4e-15 * (1 + abs(base) if name == "exp" else 1)
@@ -359,10 +359,11 @@ def test_regularize_makes_rank_deficient_covariances_usable(rng):
 
 
 def test_parallel_kernels_for_large_batches_match_pyriemann(rng):
-    """Batches of at least PARALLEL_PAIRS pairs take the Numba kernels (NumPy inputs)."""
-    from linalgkit.spd._spectral import PARALLEL_PAIRS
+    """Batches of at least the "batch" cut-over of pairs take the lane kernels (NumPy inputs)."""
+    from linalgkit.spd._dispatch import CUTOVERS
 
-    A, B = random_spd(rng, (PARALLEL_PAIRS + 16,), 4), random_spd(rng, (PARALLEL_PAIRS + 16,), 4)
+    batch = CUTOVERS["batch"].value
+    A, B = random_spd(rng, (batch + 16,), 4), random_spd(rng, (batch + 16,), 4)
     _close(spd.distance(A, B), [prd.distance_riemann(a, b) for a, b in zip(A, B)])
     np.testing.assert_allclose(spd.distance(A.astype(np.float32), B.astype(np.float32)), spd.distance(A, B),
                                rtol=1e-4)
@@ -379,13 +380,13 @@ def test_parallel_kernels_for_large_batches_match_pyriemann(rng):
 
 def test_log_euclidean_distance_of_a_batch_runs_in_lanes_and_names_the_bad_matrix(rng, spy):
     # 65 pairs in a (5, 13) batch: five groups of sixteen lanes, the last with one pair
-    from linalgkit.spd import _geometry, _lockstep
+    from linalgkit.spd import _numba
 
-    calls = spy(_geometry, "_numba_pairs")
+    calls = spy(_numba, "le_squared_distances")
     A, B = random_spd(rng, (5, 13), 6, cond=1e3), random_spd(rng, (5, 13), 6, cond=1e3)
     expected = prd.distance_logeuclid(A.reshape(-1, 6, 6), B.reshape(-1, 6, 6)).reshape(5, 13)
     _close(spd.distance(A, B, metric="log_euclidean"), expected)
-    assert [call[0] for call in calls] == [_lockstep.log_euclidean_pairs]
+    assert [call[0].shape for call in calls] == [(65, 6, 6)]
     bad = B.copy()
     bad[4, 12] = -bad[4, 12]
     with pytest.raises(NotSPDError, match=r"B\[4, 12\] must be positive definite"):
@@ -394,9 +395,9 @@ def test_log_euclidean_distance_of_a_batch_runs_in_lanes_and_names_the_bad_matri
 
 def test_disabling_numba_gives_the_same_large_batch_results(rng, monkeypatch):
     """LINALGKIT_DISABLE_NUMBA sends large NumPy batches down the array-API path, with the same numbers."""
-    from linalgkit.spd._spectral import PARALLEL_PAIRS
+    from linalgkit.spd._dispatch import CUTOVERS
 
-    A, B = random_spd(rng, (PARALLEL_PAIRS + 16,), 5), random_spd(rng, (PARALLEL_PAIRS + 16,), 5)
+    A, B = random_spd(rng, (CUTOVERS["batch"].value + 16,), 5), random_spd(rng, (CUTOVERS["batch"].value + 16,), 5)
     with_numba = [spd.distance(A, B, metric=m) for m in ("affine_invariant", "log_euclidean", "bures_wasserstein")]
     with_numba += [spd.pairwise_distances(A[:12]), spd.mean(A)]
     monkeypatch.setenv("LINALGKIT_DISABLE_NUMBA", "1")

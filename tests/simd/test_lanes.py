@@ -1,10 +1,10 @@
-"""The Lanes SIMD type of linalgkit._simd against NumPy, lane by lane."""
+"""The Lanes SIMD type of linalgkit._simd against NumPy, lane by lane, and its bounds-checked debug mode."""
 
 import numpy as np
 import pytest
 from numba import njit
 
-from linalgkit._simd import WIDTH, any_lane, fabs, load, log, max_lane, select, splat, sqrt, store
+from linalgkit._simd import WIDTH, any_lane, bounds_checked, fabs, load, log, max_lane, select, splat, sqrt, store
 
 
 @njit
@@ -56,3 +56,23 @@ def test_load_and_store_touch_only_their_lanes(rng):
     _copy_shifted(A, out, 2)
     np.testing.assert_array_equal(out[:, 2:], A)
     np.testing.assert_array_equal(out[:, :2], 0.0)
+
+
+@pytest.mark.parametrize("first, ok", [(0, True), (3, True), (4, False), (-1, False)])
+def test_bounds_checked_copy_raises_on_lanes_outside_the_array(rng, first, ok):
+    from tests.simd import _kernels
+
+    A = rng.standard_normal((3, WIDTH + 3))
+    out = np.zeros((2, 3, WIDTH))
+    tasks = np.array([0, first])
+    with bounds_checked("tests.simd._kernels") as checked:
+        if ok:
+            checked.copy_rows(A, tasks, out)
+            np.testing.assert_array_equal(out[1], A[:, first:first + WIDTH])
+        else:
+            with pytest.raises(IndexError, match="out of bounds"):
+                checked.copy_rows(A, tasks, out)
+    if ok:  # the normal kernel, unchecked, gives the same copy
+        again = np.zeros_like(out)
+        _kernels.copy_rows(A, tasks, again)
+        np.testing.assert_array_equal(again, out)

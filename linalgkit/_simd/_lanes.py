@@ -1,19 +1,4 @@
-"""Fixed-width SIMD values for Numba kernels that run :data:`WIDTH` small problems in lock-step.
-
-A :class:`Lanes` value holds one number per problem, as an LLVM vector kept in registers.  Kernels
-load it from a row of a 2-D array whose rows hold one entry of every problem (``A[row, col:col +
-WIDTH]``), compute on it with the usual operators, and store it back; data-dependent steps take both
-branches and pick per lane with :func:`select`.  Why not plain loops over the lanes: Numba cannot tell
-LLVM that two arrays do not overlap, so a sixteen-iteration loop that reads one array and writes another
-is either unrolled and left scalar or vectorized behind run-time overlap checks; on the lower Gram product
-of 22 x 22 lane matrices such loops take 2.0-2.5x the time of the ``Lanes`` version, in which every step is
-one vector instruction (``python -m benchmarks.ablations lanes``).
-
-Arithmetic (``+ - * /``, unary ``-``) accepts a Lanes value and a Python/NumPy scalar on either side
-(the scalar is broadcast) and contracts ``a * b + c`` into fused multiply-adds, but never reassociates.
-Comparisons give a :class:`Mask` (ordered, except ``!=``, which is true for NaN), combined with
-``& | ~``.
-"""
+"""The Lanes and Mask types, their loads and stores, and their operators (see :mod:`linalgkit._simd`)."""
 
 import operator
 
@@ -21,6 +6,8 @@ from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, models, overload, register_model
+
+from . import _checks
 
 WIDTH = 16
 """Problems per Lanes value: two AVX-512 registers of float64 (one of float32), four AVX2 registers."""
@@ -80,10 +67,28 @@ def _vector(context, builder, typ, value, lanes):
 
 
 def _row_pointer(context, builder, array_type, array, row, col):
-    """Pointer to ``array[row, col:col + WIDTH]`` as a vector pointer (no bounds or wraparound checks)."""
+    """Pointer to ``array[row, col:col + WIDTH]`` as a vector pointer.
+
+    No bounds or wraparound checks, unless the caller is compiled inside :func:`~._checks.bounds_checked`:
+    then ``0 <= row < shape[0]`` and ``0 <= col``, ``col + WIDTH <= shape[1]`` are tested and an
+    IndexError raised when they fail.
+    """
     view = context.make_array(array_type)(context, builder, array)
+    if _checks.enabled:
+        _check_bounds(context, builder, view, row, col)
     item = cgutils.get_item_pointer(context, builder, array_type, view, [row, col], wraparound=False)
     return builder.bitcast(item, ir.VectorType(context.get_value_type(array_type.dtype), WIDTH).as_pointer())
+
+
+def _check_bounds(context, builder, view, row, col):
+    rows, cols = cgutils.unpack_tuple(builder, view.shape, count=2)
+    row, col = (builder.sext(x, rows.type) if x.type.width < rows.type.width else x for x in (row, col))
+    last = builder.add(col, ir.Constant(rows.type, WIDTH - 1))
+    outside = builder.or_(builder.icmp_unsigned(">=", row, rows),
+                          builder.or_(builder.icmp_unsigned(">=", col, cols), builder.icmp_unsigned(">=", last, cols)))
+    with cgutils.if_unlikely(builder, outside):
+        context.call_conv.return_user_exc(builder, IndexError, (f"lane row or columns out of bounds "
+                                                                f"(a load or store of {WIDTH} lanes)",))
 
 
 @intrinsic

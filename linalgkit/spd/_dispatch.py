@@ -1,0 +1,173 @@
+"""The one dispatch point of the SPD kernels, and the one table of their size cut-overs.
+
+Each function takes the :class:`~linalgkit._backend.Backend` record ``be``, checked arrays, and the
+array-API ``body`` that computes the same on any backend (on NumPy and CuPy its ``xp.linalg`` calls
+are LAPACK and cuSOLVER).  It runs the lane kernels of :mod:`linalgkit.spd._numba` when :func:`lanes`
+says so (NumPy with Numba on, float32/float64, a batch and a matrix size within :data:`CUTOVERS`),
+recomputing the lanes that fail by ``body`` on those matrices only; everything else is ``body``.
+Kernels receive plain C-contiguous NumPy stacks.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["CUTOVERS", "Cutover", "ai_pairwise", "eigh", "from_eig", "lanes", "mean_log", "squared_distances"]
+
+
+@dataclass(frozen=True)
+class Cutover:
+    """One size cut-over: its ``value``, the ablation of ``benchmarks/ablations.py`` that measured it, and what it found."""
+
+    value: int
+    ablation: str
+    measured: str
+
+
+CUTOVERS = {
+    "batch": Cutover(64, "lanes_vs_lapack",
+                     "smallest stack (matrices, or pairs) sent to the parallel lane kernels: below it one or two "
+                     "groups of sixteen lanes leave a core idle and LAPACK's batched call is as fast"),
+    "eigenvalues_n": Cutover(128, "lockstep",
+                             "largest n of the eigenvalue-only lane kernels (AI and BW pairs, AI pairwise); time "
+                             "against the former one-pair kernel 0.31 at n = 22, 0.42-0.55 at 64, 0.63-0.84 at "
+                             "128, 0.84-1.21 at 200, and BW against batched eigvalsh 0.18-0.19 at 22, 0.30-0.39 "
+                             "at 64, 0.46-0.58 at 128, 0.98-1.01 at 200; lanes_vs_lapack times them against "
+                             "the LAPACK fallback"),
+    "vectors_n": Cutover(64, "lockstep",
+                         "largest n of the lane kernels with eigenvectors (eigh, LE pairs, Karcher gradient); "
+                         "against the former interleaved kernel 0.47-0.50 at n = 22, 0.82-0.95 at 64, LE pairs "
+                         "0.72-0.95 at 64, 0.78-1.03 at 80; each rotation streams two rows of n lane vectors "
+                         "(16 KB at n = 64) through the cache; lanes_vs_lapack times them against LAPACK"),
+}
+"""Size cut-overs of the family, by name (the lanes are off where ``value`` is 0)."""
+
+_PAIR_KERNELS = {"affine_invariant": ("ai_squared_distances", "eigenvalues_n"),
+                 "bures_wasserstein": ("bw_squared_distances", "eigenvalues_n"),
+                 "log_euclidean": ("le_squared_distances", "vectors_n")}
+
+
+def _kernels():
+    from . import _numba  # compiled lazily: importing linalgkit.spd compiles nothing
+
+    return _numba
+
+
+def _numba_dtype(be, S):
+    return be.kind == "numpy" and be.use_numba and S.dtype.name in ("float32", "float64")
+
+
+def lanes(be, S, limit=None, count=None):
+    """Whether the stack ``S`` of shape ``(..., n, n)`` runs in lanes.
+
+    ``count`` (default: the matrices of ``S``) is compared with the ``"batch"`` cut-over and ``n`` with
+    the cut-over named ``limit`` (None: no size limit).
+    """
+    n = S.shape[-1]
+    count = S.size // (n * n) if count is None else count
+    return (_numba_dtype(be, S) and count >= CUTOVERS["batch"].value
+            and (limit is None or n <= CUTOVERS[limit].value))
+
+
+def _stack(S):
+    return np.ascontiguousarray(S).reshape(-1, *S.shape[-2:])
+
+
+def eigh(be, S):
+    """Ascending eigenvalues ``(..., n)`` and eigenvectors (columns) of a symmetric batch ``S``: lanes or LAPACK."""
+    if not lanes(be, S, "vectors_n"):
+        return be.xp.linalg.eigh(S)
+    stack = _stack(S)
+    d, P, failed = np.empty(stack.shape[:-1], S.dtype), np.empty_like(stack), np.zeros(stack.shape[0], bool)
+    _kernels().eigh_stack(stack, d, P, failed)
+    if failed.any():
+        d[failed], P[failed] = np.linalg.eigh(stack[failed])
+    return d.reshape(S.shape[:-1]), P.reshape(S.shape)
+
+
+def from_eig(be, P, values, body):
+    """``P diag(values) P^T`` for a batch: the parallel kernel on NumPy batches, else ``body(P, values)``."""
+    if not lanes(be, P):
+        return body(P, values)
+    stack = _stack(P)
+    out = np.empty_like(stack)
+    _kernels().from_eig_stack(stack, np.ascontiguousarray(values).reshape(stack.shape[:-1]), out)
+    return out.reshape(P.shape)
+
+
+def squared_distances(be, metric, A, B, body):
+    """Squared distances of the pairs ``(A_k, B_k)`` (batches that broadcast) for ``metric`` in
+    "affine_invariant", "bures_wasserstein", "log_euclidean"; ``body(A, B)`` where the lanes do not run.
+
+    Log-Euclidean pairs run in lanes only for equal shapes (a broadcast base point is cheaper once by LAPACK).
+    """
+    name, limit = _PAIR_KERNELS[metric]
+    if metric == "log_euclidean" and A.shape != B.shape:
+        return body(A, B)
+    A, B = be.xp.broadcast_arrays(A, B)
+    if not lanes(be, A, limit):
+        return body(A, B)
+    a, b = _stack(A), _stack(B)
+    out, failed = np.empty(a.shape[0], dtype=A.dtype), np.zeros(a.shape[0], dtype=bool)
+    getattr(_kernels(), name)(a, b, out, failed)
+    if failed.any():
+        out[failed] = body(a[failed], b[failed])
+    return out.reshape(A.shape[:-2])
+
+
+def ai_pairwise(be, X, Y, symmetric, body, pair_body):
+    """Affine-invariant squared distances ``(N, M)`` between stacks ``X``, ``Y``: lanes, else ``body()``.
+
+    With Cholesky factors (LAPACK) ``X_i = L_i L_i^T`` and ``Y_j = R_j R_j^T``, the lanes need ``L_i^{-1}``
+    and ``R_j``; failed pairs are recomputed by ``pair_body(X[rows], Y[cols])``.  ``symmetric``: only
+    ``j > i`` is computed and mirrored.
+    """
+    N, M, n = X.shape[0], Y.shape[0], X.shape[-1]
+    if not lanes(be, X, "eigenvalues_n", count=N * M):
+        return body()
+    import scipy.linalg
+
+    kernels = _kernels()
+    X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
+    L_inv = np.ascontiguousarray(scipy.linalg.solve_triangular(np.linalg.cholesky(X), np.eye(n, dtype=X.dtype),
+                                                                lower=True), dtype=X.dtype)
+    R = np.linalg.cholesky(Y)
+    out, failed = np.zeros((N, M), dtype=X.dtype), np.zeros((N, M), dtype=bool)
+    rows, cols = kernels.tasks(N, M, symmetric)
+    kernels.ai_squared_pairwise(L_inv, kernels.lane_layout(R), rows, cols, symmetric, out, failed)
+    rows, cols = np.nonzero(failed)
+    if rows.size:
+        out[rows, cols] = pair_body(X[rows], Y[cols])
+        if symmetric:
+            out[cols, rows] = out[rows, cols]
+    return out
+
+
+def mean_log(be, S, X, w, body):
+    r"""Affine-invariant :math:`\sum_i w_i \operatorname{Log}_S X_i` for one base point ``S`` and a stack ``X``.
+
+    In lanes (one fused pass: whitening, eigen-decomposition, weighted sum), else ``body(S, X, w)``.  The
+    lanes whiten with the Cholesky factor :math:`S = L L^T`: :math:`L = S^{1/2} U` with :math:`U`
+    orthogonal, so :math:`L \log(L^{-1} X L^{-T}) L^T = S^{1/2} \log(S^{-1/2} X S^{-1/2}) S^{1/2}`.
+    Failed lanes are summed by LAPACK's ``eigh``.
+    """
+    if not (S.ndim == 2 and X.ndim == 3 and lanes(be, X, "vectors_n")):
+        return body(S, X, w)
+    import numba
+
+    from .._simd import WIDTH
+
+    K, n = X.shape[0], X.shape[-1]
+    X, w = np.ascontiguousarray(X), np.ascontiguousarray(w, dtype=X.dtype)
+    L = np.linalg.cholesky(S)
+    L_inv = np.ascontiguousarray(np.linalg.solve(L, np.eye(n, dtype=S.dtype)))
+    weights, failed = np.zeros((1, K + WIDTH), dtype=X.dtype), np.zeros(K, dtype=bool)
+    weights[0, :K] = w
+    partial = np.zeros((numba.get_num_threads(), n, n), dtype=X.dtype)
+    _kernels().ai_whitened_log_sums(X, L_inv, weights, partial, failed)
+    lower = np.tril(partial.sum(axis=0))
+    if failed.any():
+        d, P = np.linalg.eigh(L_inv @ X[failed] @ L_inv.T)
+        lower += np.tril(np.einsum("k,kab->ab", w[failed], (P * np.log(d)[:, None, :]) @ np.swapaxes(P, 1, 2)))
+    G = L @ (lower + np.tril(lower, -1).T) @ L.T
+    return (G + G.T) / 2
