@@ -36,7 +36,7 @@ def sessions(shift, seed=1):
 
 def recentre(X):
     """Whiten a session by its own affine-invariant mean: M^{-1/2} X M^{-1/2}."""
-    d, Q = np.linalg.eigh(spd.mean(X, tol=1e-8))
+    d, Q = np.linalg.eigh(spd.mean(X, rtol=1e-8))
     W = (Q / np.sqrt(d)) @ Q.T
     return W @ X @ W
 

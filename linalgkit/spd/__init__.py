@@ -24,7 +24,7 @@ from .metrics import (
     power_affine,
     power_euclidean,
 )
-from .sliced import draw_directions, sliced_embedding, sliced_projections, sliced_wasserstein
+from .sliced import draw_directions, sliced_embedding, sliced_projections, sliced_wasserstein, sliced_wasserstein_kernel
 from .tangent import tangent_space, untangent_space
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "sliced_embedding",
     "sliced_projections",
     "sliced_wasserstein",
+    "sliced_wasserstein_kernel",
     "tangent_space",
     "untangent_space",
 ]

@@ -6,18 +6,22 @@ them; :data:`EXPECTED_FAILED_CHECKS` lists each skipped check with the reason, a
 (cloning, parameters, tags, repr, unfitted errors) pass.
 """
 
-import numbers
+import warnings
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import ClassifierMixin, TransformerMixin
+from sklearn.utils._param_validation import HasMethods, Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import check_random_state, get_backend
-from .._validation import check_option, check_scalar, check_spd
+from .._estimator import RANDOM_STATE_CONSTRAINT, LinalgkitEstimator
+from .._validation import check_spd
 from ..exceptions import ShapeError
 from .means import mean
-from .metrics import get_metric, pairwise_distances
-from .sliced import _directions, _project, sliced_embedding
+from .metrics import METRICS, pairwise_distances
+from .sliced import _METRICS as _SLICED_METRICS
+from .sliced import _directions, _distributions, _embed_distributions, _gaussian_gram
 from .tangent import tangent_space, untangent_space
 
 __all__ = ["EXPECTED_FAILED_CHECKS", "MDM", "FrechetMean", "SPDSlicedWassersteinKernel", "TangentSpace"]
@@ -47,10 +51,19 @@ EXPECTED_FAILED_CHECKS = {
 }
 """Checks of ``check_estimator`` that do not apply to SPD inputs, with the reason (the rest pass)."""
 
+_METRIC = [StrOptions(set(METRICS)), HasMethods(["squared_distance", "exp", "log"])]
+_REGULARIZE = [Interval(Real, 0, 1, closed="both"), None]
+_MEAN_SOLVER = {
+    "rtol": [Interval(Real, 0, 1, closed="left"), None],
+    "atol": [Interval(Real, 0, None, closed="left")],
+    "maxiter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, 1, closed="left"), None, Hidden(StrOptions({"deprecated"}))],
+}
+"""Constraints of the estimators that compute :func:`~linalgkit.spd.mean` (``tol``: deprecated name)."""
 
-def _as_spd(X, regularize, name="X"):
-    """The input stack, validated (and regularized when asked) once, as a host or device array."""
-    be = get_backend(X=X)
+
+def _as_spd(be, X, regularize, name="X"):
+    """The input stack, validated (and regularized when asked) once."""
     X = check_spd(X, name, backend=be, definite=False, regularize=regularize)
     if X.ndim != 3:
         raise ShapeError(f"{name} must be a stack of SPD matrices (n_matrices, n, n), got shape {tuple(X.shape)}; "
@@ -58,41 +71,56 @@ def _as_spd(X, regularize, name="X"):
     return X
 
 
-def _check_regularize(regularize):
-    if regularize is not None:
-        check_scalar(regularize, "regularize", low=0, high=1)
-
-
-class _SPDEstimator(BaseEstimator):
+class _SPDEstimator(LinalgkitEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
 
-    def _validate_common(self):
-        get_metric(self.metric)
-        if self.tol is not None:
-            check_scalar(self.tol, "tol", low=0)
-        check_scalar(self.maxiter, "maxiter", kind=numbers.Integral, low=1)
-        _check_regularize(self.regularize)
-
-    def _check_channels(self, X):
+    def _check_channels(self, X, name="X"):
         if X.shape[-1] != self.n_channels_:
-            raise ShapeError(f"X holds {X.shape[-1]} x {X.shape[-1]} matrices but the estimator was fitted on "
+            raise ShapeError(f"{name} holds {X.shape[-1]} x {X.shape[-1]} matrices but the estimator is fitted on "
                              f"{self.n_channels_} x {self.n_channels_}; pass matrices of the fitted size")
 
 
-class FrechetMean(TransformerMixin, _SPDEstimator):
+class _MeanEstimator(_SPDEstimator):
+    """Estimators whose fit computes Fréchet means: the solver keywords of :func:`~linalgkit.spd.mean`."""
+
+    def _tolerances(self):
+        """``rtol`` and ``atol`` for :func:`~linalgkit.spd.mean`, called once in ``fit``.
+
+        A deprecated ``tol`` becomes ``rtol`` for one release: the same rule, since the mean's reference
+        norm is 1.
+        """
+        if isinstance(self.tol, str):
+            return {"rtol": self.rtol, "atol": self.atol}
+        warnings.warn(f"{type(self).__name__}(tol=...) is deprecated and will be removed in the next release; pass "
+                      f"rtol=tol (the same stopping rule)", FutureWarning, stacklevel=3)
+        return {"rtol": self.rtol if self.tol is None else self.tol, "atol": self.atol}
+
+    def _mean(self, X, weights, tolerances, return_info=False):
+        return mean(X, metric=self.metric, weights=weights, maxiter=self.maxiter, return_info=return_info,
+                    **tolerances)
+
+
+class FrechetMean(TransformerMixin, _MeanEstimator):
     """Fréchet mean of SPD matrices under a metric; ``transform`` gives distances to it.
 
     Parameters
     ----------
     metric : str or metric object, default="affine_invariant"
-    tol : float, optional
-        Tolerance on the Riemannian gradient norm (default by dtype, see :func:`linalgkit.spd.mean`).
+        A name of :data:`linalgkit.spd.METRICS` or a metric object.
+    rtol : float in [0, 1), optional
+        Relative tolerance of :func:`linalgkit.spd.mean` (None: its default by dtype); the stopping rule
+        on the Riemannian gradient norm is stated there.
+    atol : float, default=0.0
+        Absolute tolerance of :func:`linalgkit.spd.mean`.
     maxiter : int, default=100
+        Most gradient steps.
     regularize : float in [0, 1], optional
         Shrinkage toward the scaled identity applied to inputs (for rank-deficient covariances).
+    tol : float, optional
+        Deprecated: pass ``rtol`` (the same rule); removed in the next release.
 
     Attributes
     ----------
@@ -103,11 +131,16 @@ class FrechetMean(TransformerMixin, _SPDEstimator):
     n_channels_ : int
     """
 
-    def __init__(self, metric="affine_invariant", tol=None, maxiter=100, regularize=None):
+    _parameter_constraints = {"metric": _METRIC, **_MEAN_SOLVER, "regularize": _REGULARIZE}
+
+    def __init__(self, metric="affine_invariant", rtol=None, atol=0.0, maxiter=100, regularize=None,
+                 tol="deprecated"):
         self.metric = metric
-        self.tol = tol
+        self.rtol = rtol
+        self.atol = atol
         self.maxiter = maxiter
         self.regularize = regularize
+        self.tol = tol
 
     def fit(self, X, y=None, sample_weight=None):
         """Compute the mean of ``X``.
@@ -126,10 +159,10 @@ class FrechetMean(TransformerMixin, _SPDEstimator):
         self
             The fitted estimator.
         """
-        self._validate_common()
-        X = _as_spd(X, self.regularize)
-        result = mean(X, metric=self.metric, weights=sample_weight, tol=self.tol, maxiter=self.maxiter,
-                      return_info=True)
+        self._validate_params()
+        tolerances = self._tolerances()
+        X = _as_spd(get_backend(X=X), X, self.regularize)
+        result = self._mean(X, sample_weight, tolerances, return_info=True)
         self.mean_, self.converged_ = result.mean, result.converged
         self.n_iter_, self.gradient_norm_ = result.iterations, result.gradient_norm
         self.n_channels_ = X.shape[-1]
@@ -149,12 +182,12 @@ class FrechetMean(TransformerMixin, _SPDEstimator):
             The distances.
         """
         check_is_fitted(self)
-        X = _as_spd(X, self.regularize)
+        X = _as_spd(get_backend(X=X), X, self.regularize)
         self._check_channels(X)
         return pairwise_distances(X, self.mean_[None, ...], metric=self.metric)
 
 
-class TangentSpace(TransformerMixin, _SPDEstimator):
+class TangentSpace(TransformerMixin, _MeanEstimator):
     """Tangent-space vectors at the Fréchet mean, in coordinates where Euclidean tools see the metric.
 
     Transforms ``(n_matrices, n, n)`` SPD matrices into ``(n_matrices, n (n + 1) / 2)`` vectors by
@@ -165,7 +198,7 @@ class TangentSpace(TransformerMixin, _SPDEstimator):
     metric : str or metric object, default="affine_invariant"
     reference : array, shape (n, n), optional
         Fixed reference point; by default the Fréchet mean of the training matrices.
-    tol, maxiter, regularize
+    rtol, atol, maxiter, regularize, tol
         As in :class:`FrechetMean`.
 
     Attributes
@@ -174,12 +207,18 @@ class TangentSpace(TransformerMixin, _SPDEstimator):
     n_channels_ : int
     """
 
-    def __init__(self, metric="affine_invariant", reference=None, tol=None, maxiter=100, regularize=None):
+    _parameter_constraints = {"metric": _METRIC, "reference": ["array-like", None], **_MEAN_SOLVER,
+                              "regularize": _REGULARIZE}
+
+    def __init__(self, metric="affine_invariant", reference=None, rtol=None, atol=0.0, maxiter=100,
+                 regularize=None, tol="deprecated"):
         self.metric = metric
         self.reference = reference
-        self.tol = tol
+        self.rtol = rtol
+        self.atol = atol
         self.maxiter = maxiter
         self.regularize = regularize
+        self.tol = tol
 
     def fit(self, X, y=None, sample_weight=None):
         """Set the reference point (Fréchet mean of ``X`` unless ``reference`` is given).
@@ -198,14 +237,16 @@ class TangentSpace(TransformerMixin, _SPDEstimator):
         self
             The fitted estimator.
         """
-        self._validate_common()
-        X = _as_spd(X, self.regularize)
+        self._validate_params()
+        tolerances = self._tolerances()
+        be = get_backend(X=X, reference=self.reference)
+        X = _as_spd(be, X, self.regularize)
         if self.reference is None:
-            self.reference_ = mean(X, metric=self.metric, weights=sample_weight, tol=self.tol,
-                                   maxiter=self.maxiter)
+            self.reference_ = self._mean(X, sample_weight, tolerances)
         else:
-            self.reference_ = _as_spd(self.reference[None], None, "reference")[0]
+            self.reference_ = _as_spd(be, be.xp.asarray(self.reference)[None, ...], None, "reference")[0]
         self.n_channels_ = X.shape[-1]
+        self._check_channels(self.reference_, "reference")
         return self
 
     def transform(self, X):
@@ -222,7 +263,7 @@ class TangentSpace(TransformerMixin, _SPDEstimator):
             Isometric coordinates of the tangent vectors.
         """
         check_is_fitted(self)
-        X = _as_spd(X, self.regularize)
+        X = _as_spd(get_backend(X=X), X, self.regularize)
         self._check_channels(X)
         return tangent_space(X, self.reference_, metric=self.metric)
 
@@ -243,7 +284,7 @@ class TangentSpace(TransformerMixin, _SPDEstimator):
         return untangent_space(T, self.reference_, metric=self.metric)
 
 
-class MDM(ClassifierMixin, TransformerMixin, _SPDEstimator):
+class MDM(ClassifierMixin, TransformerMixin, _MeanEstimator):
     r"""Minimum distance to mean classifier (Barachant et al., IEEE TBME 2012) under any SPD metric.
 
     Each class is summarized by its Fréchet mean; a matrix goes to the nearest mean, and
@@ -252,7 +293,7 @@ class MDM(ClassifierMixin, TransformerMixin, _SPDEstimator):
     Parameters
     ----------
     metric : str or metric object, default="affine_invariant"
-    tol, maxiter, regularize
+    rtol, atol, maxiter, regularize, tol
         As in :class:`FrechetMean`.
 
     Attributes
@@ -262,11 +303,16 @@ class MDM(ClassifierMixin, TransformerMixin, _SPDEstimator):
     n_channels_ : int
     """
 
-    def __init__(self, metric="affine_invariant", tol=None, maxiter=100, regularize=None):
+    _parameter_constraints = {"metric": _METRIC, **_MEAN_SOLVER, "regularize": _REGULARIZE}
+
+    def __init__(self, metric="affine_invariant", rtol=None, atol=0.0, maxiter=100, regularize=None,
+                 tol="deprecated"):
         self.metric = metric
-        self.tol = tol
+        self.rtol = rtol
+        self.atol = atol
         self.maxiter = maxiter
         self.regularize = regularize
+        self.tol = tol
 
     def fit(self, X, y, sample_weight=None):
         """Compute one Fréchet mean per class.
@@ -285,16 +331,16 @@ class MDM(ClassifierMixin, TransformerMixin, _SPDEstimator):
         self
             The fitted estimator.
         """
-        self._validate_common()
-        X = _as_spd(X, self.regularize)
+        self._validate_params()
+        tolerances = self._tolerances()
+        be = get_backend(X=X)
+        X = _as_spd(be, X, self.regularize)
         y = np.asarray(y)
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
             raise ShapeError(f"y must be 1-D with one label per matrix ({X.shape[0]}), got shape {y.shape}")
         self.classes_ = np.unique(y)
         weights = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        be = get_backend(X=X)
-        means = [mean(X[be.from_host(np.flatnonzero(y == c))], metric=self.metric,
-                      weights=be.from_host(weights[y == c]), tol=self.tol, maxiter=self.maxiter)
+        means = [self._mean(X[be.from_host(np.flatnonzero(y == c))], be.from_host(weights[y == c]), tolerances)
                  for c in self.classes_]
         self.covmeans_ = be.xp.stack(means)
         self.n_channels_ = X.shape[-1]
@@ -314,7 +360,7 @@ class MDM(ClassifierMixin, TransformerMixin, _SPDEstimator):
             The distances.
         """
         check_is_fitted(self)
-        X = _as_spd(X, self.regularize)
+        X = _as_spd(get_backend(X=X), X, self.regularize)
         self._check_channels(X)
         return pairwise_distances(X, self.covmeans_, metric=self.metric)
 
@@ -357,20 +403,25 @@ class SPDSlicedWassersteinKernel(TransformerMixin, _SPDEstimator):
 
     Each input is one distribution: an array ``(n_samples, n, n)`` of SPD matrices (e.g. the
     covariance matrices of one subject's epochs), so ``X`` is ``(n_distributions, n_samples, n, n)``.
-    ``transform`` returns the Gram matrix
-    :math:`K_{ij} = \exp(-\|\Phi(\mu_i) - \Phi(\nu_j)\|^2 / (2\sigma^2))` against the training
-    distributions, with the quantile embedding :math:`\Phi` of :func:`linalgkit.spd.sliced_embedding`
-    (:math:`\|\Phi(\mu) - \Phi(\nu)\|^2 \approx \mathrm{SPDSW}_2^2(\mu, \nu)`), for
-    ``KernelRidge(kernel="precomputed")`` or ``SVC(kernel="precomputed")`` (Bonet et al., ICML 2023).
+    ``transform`` returns the Gram matrix of :func:`linalgkit.spd.sliced_wasserstein_kernel` against
+    the training distributions, whose embeddings are kept from ``fit``:
+    ``transform(Y)`` equals ``sliced_wasserstein_kernel(Y, X_train, random_state=seed_)`` with the
+    same hyper-parameters.  For ``KernelRidge(kernel="precomputed")`` or ``SVC(kernel="precomputed")``.
 
     Parameters
     ----------
     n_projections : int, default=200
+        Number of random directions.
     n_quantiles : int, default=20
+        Number of quantile levels of the embedding.
     sigma : float, default=1.0
+        Bandwidth of the Gaussian kernel.
     metric : {"log_euclidean", "affine_invariant"}, default="log_euclidean"
-    random_state : int, Generator or None
+        SPDSW (log-Euclidean) or HSPDSW (affine-invariant horospherical) projections.
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState, optional
+        Seeds the directions (one seed drawn from it at ``fit``).
     regularize : float in [0, 1], optional
+        Shrinkage toward the scaled identity applied to inputs (for rank-deficient covariances).
 
     Attributes
     ----------
@@ -381,6 +432,15 @@ class SPDSlicedWassersteinKernel(TransformerMixin, _SPDEstimator):
     n_channels_ : int
     """
 
+    _parameter_constraints = {
+        "n_projections": [Interval(Integral, 1, None, closed="left")],
+        "n_quantiles": [Interval(Integral, 1, None, closed="left")],
+        "sigma": [Interval(Real, 0, None, closed="neither")],
+        "metric": [StrOptions(set(_SLICED_METRICS))],
+        "random_state": RANDOM_STATE_CONSTRAINT,
+        "regularize": _REGULARIZE,
+    }
+
     def __init__(self, n_projections=200, n_quantiles=20, sigma=1.0, metric="log_euclidean", random_state=None,
                  regularize=None):
         self.n_projections = n_projections
@@ -390,17 +450,9 @@ class SPDSlicedWassersteinKernel(TransformerMixin, _SPDEstimator):
         self.random_state = random_state
         self.regularize = regularize
 
-    def _embed(self, X):
-        be = get_backend(X=X)
-        X = check_spd(X, "X", backend=be, definite=False, regularize=self.regularize)
-        if X.ndim != 4:
-            raise ShapeError(f"X must be (n_distributions, n_samples, n, n), got shape {tuple(X.shape)}; "
-                             f"wrap a single distribution as X[None]")
-        n_dist, n_samples, n = X.shape[0], X.shape[1], X.shape[-1]
-        theta, P = _directions(be, n, self.n_projections, self.seed_, X.dtype)
-        flat = be.xp.reshape(X, (n_dist * n_samples, n, n))
-        u = be.xp.reshape(_project(be, flat, theta, P, self.metric), (n_dist, n_samples, self.n_projections))
-        return sliced_embedding(u, n_quantiles=self.n_quantiles)
+    def _embed(self, be, X):
+        theta, P = _directions(be, X.shape[-1], self.n_projections, np.random.default_rng(self.seed_), X.dtype)
+        return _embed_distributions(be, X, theta, P, self.metric, self.n_quantiles)
 
     def fit(self, X, y=None):
         """Draw the directions and embed the training distributions.
@@ -417,13 +469,11 @@ class SPDSlicedWassersteinKernel(TransformerMixin, _SPDEstimator):
         self
             The fitted estimator.
         """
-        check_scalar(self.n_projections, "n_projections", kind=numbers.Integral, low=1)
-        check_scalar(self.n_quantiles, "n_quantiles", kind=numbers.Integral, low=1)
-        check_scalar(self.sigma, "sigma", low=0, closed="neither")
-        _check_regularize(self.regularize)
-        check_option(self.metric, "metric", ("log_euclidean", "affine_invariant"))
+        self._validate_params()
+        be = get_backend(X=X)
+        X = _distributions(be, X, "X", self.regularize)
         self.seed_ = int(check_random_state(self.random_state).integers(2**63))
-        self.embedding_ = self._embed(X)
+        self.embedding_ = self._embed(be, X)
         self.n_channels_ = X.shape[-1]
         return self
 
@@ -437,14 +487,14 @@ class SPDSlicedWassersteinKernel(TransformerMixin, _SPDEstimator):
 
         Returns
         -------
-        array, shape (n_distributions, n_features)
+        array, shape (n_distributions, n_projections * n_quantiles)
             The explicit feature map of the kernel.
         """
         check_is_fitted(self)
-        if X.shape[-1] != self.n_channels_:
-            raise ShapeError(f"X holds {X.shape[-1]} x {X.shape[-1]} matrices but the kernel was fitted on "
-                             f"{self.n_channels_} x {self.n_channels_}")
-        return self._embed(X)
+        be = get_backend(X=X)
+        X = _distributions(be, X, "X", self.regularize)
+        self._check_channels(X)
+        return self._embed(be, X)
 
     def transform(self, X):
         """Gram matrix against the training distributions.
@@ -460,6 +510,4 @@ class SPDSlicedWassersteinKernel(TransformerMixin, _SPDEstimator):
             Kernel values.
         """
         phi = self.embed(X)
-        xp = get_backend(X=phi).xp
-        d2 = xp.sum((phi[:, None, :] - self.embedding_[None, :, :]) ** 2, axis=-1)
-        return xp.exp(-d2 / (2 * self.sigma**2))
+        return _gaussian_gram(get_backend(X=phi), phi, self.embedding_, self.sigma)

@@ -1,13 +1,14 @@
-"""SPD sliced-Wasserstein: equal to POT's sliced_wasserstein_distance on the same projections, closed forms."""
+"""SPD sliced-Wasserstein: equal to POT's sliced_wasserstein_distance on the same projections, closed forms;
+the kernel against POT and a direct NumPy quantile computation; random_state, capabilities and errors."""
 
 import numpy as np
 import ot
 import pytest
-from array_api_compat import numpy as anp
 
 from linalgkit import spd
-from linalgkit.exceptions import ShapeError, ValidationError
-from linalgkit.spd import _geometry, sliced
+from linalgkit._backend import CAPABILITIES
+from linalgkit.exceptions import ArgumentTypeError, LinalgkitError, ShapeError, ValidationError
+from linalgkit.spd import sliced
 from tests.spd._data import random_spd
 from tests.spd.test_metrics import _close
 
@@ -17,11 +18,17 @@ def _logm(X):
     return (Q * np.log(d)[..., None, :]) @ np.swapaxes(Q, -1, -2)
 
 
+def _vech_weighted(S):
+    """Upper triangle with off-diagonals times sqrt(2): Frobenius products become dot products."""
+    rows, cols = np.triu_indices(S.shape[-1])
+    return S[..., rows, cols] * np.where(rows == cols, 1.0, np.sqrt(2))
+
+
 def _pot_reference(X, Y, seed, L, a=None, b=None, p=2):
     theta, P = spd.draw_directions(X.shape[-1], L, random_state=seed)
     A = (P * theta[:, None, :]) @ np.swapaxes(P, -1, -2)
-    projections = _geometry.vech_weighted(anp, A).T
-    fx, fy = (_geometry.vech_weighted(anp, _logm(Z)) for Z in (X, Y))
+    projections = _vech_weighted(A).T
+    fx, fy = (_vech_weighted(_logm(Z)) for Z in (X, Y))
     return ot.sliced_wasserstein_distance(fx, fy, a=a, b=b, projections=projections, p=p)
 
 
@@ -112,3 +119,106 @@ def test_bad_inputs(rng):
         spd.sliced_wasserstein(X, X, p=0.5)
     with pytest.raises(ShapeError, match="weights_x must have one entry"):
         spd.sliced_wasserstein(X, X, weights_x=np.ones(3))
+
+
+def _direct_projections(X, theta, P, metric):
+    """Projections straight from the definitions: <A, log X>, or 2 sum theta_i log chol(P^T X P)_ii."""
+    if metric == "log_euclidean":
+        A = (P * theta[:, None, :]) @ np.swapaxes(P, -1, -2)
+        return np.einsum("lij,sij->sl", A, _logm(X))
+    C = np.linalg.cholesky(np.swapaxes(P, -1, -2)[None] @ X[:, None] @ P[None])
+    return 2 * np.sum(theta * np.log(np.diagonal(C, axis1=-2, axis2=-1)), axis=-1)
+
+
+def _direct_embedding(D, theta, P, metric, M):
+    levels = (np.arange(M) + 0.5) / M
+    u = np.stack([_direct_projections(X, theta, P, metric) for X in D])  # (n_dist, n_samples, L)
+    q = np.quantile(u, levels, axis=1, method="inverted_cdf")  # (M, n_dist, L): inf{x : F(x) >= level}
+    return np.transpose(q, (1, 2, 0)).reshape(len(D), -1) / np.sqrt(theta.shape[0] * M)
+
+
+@pytest.mark.parametrize("sigma", [0.5, 2.0])
+def test_kernel_is_gaussian_of_pot_spdsw(rng, sigma):
+    """With as many quantiles as samples the embedding distance is SPDSW_2^2 exactly (POT on our directions)."""
+    X, Y = random_spd(rng, (3, 24), 3), random_spd(rng, (2, 24), 3, cond=40)
+    K = spd.sliced_wasserstein_kernel(X, Y, n_projections=40, n_quantiles=24, sigma=sigma, random_state=6)
+    sw = np.array([[_pot_reference(x, y, 6, 40) for y in Y] for x in X])
+    _close(K, np.exp(-sw**2 / (2 * sigma**2)))
+
+
+@pytest.mark.parametrize("metric", ["log_euclidean", "affine_invariant"])
+def test_kernel_matches_direct_numpy_quantiles(rng, metric):
+    X, Y = random_spd(rng, (3, 30), 4), random_spd(rng, (2, 17), 4, cond=30)
+    theta, P = spd.draw_directions(4, 25, random_state=8)
+    expected = np.exp(-np.sum((_direct_embedding(X, theta, P, metric, 8)[:, None]
+                               - _direct_embedding(Y, theta, P, metric, 8)[None]) ** 2, axis=-1) / (2 * 1.5**2))
+    K = spd.sliced_wasserstein_kernel(X, Y, n_projections=25, n_quantiles=8, sigma=1.5, metric=metric,
+                                      random_state=8)
+    _close(K, expected)
+
+
+@pytest.mark.parametrize("metric", ["log_euclidean", "affine_invariant"])
+def test_kernel_is_symmetric_psd_with_ones_on_the_diagonal(rng, metric):
+    X = random_spd(rng, (8, 20), 3, cond=20) * np.exp(rng.uniform(-1, 1, (8, 1, 1, 1)))
+    K = np.asarray(spd.sliced_wasserstein_kernel(X, n_projections=30, metric=metric, random_state=2))
+    np.testing.assert_array_equal(K, K.T)
+    np.testing.assert_array_equal(np.diag(K), np.ones(8))
+    assert np.all((K > 0) & (K <= 1)) and np.linalg.eigvalsh(K)[0] >= -1e-12
+    _close(spd.sliced_wasserstein_kernel(X, X, n_projections=30, metric=metric, random_state=2), K)
+
+
+def test_kernel_every_namespace_agrees(xp, rng):
+    X, Y = random_spd(rng, (2, 10), 3), random_spd(rng, (3, 12), 3)
+    for metric in ("log_euclidean", "affine_invariant"):
+        _close(spd.sliced_wasserstein_kernel(xp.asarray(X), xp.asarray(Y), metric=metric, random_state=3),
+               spd.sliced_wasserstein_kernel(X, Y, metric=metric, random_state=3))
+
+
+def _random_functions(rng):
+    X, D = random_spd(rng, (6,), 3), random_spd(rng, (2, 6), 3)
+    return {
+        "draw_directions": lambda rs: spd.draw_directions(3, 4, random_state=rs)[1],
+        "sliced_projections": lambda rs: spd.sliced_projections(X, n_projections=4, random_state=rs),
+        "sliced_wasserstein": lambda rs: spd.sliced_wasserstein(X, X[::-1] * 2, n_projections=4, random_state=rs),
+        "sliced_wasserstein_kernel": lambda rs: spd.sliced_wasserstein_kernel(D, n_projections=4, random_state=rs),
+    }
+
+
+@pytest.mark.parametrize("name", ["draw_directions", "sliced_projections", "sliced_wasserstein",
+                                  "sliced_wasserstein_kernel"])
+def test_random_state_accepts_seed_generator_none_and_random_state(rng, name):
+    func = _random_functions(rng)[name]
+    seeded = np.asarray(func(5))
+    np.testing.assert_array_equal(np.asarray(func(np.random.default_rng(5))), seeded)
+    np.testing.assert_array_equal(np.asarray(func(np.random.RandomState(1))),
+                                  np.asarray(func(np.random.RandomState(1))))
+    assert np.all(np.isfinite(np.asarray(func(None))))
+    for bad in ("5", 1.5, [5], object()):
+        with pytest.raises(ArgumentTypeError, match="random_state must be"):
+            func(bad)
+    with pytest.raises(ValidationError, match="random_state must be a non-negative"):
+        func(-1)
+
+
+def test_every_public_function_has_a_capability_entry():
+    assert all(f"linalgkit.spd.{name}" in CAPABILITIES for name in sliced.__all__)
+    assert set(sliced.__all__) <= set(spd.__all__)
+
+
+def test_kernel_and_embedding_bad_inputs(rng):
+    D = random_spd(rng, (2, 5), 3)
+    cases = [
+        (ShapeError, "n_distributions, n_samples, n, n", lambda: spd.sliced_wasserstein_kernel(D[0])),
+        (ShapeError, "one size", lambda: spd.sliced_wasserstein_kernel(D, random_spd(rng, (2, 5), 4))),
+        (ValidationError, "sigma must be in", lambda: spd.sliced_wasserstein_kernel(D, sigma=0.0)),
+        (ArgumentTypeError, "n_quantiles must be an int", lambda: spd.sliced_wasserstein_kernel(D, n_quantiles=2.5)),
+        (ValidationError, "metric must be one of", lambda: spd.sliced_wasserstein_kernel(D, metric="euclidean")),
+        (ValidationError, "n_projections must be in", lambda: spd.sliced_projections(D[0], n_projections=0)),
+        (ArgumentTypeError, "n must be an int", lambda: spd.draw_directions(3.0, 4)),
+        (ValidationError, "p must be in", lambda: spd.sliced_embedding(np.ones((1, 2, 3)), p=0.5)),
+        (ShapeError, "must be 3-D", lambda: spd.sliced_embedding(np.ones((2, 3)))),
+    ]
+    for error, message, call in cases:
+        with pytest.raises(error, match=message) as info:
+            call()
+        assert isinstance(info.value, LinalgkitError)
