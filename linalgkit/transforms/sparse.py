@@ -257,7 +257,7 @@ def _sparse_wht(be, sample, front, snr_db, noise_sd, design, max_peeling, callba
     support, coefficients = refine(Y, front, thresholds, support, coefficients)
     multitons = thresholds.unexplained_bins(Y)
     residual_ratio = thresholds.residual_ratio(Y)
-    converged = multitons.shape[0] == 0 and residual_ratio <= energy_limit(Y.size)
+    converged = bool(multitons.shape[0] == 0 and residual_ratio <= energy_limit(Y.size))
     if not converged:
         warn_not_converged("sparse_wht", _PeelingRule(max_peeling), residual_ratio, stacklevel=4,
                            advice=f"{multitons.shape[0]} bin(s) unexplained after {iterations} peeling pass(es), "

@@ -1,0 +1,155 @@
+"""The solver contract (linalgkit/_solver.py) on every iterative function: a table of cases x solvers.
+
+Modelled on SciPy's ``scipy/sparse/linalg/_isolve/tests``: each solver is run on a small problem
+it solves, and each test checks one clause of the contract on all of them.  A callback sees every
+iterate (as many calls as ``result.iterations``); ``maxiter=1`` with a tight ``rtol`` returns the
+best iterate with ``converged=False`` and exactly one ConvergenceWarning; a met rule gives
+``converged=True`` without a warning (pyproject turns ConvergenceWarning into an error); a huge
+``atol`` is met at once; bad tolerances and callbacks raise; ``progress=True`` changes nothing but
+the display.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from linalgkit import spd
+from linalgkit._solver import SolverResult
+from linalgkit.datasets import make_lstsq_problem, make_spd_matrices
+from linalgkit.exceptions import ArgumentTypeError, ConvergenceWarning, ValidationError
+from linalgkit.regression import lstsq_precondition
+from linalgkit.transforms import evaluate_walsh, sparse_wht
+
+PROBLEM = make_lstsq_problem(2000, 20, cond=1e6, residual_norm=1e-3, random_state=0)
+MATRICES = make_spd_matrices(20, 4, cond=100, random_state=0)
+SPARSE_SUPPORT = np.sort(np.random.default_rng(3).choice(1 << 20, size=50, replace=False)).astype(np.uint64)
+SPARSE_VALUES = np.random.default_rng(4).choice([-1.0, 1.0], size=50)
+
+
+@dataclass(frozen=True)
+class Solver:
+    """One iterative function under the contract.
+
+    ``run(**contract)`` calls it with the contract's keywords and returns its SolverResult;
+    ``tight`` holds the keywords that cannot be met in one iteration; ``rule(result, rtol, atol)``
+    restates its documented stopping rule where the test can evaluate it from the outside.
+    """
+
+    name: str
+    run: object
+    tight: dict = field(default_factory=lambda: {"rtol": 1e-15})
+    progress: bool = True
+    tolerances: bool = True
+    rule: object = None
+
+
+def _lstsq(method):
+    def run(**contract):
+        return lstsq_precondition(PROBLEM.A, PROBLEM.b, method=method, random_state=0, **contract)
+
+    return Solver(f"lstsq_precondition[{method}]", run)
+
+
+def _mean(metric):
+    def run(**contract):
+        return spd.mean(MATRICES, metric=metric, return_info=True, **contract)
+
+    label = metric if isinstance(metric, str) else "power_affine(0.5)"
+    # r_ref = 1 for the means: the gradient norm is compared with max(rtol, atol) directly
+    return Solver(f"spd.mean[{label}]", run, rule=lambda r, rtol, atol: r.residual_norm <= max(rtol, atol))
+
+
+def _sparse_wht(**contract):
+    if "maxiter" in contract:
+        contract["max_peeling"] = contract.pop("maxiter")
+    return sparse_wht(lambda m: evaluate_walsh(SPARSE_SUPPORT, SPARSE_VALUES, m), 20, 50, design="noiseless",
+                      random_state=3, **contract)
+
+
+SOLVERS = [
+    *(_lstsq(method) for method in ("cholqr", "lsqr", "ihs", "fossils")),
+    *(_mean(metric) for metric in ("affine_invariant", "bures_wasserstein", spd.power_affine(0.5))),
+    Solver("sparse_wht", _sparse_wht, tight={}, progress=False, tolerances=False),
+]
+IDS = [solver.name for solver in SOLVERS]
+
+
+@pytest.mark.parametrize("solver", SOLVERS, ids=IDS)
+def test_result_extends_the_base_result(solver):
+    result = solver.run()
+    assert isinstance(result, SolverResult)
+    assert isinstance(result.converged, bool) and isinstance(result.iterations, int) and result.iterations >= 0
+    assert np.isfinite(result.residual_norm) and result.residual_norm >= 0
+    if result.history is not None:
+        assert result.iterations <= len(result.history) <= result.iterations + 1
+
+
+@pytest.mark.parametrize("solver", SOLVERS, ids=IDS)
+def test_a_met_rule_converges_without_warning(solver):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        result = solver.run()
+    assert result.converged
+    if solver.rule is not None:
+        rtol = 1e-10  # the documented float64 default of the means
+        assert solver.rule(result, rtol, 0.0)
+
+
+@pytest.mark.parametrize("solver", SOLVERS, ids=IDS)
+def test_the_callback_sees_each_iterate(solver):
+    seen = []
+    result = solver.run(callback=lambda *iterate: seen.append(iterate))
+    assert len(seen) == result.iterations >= 1
+    reference = solver.run()
+    assert result.iterations == reference.iterations and result.residual_norm == reference.residual_norm
+
+
+@pytest.mark.parametrize("solver", SOLVERS, ids=IDS)
+def test_maxiter_reached_returns_the_best_iterate_with_one_warning(solver):
+    with pytest.warns(ConvergenceWarning, match="did not meet its stopping rule") as record:
+        result = solver.run(maxiter=1, **solver.tight)
+    assert len([w for w in record if issubclass(w.category, ConvergenceWarning)]) == 1
+    assert record[0].filename == __file__ or "linalgkit" not in record[0].filename  # points at the caller
+    assert not result.converged and result.iterations <= 1
+    assert np.isfinite(result.residual_norm)
+
+
+@pytest.mark.parametrize("solver", [s for s in SOLVERS if s.tolerances], ids=[s.name for s in SOLVERS if s.tolerances])
+def test_a_huge_atol_is_met_at_once(solver):
+    result = solver.run(atol=1e12)
+    assert result.converged and result.iterations <= 1
+
+
+@pytest.mark.parametrize("solver", [s for s in SOLVERS if s.tolerances], ids=[s.name for s in SOLVERS if s.tolerances])
+@pytest.mark.parametrize(("contract", "error", "match"), [
+    (dict(rtol=1.5), ValidationError, "rtol must be in"),
+    (dict(atol=-1.0), ValidationError, "atol must be in"),
+    (dict(maxiter=0), ValidationError, "maxiter must be in"),
+    (dict(rtol="tight"), ArgumentTypeError, "rtol must be a real number"),
+])
+def test_bad_tolerances_raise_naming_the_argument(solver, contract, error, match):
+    with pytest.raises(error, match=match):
+        solver.run(**contract)
+
+
+@pytest.mark.parametrize("solver", SOLVERS, ids=IDS)
+def test_a_bad_callback_raises(solver):
+    with pytest.raises(ArgumentTypeError, match="callback must be None or a callable"):
+        solver.run(callback="print")
+
+
+@pytest.mark.parametrize("solver", [s for s in SOLVERS if s.progress], ids=[s.name for s in SOLVERS if s.progress])
+def test_progress_changes_only_the_display(solver):
+    shown, hidden = solver.run(progress=True), solver.run(progress=False)
+    assert shown.iterations == hidden.iterations and shown.residual_norm == hidden.residual_norm
+
+
+def test_mean_tol_keeps_working_for_one_release_with_a_future_warning():
+    with pytest.warns(FutureWarning, match="tol is deprecated"):
+        old = spd.mean(MATRICES, tol=1e-9, return_info=True)
+    new = spd.mean(MATRICES, rtol=1e-9, return_info=True)
+    np.testing.assert_array_equal(old.mean, new.mean)
+    with pytest.raises(ArgumentTypeError, match="both passed"):
+        spd.mean(MATRICES, tol=1e-9, rtol=1e-9)
