@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import check_random_state, get_backend
 from .._estimator import RANDOM_STATE_CONSTRAINT, LinalgkitEstimator
-from .._validation import check_spd
+from .._validation import check_spd, check_vector
 from ..exceptions import ShapeError
 from .means import mean
 from .metrics import METRICS, pairwise_distances
@@ -333,13 +333,14 @@ class MDM(ClassifierMixin, TransformerMixin, _MeanEstimator):
         """
         self._validate_params()
         tolerances = self._tolerances()
-        be = get_backend(X=X)
+        be = get_backend(X=X, sample_weight=sample_weight)
         X = _as_spd(be, X, self.regularize)
         y = np.asarray(y)
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
             raise ShapeError(f"y must be 1-D with one label per matrix ({X.shape[0]}), got shape {y.shape}")
         self.classes_ = np.unique(y)
-        weights = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        weights = np.ones(len(y)) if sample_weight is None else be.to_host(check_vector(
+            sample_weight, "sample_weight", backend=be, length=len(y), numeric="cast", allow_complex=False))
         means = [self._mean(X[be.from_host(np.flatnonzero(y == c))], be.from_host(weights[y == c]), tolerances)
                  for c in self.classes_]
         self.covmeans_ = be.xp.stack(means)

@@ -19,7 +19,7 @@ from sklearn.utils.estimator_checks import check_estimator, check_param_validati
 
 from linalgkit import spd
 from linalgkit.datasets._spd import make_spd_classification
-from linalgkit.exceptions import LinalgkitError, NotSPDError, ShapeError
+from linalgkit.exceptions import DTypeError, LinalgkitError, NotSPDError, ShapeError
 from linalgkit.spd import MDM, FrechetMean, SPDSlicedWassersteinKernel, TangentSpace, mean
 from linalgkit.spd._estimators import EXPECTED_FAILED_CHECKS
 from tests.spd.test_metrics import _close
@@ -200,6 +200,7 @@ def test_errors_on_bad_data_are_linalgkit_errors(data):
     calls = [
         lambda: FrechetMean().fit(X[None]),
         lambda: MDM().fit(X, y[:-1]),
+        lambda: MDM().fit(X, y, sample_weight=np.ones(len(y) - 1)),
         lambda: fitted.transform(X[:, :3, :3]),
         lambda: TangentSpace(reference=np.eye(3)).fit(X),
         lambda: SPDSlicedWassersteinKernel().fit(X),
@@ -209,3 +210,13 @@ def test_errors_on_bad_data_are_linalgkit_errors(data):
         with pytest.raises(ShapeError) as info:
             call()
         assert isinstance(info.value, LinalgkitError)
+    with pytest.raises(DTypeError, match="sample_weight must be a numeric array"):
+        MDM().fit(X, y, sample_weight=np.array(["heavy"] * len(y), dtype=object))
+
+
+def test_mdm_sample_weight_weights_each_class_mean(data):
+    X, y = data
+    w = np.random.default_rng(2).uniform(0.1, 2.0, len(y))
+    est = MDM(rtol=1e-12).fit(X, y, sample_weight=w)
+    for k, label in enumerate(est.classes_):
+        _close(est.covmeans_[k], mean(X[y == label], weights=w[y == label], rtol=1e-12))
