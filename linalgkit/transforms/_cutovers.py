@@ -1,8 +1,9 @@
 """The transforms family's size cut-overs, in one table.
 
 Each constant says where a kernel changes strategy and which measurement set it;
-``python benchmarks/transforms.py ablate`` reruns those measurements (one line per cut-over,
-the two strategies timed on either side of it).  Change a value only with that ablation.
+``python -m benchmarks.transforms [parallel_elements|parallel_pairs|blocks]`` reruns those
+measurements (the two strategies timed on either side of each cut-over, or the block size halved
+and doubled).  Change a value only with that ablation.
 
 ========================  ==========  ==========================================================
 constant                  value       chooses
