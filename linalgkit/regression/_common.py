@@ -1,14 +1,19 @@
 """Shared steps of the sketched solvers: input funnel, one-pass sketch of [A b], QR and SVD of the sketch."""
 
+import numbers
+
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse
 
 from .._backend import get_backend, serial_blas
-from .._validation import check_consistent_length, check_matrix, check_vector
+from .._validation import check_consistent_length, check_matrix, check_scalar, check_vector
 from ..exceptions import ShapeError, ValidationError
 from ..sketch import make_sketch
+from ..sketch.operators import apply_sketch
+from ._cutovers import QR_BLOCK
 
 
 def check_problem(A, b):
@@ -27,7 +32,9 @@ def check_problem(A, b):
 
 
 def check_sketch_size(m, n, d):
-    """Validate a sketch size ``m``: more rows than ``d`` (the sketch must keep rank) and fewer than ``n``."""
+    """Validate a sketch size ``m``: an int, more rows than ``d`` (the sketch must keep rank) and at most ``n``."""
+    check_scalar(m, "m", kind=numbers.Integral)
+    m = int(m)
     if not d < m <= n:
         raise ValidationError(f"m must be in [{d + 1}, {n}] (more than d = {d} columns, at most n = {n} rows), got "
                               f"{m}; leave m=None for the default rule")
@@ -38,27 +45,34 @@ def check_sketch_size(m, n, d):
 class SketchedFactor:
     r"""QR of the sketch :math:`S[A\ b] = Q [R\ c;\ 0\ \rho]` and the SVD :math:`R = W \Sigma Z^T`.
 
-    ``rank`` counts singular values above ``max(m, d) * eps * sigma_max`` (the LAPACK ``gelsd``
-    default); ``cond`` is :math:`\sigma_{\max}/\sigma_{\min}` of :math:`SA` (that of :math:`R`).
+    ``stacked`` is the whole triangular factor :math:`[R\ c;\ 0\ \rho]`.  ``rank`` counts singular
+    values above ``max(m, d) * eps * sigma_max`` (the LAPACK ``gelsd`` default); ``cond`` is
+    :math:`\sigma_{\max}/\sigma_{\min}` of :math:`SA` (that of :math:`R`).  ``W`` and ``Zt`` are
+    None when only the singular values were asked for.
     """
 
-    R: object
-    c: object
+    stacked: object
     W: object
     singular_values: object
     Zt: object
     rank: int
     cond: float
 
+    @property
+    def R(self):
+        """The ``d x d`` triangular factor of :math:`SA`."""
+        return self.stacked[:-1, :-1]
+
+    @property
+    def c(self):
+        r""":math:`Q^T S b`, the first ``d`` entries of the last column."""
+        return self.stacked[:-1, -1]
+
     def solve(self, backend):
         r"""Minimum-norm solution of the sketched problem, truncated to ``rank``: :math:`Z \Sigma^+ W^T c`."""
         k = self.rank
         return backend.xp.matrix_transpose(self.Zt[:k, :]) @ ((backend.xp.matrix_transpose(self.W[:, :k]) @ self.c)
                                                                 / self.singular_values[:k])
-
-
-# Block size of LAPACK ``geqrt``: its recursive panels (``geqrt3``) are BLAS-3, unlike ``geqrf``'s.
-_QR_BLOCK = 32
 
 
 def _qr_r(backend, X):
@@ -69,7 +83,7 @@ def _qr_r(backend, X):
     """
     if backend.kind == "numpy":
         geqrt, = scipy.linalg.get_lapack_funcs(("geqrt",), (X,))
-        factored = geqrt(min(_QR_BLOCK, X.shape[1]), X, overwrite_a=True)[0]
+        factored = geqrt(min(QR_BLOCK, X.shape[1]), X, overwrite_a=True)[0]
         return np.triu(factored[: X.shape[1]])
     if backend.kind == "cupy":
         import cupy
@@ -78,21 +92,37 @@ def _qr_r(backend, X):
     return backend.xp.linalg.qr(X).R
 
 
-def sketch_and_factor(backend, A, b, kind, m, random_state):
-    """Sketch ``[A b]`` in one pass and factor it: returns a :class:`SketchedFactor`."""
+def sketch_and_factor(backend, A, b, kind, m, random_state, *, vectors=True):
+    """Sketch ``[A b]`` in one pass and factor it: returns a :class:`SketchedFactor`.
+
+    ``A`` (dense or CSR) and ``b`` (``A``'s dtype) are checked arrays on ``backend``; ``vectors=False``
+    skips the singular vectors of ``R``.
+    """
     xp = backend.xp
     d = A.shape[1]
     S = make_sketch(kind, m, A.shape[0], random_state=random_state)
-    stacked = S.apply_stacked(A, b)
+    stacked = apply_sketch(backend, S, A, b[:, None])
     with serial_blas(backend):
         Rb = _qr_r(backend, stacked)
-        R, c = Rb[:d, :d], Rb[:d, d]
-        W, s, Zt = xp.linalg.svd(R, full_matrices=False)
+        if vectors:
+            W, s, Zt = xp.linalg.svd(Rb[:d, :d], full_matrices=False)
+        else:
+            W, s, Zt = None, xp.linalg.svdvals(Rb[:d, :d]), None
     s_host = backend.to_host(s)
     tol = max(m, d) * np.finfo(s_host.dtype).eps * s_host[0]
     rank = int(np.count_nonzero(s_host > tol))
     cond = float(s_host[0] / s_host[-1]) if s_host[-1] > 0 else float("inf")
-    return SketchedFactor(R, c, W, s, Zt, rank, cond)
+    return SketchedFactor(Rb, W, s, Zt, rank, cond)
+
+
+def design_matrix(X, fit_intercept):
+    """``[X 1]`` (or ``X``) for an estimator's checked ``X``: CSR when ``X`` is sparse."""
+    if not fit_intercept:
+        return X.tocsr() if scipy.sparse.issparse(X) else X
+    ones = np.ones((X.shape[0], 1), dtype=X.dtype)
+    if scipy.sparse.issparse(X):
+        return scipy.sparse.hstack([X, ones], format="csr")
+    return np.hstack([X, ones])
 
 
 def residual_norm(backend, A, x, b):

@@ -3,19 +3,22 @@
 import numbers
 
 import numpy as np
-import scipy.sparse
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._backend import check_random_state, get_backend
+from .._estimator import RANDOM_STATE_CONSTRAINT, LinalgkitEstimator
+from ..exceptions import ShapeError
 from ..sketch import SKETCH_KINDS
-from .precondition import lstsq_precondition
-from .sketched import lstsq_sketched, sketch_size
+from ._common import design_matrix
+from .precondition import _default_size, _lstsq_precondition, default_tolerances, resolve_method
+from .sketched import _lstsq_sketched, sketch_size
 
 __all__ = ["SketchedLinearRegression"]
 
 
-class SketchedLinearRegression(RegressorMixin, BaseEstimator):
+class SketchedLinearRegression(RegressorMixin, LinalgkitEstimator):
     r"""Ordinary least squares by sketching: fast on tall data, dense or sparse.
 
     Fits :math:`\min_{w, w_0} \|X w + w_0 - y\|_2` with :func:`~linalgkit.regression.lstsq_sketched`
@@ -39,8 +42,9 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         of :func:`~linalgkit.regression.lstsq_precondition`, in both cases at most ``n_samples``.
     fit_intercept : bool, default=True
         Whether to fit an intercept (a column of ones appended to ``X``).
-    random_state : None, int or numpy.random.Generator, default=None
-        Seed of the sketch.
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState, default=None
+        Seed of the sketch (see :func:`linalgkit._backend.check_random_state`: a RandomState
+        seeds a new Generator with one draw from its stream).
 
     Attributes
     ----------
@@ -72,7 +76,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         "delta": [Interval(numbers.Real, 0, 1, closed="neither")],
         "m": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "fit_intercept": ["boolean"],
-        "random_state": ["random_state"],
+        "random_state": RANDOM_STATE_CONSTRAINT,
     }
 
     def __init__(self, sketch="srht", mode="solve", eps=0.5, delta=0.01, m=None, fit_intercept=True,
@@ -107,19 +111,21 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], y_numeric=True)
-        design = self._design(X)
+        design = design_matrix(X, self.fit_intercept)
         n, p = design.shape
         if n <= p:
-            raise ValueError(f"X must have more samples than coefficients to fit, got n_samples = {n} for {p} "
+            raise ShapeError(f"X must have more samples than coefficients to fit, got n_samples = {n} for {p} "
                              f"coefficients; use sklearn.linear_model.LinearRegression for small or wide data")
         y = y.astype(design.dtype, copy=False)
+        backend, rng = get_backend(A=design, b=y), check_random_state(self.random_state)
         if self.mode == "solve":
-            m = min(self.m or sketch_size(p, eps=self.eps, delta=self.delta), n)
-            self.result_ = lstsq_sketched(design, y, sketch=self.sketch, m=max(m, p + 1),
-                                          random_state=self.random_state)
+            m = max(min(self.m or sketch_size(p, eps=self.eps, delta=self.delta), n), p + 1)
+            self.result_ = _lstsq_sketched(backend, design, y, sketch=self.sketch, m=m, random_state=rng)
         else:
-            m = None if self.m is None else max(min(self.m, n), p + 1)
-            self.result_ = lstsq_precondition(design, y, sketch=self.sketch, m=m, random_state=self.random_state)
+            method = resolve_method("auto", backend.issparse(design))
+            m = self._precondition_size(method, n, p, backend.issparse(design))
+            self.result_ = _lstsq_precondition(backend, design, y, sketch=self.sketch, m=m, method=method,
+                                               tolerances=default_tolerances(method, design.dtype), random_state=rng)
         coef = np.asarray(self.result_.x)
         self.coef_ = coef[: X.shape[1]]
         self.intercept_ = float(coef[-1]) if self.fit_intercept else 0.0
@@ -142,11 +148,6 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], reset=False)
         return np.asarray(X @ self.coef_).ravel() + self.intercept_
 
-    def _design(self, X):
-        """``[X 1]`` (or ``X``), sparse when ``X`` is."""
-        if not self.fit_intercept:
-            return X
-        ones = np.ones((X.shape[0], 1), dtype=X.dtype)
-        if scipy.sparse.issparse(X):
-            return scipy.sparse.hstack([X, ones], format="csr")
-        return np.hstack([X, ones])
+    def _precondition_size(self, method, n, p, sparse):
+        """``m`` (clipped to ``[p + 1, n]``) or the method's default."""
+        return _default_size(method, n, p, sparse) if self.m is None else max(min(self.m, n), p + 1)

@@ -6,6 +6,7 @@ import warnings
 from dataclasses import dataclass
 
 from .._backend import capabilities, check_random_state
+from .._solver import SolverResult
 from .._validation import check_option, check_scalar
 from ..exceptions import RankDeficiencyWarning, ValidationError
 from ..sketch import SKETCH_KINDS
@@ -15,8 +16,12 @@ __all__ = ["SketchedLstsqResult", "lstsq_sketched", "sketch_size"]
 
 
 @dataclass(frozen=True)
-class SketchedLstsqResult:
-    """Result of :func:`lstsq_sketched`.
+class SketchedLstsqResult(SolverResult):
+    """Result of :func:`lstsq_sketched`: a :class:`~linalgkit._solver.SolverResult` of one direct step.
+
+    Sketch-and-solve is not iterative: the sketched problem is solved exactly once, so
+    ``converged`` is always True (also when ``SA`` is rank-deficient: the warning says so),
+    ``iterations`` is 0 and ``history`` is None.
 
     Attributes
     ----------
@@ -34,6 +39,11 @@ class SketchedLstsqResult:
         was emitted.
     residual_norm : float
         :math:`\\|A x - b\\|_2` of the returned ``x`` (one extra pass over ``A``).
+    converged : bool
+        Always True (see above).
+    iterations : int
+        Always 0.
+    history : None
     """
 
     x: object
@@ -41,7 +51,6 @@ class SketchedLstsqResult:
     sketch: str
     cond: float
     rank: int
-    residual_norm: float
 
 
 def _gaussian_bound(m, d, delta):
@@ -183,14 +192,23 @@ def lstsq_sketched(A, b, *, eps=0.5, delta=0.01, sketch="srht", m=None, random_s
         if m > n:
             raise ValidationError(f"eps must be larger for n = {n}: eps={eps}, delta={delta} need m = {m} sketch rows, "
                                   f"more than A has; raise eps or solve directly with scipy.linalg.lstsq")
-    check_scalar(m, "m", kind=numbers.Integral)
-    m = check_sketch_size(int(m), n, d)
-    factor = sketch_and_factor(backend, A, b, sketch, m, check_random_state(random_state))
+    m = check_sketch_size(m, n, d)
+    return _lstsq_sketched(backend, A, b, sketch=sketch, m=m, random_state=check_random_state(random_state))
+
+
+def _lstsq_sketched(backend, A, b, *, sketch, m, random_state):
+    """:func:`lstsq_sketched` on checked arrays (``A`` dense or CSR, ``b`` in its dtype), a valid kind and ``m``.
+
+    The entry other families call; ``random_state`` is a Generator.
+    """
+    d = A.shape[1]
+    factor = sketch_and_factor(backend, A, b, sketch, m, random_state)
     if factor.rank < d:
         warnings.warn(f"the sketch S A is rank-deficient (numerical rank {factor.rank} < d = {d}, condition number "
                       f"{factor.cond:.2g}): A is rank-deficient or the {sketch!r} sketch lost rank (CountSketch on "
                       f"a coherent A does); returning the truncated minimum-norm sketched solution, which carries "
                       f"no guarantee. Use sketch='srht' or 'gaussian', or a larger m", RankDeficiencyWarning,
-                      stacklevel=2)
+                      stacklevel=3)
     x = factor.solve(backend)
-    return SketchedLstsqResult(x, m, sketch, factor.cond, factor.rank, residual_norm(backend, A, x, b))
+    return SketchedLstsqResult(x, m, sketch, factor.cond, factor.rank, converged=True, iterations=0,
+                               residual_norm=residual_norm(backend, A, x, b))

@@ -29,7 +29,7 @@ def test_sketch_and_precondition_matches_lapack(xp, rng):
     A, b = rng.standard_normal((900, 7)) @ np.diag(np.logspace(0, 3, 7)), rng.standard_normal(900)
     reference = scipy.linalg.lstsq(A, b)[0]
     for kind in _kinds(xp):
-        for method in ("lsqr", "ihs", "fossils"):
+        for method in ("cholqr", "lsqr", "ihs", "fossils"):
             result = lstsq_precondition(xp.asarray(A), xp.asarray(b), sketch=kind, method=method, random_state=0)
             assert result.converged
             np.testing.assert_allclose(to_numpy(result.x), reference, rtol=1e-9, err_msg=f"{kind} {method}")

@@ -1,0 +1,28 @@
+"""The regression family's size rules and block sizes, in one table.
+
+Each constant says what it chooses and which measurement set it; ``python -m benchmarks.ablations
+NAME`` reruns the named ablation.  Change a value only with that ablation (or, where none exists
+yet, write one first).  The sketch kernels' own cut-overs live in :mod:`linalgkit.sketch._cutovers`.
+
+=======================  ==========  ========================================================  ==========
+constant                 value       chooses                                                   ablation
+=======================  ==========  ========================================================  ==========
+QR_BLOCK                 32          block size of LAPACK ``geqrt`` for the QR of the sketch   ``qr``
+                                     (recursive BLAS-3 panels: about 2x ``geqrf``)
+PRECONDITION_SKETCH      n/16 in     default ``m`` of the iterative methods on dense ``A``:    none yet
+                         [4d, 20d]   ``min(max(n // 16, 4 d), 20 d)``
+SPARSE_SKETCH            8d          default ``m`` of the iterative methods on sparse ``A``    none yet
+STABLE_SKETCH            12d         default ``m`` of ``"ihs"`` and ``"fossils"`` (Epperly's   none (the
+                                     repositories' default)                                    papers')
+CHOLQR_SKETCH            4d          default ``m`` of ``"cholqr"``: :math:`A R_s^{-1}` has      none yet
+                                     condition number about 3, its Gram about 9
+=======================  ==========  ========================================================  ==========
+"""
+
+__all__ = ["CHOLQR_SKETCH", "PRECONDITION_SKETCH", "QR_BLOCK", "SPARSE_SKETCH", "STABLE_SKETCH"]
+
+QR_BLOCK = 32
+PRECONDITION_SKETCH = (16, 4, 20)  # (rows per sketch row, floor and cap in multiples of d)
+SPARSE_SKETCH = 8
+STABLE_SKETCH = 12
+CHOLQR_SKETCH = 4
