@@ -487,6 +487,32 @@ def test_helpers_reject_bad_input():
         walsh_basis([1], 63)
 
 
+def test_host_only_helpers_refuse_other_array_libraries():
+    import array_api_strict
+
+    xs = array_api_strict
+    with pytest.raises(BackendError, match="support must be a NumPy array for evaluate_walsh"):
+        evaluate_walsh(xs.asarray([1], dtype=xs.uint64), xs.asarray([1.0]), xs.asarray([0, 1], dtype=xs.uint64))
+    with pytest.raises(BackendError, match="never moves data between libraries"):
+        evaluate_walsh(np.array([1], dtype=np.uint64), np.array([1.0]), xs.asarray([0, 1]))
+    with pytest.raises(BackendError, match="indices must be a NumPy array for walsh_basis"):
+        walsh_basis(array_api_strict.asarray([1]), 3)
+
+
+def test_the_decoder_uses_the_private_transform_without_revalidating(monkeypatch):
+    """sparse_wht validates once: its bin transforms and searches call _fwht(be, ...), never the public fwht."""
+    from linalgkit.transforms import walsh_hadamard
+
+    def refuse(*args):
+        raise AssertionError("the public fwht validation ran inside sparse_wht")
+
+    monkeypatch.setattr(walsh_hadamard, "_transform", refuse)
+    for design in ("noiseless", "sample_optimal"):
+        result = sparse_wht(lambda m: evaluate_walsh(np.array([5, 77], dtype=np.uint64), np.array([1.0, 2.0]), m),
+                            12, 2, design=design, random_state=0)
+        np.testing.assert_array_equal(result.support, [5, 77])
+
+
 @pytest.mark.slow
 def test_tour_row_recovers_the_2_24_spectrum():
     """The tour's demonstration (about 10 s, most of it the dense baseline's 2^24 queries)."""
