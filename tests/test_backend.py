@@ -17,7 +17,7 @@ from linalgkit._backend import (
     standard_normal,
     uniform_integers,
 )
-from linalgkit.exceptions import BackendError
+from linalgkit.exceptions import ArgumentTypeError, BackendError, ValidationError
 
 
 def test_numpy_inputs_scalars_none_and_lists_resolve_to_numpy():
@@ -119,14 +119,25 @@ def test_check_random_state_generator_is_passed_through_and_none_is_fresh():
 
 
 @pytest.mark.parametrize("bad, error, message", [
-    (-1, ValueError, "non-negative"),
-    (True, TypeError, "got bool"),
-    (1.5, TypeError, "got float"),
-    (np.random.RandomState(0), TypeError, "default_rng"),
+    (-1, ValidationError, "non-negative"),
+    (True, ArgumentTypeError, "got bool"),
+    (1.5, ArgumentTypeError, "got float"),
+    ("0", ArgumentTypeError, "got str"),
 ])
 def test_check_random_state_rejects(bad, error, message):
     with pytest.raises(error, match=message):
         check_random_state(bad, name="random_state")
+
+
+def test_check_random_state_seeds_from_a_legacy_random_state_and_advances_it():
+    """A RandomState (what sklearn.utils.check_random_state returns) seeds a Generator with one draw of its stream."""
+    legacy = np.random.RandomState(0)
+    first, second = check_random_state(legacy).random(3), check_random_state(legacy).random(3)
+    assert not np.array_equal(first, second)
+    seed = np.random.RandomState(0).randint(0, 2**63 - 1, dtype=np.int64)
+    np.testing.assert_array_equal(first, np.random.default_rng(int(seed)).random(3))
+    np.testing.assert_array_equal(check_random_state(np.random.SeedSequence(4)).random(3),
+                                  np.random.default_rng(4).random(3))
 
 
 def test_random_draws_are_identical_on_every_backend():
