@@ -152,48 +152,59 @@ def lanes():
 
 
 def lockstep():
-    """The lane kernels against their LAPACK fallback (the same call with the lanes off), on 2 threads: the
-    batch cut-over (eigen-decompositions of 22 x 22 stacks of a few lane groups), the eigenvalue-only kernels
-    (AI and BW pairs) and those with eigenvectors (eigh, LE pairs, the Karcher gradient) at growing n, the AI
-    pairwise distances of 500 matrices of 22 x 22; then the accuracy of AI distances at condition 1e8 against
-    50-digit arithmetic: lanes, LAPACK's generalized ``eigvalsh`` (top-down ``dsytrd``) and pyRiemann."""
+    """The lane kernels against their LAPACK fallback, on 2 threads: each public call timed with every lane
+    limit of ``spd._dispatch.CUTOVERS`` at 0 (LAPACK) and lifted (lanes at every size and batch): the batch
+    cut-over (eigen-decompositions of stacks of a few lane groups), the eigenvalue-only kernels (AI and BW
+    pairs) and those with eigenvectors (eigh, LE pairs, the Karcher gradient) at growing n, the AI pairwise
+    distances of 500 matrices of 22 x 22; then the accuracy of AI distances at condition 1e8 against 50-digit
+    arithmetic: lanes, LAPACK's generalized ``eigvalsh`` (top-down ``dsytrd``) and pyRiemann."""
     be = get_backend(np.zeros(1))
-    lanes_off = {name: dataclasses.replace(CUTOVERS[name], value=0) for name in ("eigenvalues_n", "vectors_n")}
 
-    def lapack(call):
+    def limits(value, batch):
+        table = {name: dataclasses.replace(CUTOVERS[name], value=value) for name in ("eigenvalues_n", "vectors_n")}
+        return {**table, "batch": dataclasses.replace(CUTOVERS["batch"], value=batch)}
+
+    def with_limits(table, call):
         def run():
-            with mock.patch.dict(CUTOVERS, lanes_off):
+            with mock.patch.dict(CUTOVERS, table):
                 call()
         return run
 
+    def lapack(call):
+        return with_limits(limits(0, CUTOVERS["batch"].value), call)
+
+    def lanes(call):
+        return with_limits(limits(10**6, 1), call)
+
     with serial_blas(be):
-        for count in (16, 32, 64, 128, 512):
+        for count in (16, 32, 64, 128, 256):
             S = make_spd_matrices(count, 22, random_state=0)
-            _report(f"lockstep batch: eigh of {count} matrices 22 x 22", _best(lapack(lambda: dispatch.eigh(be, S))),
-                    _best(lambda: dispatch.eigh(be, S)), ("LAPACK", "lanes"))
+            call = lambda: dispatch.eigh(be, S)  # noqa: E731
+            _report(f"lockstep batch: eigh of {count} matrices 22 x 22", _best(lapack(call), 20),
+                    _best(lanes(call), 20), ("LAPACK", "lanes"))
         for n, count in ((3, 20_000), (22, 10_000), (64, 2000), (128, 300), (160, 200), (200, 100)):
             A, B = make_spd_matrices(count, n, random_state=0), make_spd_matrices(count, n, random_state=1)
             for metric in ("affine_invariant", "bures_wasserstein"):
                 call = lambda: metrics.distance(A, B, metric=metric)  # noqa: E731
-                _report(f"lockstep {metric} n={n}, {count} pairs", _best(lapack(call), 3), _best(call, 3),
+                _report(f"lockstep {metric} n={n}, {count} pairs", _best(lapack(call), 3), _best(lanes(call), 3),
                         ("LAPACK", "lanes"))
-        for n in (22, 32, 48, 64, 80, 96):
+        for n in (22, 48, 64, 80, 96, 112):
             count = min(10_000, 2000 * 64**3 // n**3)
             A, B = make_spd_matrices(count, n, random_state=0), make_spd_matrices(count, n, random_state=1)
             call = lambda: metrics.distance(A, B, metric="log_euclidean")  # noqa: E731
-            _report(f"lockstep log-Euclidean n={n}, {count} pairs", _best(lapack(call), 3), _best(call, 3),
+            _report(f"lockstep log-Euclidean n={n}, {count} pairs", _best(lapack(call), 3), _best(lanes(call), 3),
                     ("LAPACK", "lanes"))
             call = lambda: dispatch.eigh(be, A)  # noqa: E731
-            _report(f"lockstep eigh n={n}, {count} matrices", _best(lapack(call), 3), _best(call, 3),
+            _report(f"lockstep eigh n={n}, {count} matrices", _best(lapack(call), 3), _best(lanes(call), 3),
                     ("LAPACK", "lanes"))
             X, S = A[: count // 2], B[0]
             w = np.full(X.shape[0], 1 / X.shape[0])
             call = lambda: AffineInvariant().mean_log(be, S, X, w)  # noqa: E731
             _report(f"lockstep Karcher gradient n={n}, {X.shape[0]} matrices", _best(lapack(call), 3),
-                    _best(call, 3), ("LAPACK", "lanes"))
+                    _best(lanes(call), 3), ("LAPACK", "lanes"))
         X = make_spd_matrices(500, 22, random_state=0)
         call = lambda: metrics.pairwise_distances(X)  # noqa: E731
-        _report("lockstep pairwise 500 x 500, 22 x 22", _best(lapack(call), 3), _best(call, 3), ("LAPACK", "lanes"))
+        _report("lockstep pairwise 500 x 500, 22 x 22", _best(lapack(call), 3), _best(lanes(call), 3), ("LAPACK", "lanes"))
     import mpmath
     import pyriemann.geometry.distance as prd
     import scipy.linalg

@@ -545,7 +545,6 @@ def pole_ladder_transport(A, B, V, *, metric="bures_wasserstein", n_rungs=10):
     """
     check_scalar(n_rungs, "n_rungs", kind=numbers.Integral, low=1)
     be = get_backend(A=A, B=B, V=V)
-    xp = be.xp
     A, B, V = _spd(be, A, "A"), _spd(be, B, "B"), _tangent(be, V, "V")
     m = get_metric(metric)
     return _run(be, lambda: _pole_ladder(be, m, A, B, V, n_rungs), A=A, B=B)

@@ -405,3 +405,15 @@ def test_disabling_numba_gives_the_same_large_batch_results(rng, monkeypatch):
     without += [spd.pairwise_distances(A[:12]), spd.mean(A)]
     for ours, reference in zip(with_numba, without):
         _close(ours, reference)
+
+
+def test_every_public_function_of_metrics_means_and_tangent_has_a_capability_entry():
+    import inspect
+
+    from linalgkit._backend import CAPABILITIES
+    from linalgkit.spd import means, metrics, tangent
+
+    names = [f"linalgkit.spd.{name}" for module in (metrics, means, tangent) for name in module.__all__
+             if inspect.isfunction(getattr(module, name))]
+    assert len(names) >= 17
+    assert [name for name in names if name not in CAPABILITIES] == []
