@@ -27,6 +27,8 @@ __all__ = ["LewisWeightsResult", "lewis_weights"]
 METHODS = ("exact", "sketched")
 # Sketch rows per column for the sketched fixed point (distortion about 0.1).
 SKETCH_OVERSAMPLING = 100
+# Floor of the weights, relative to the largest, inside W^(1 - 2/p) (zero rows have weight 0).
+_EPS = float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ def _lewis_weights(be, A, p, method, tol, w0, callback, progress, rng):
 def lewis_map(be, Y, w, p):
     r"""The Cohen-Peng map :math:`T(w)_i = (y_i^T (Y^T W^{1-2/p} Y)^{-1} y_i)^{p/2}`."""
     xp = be.xp
-    floor = float(xp.max(w)) * np.finfo(np.float64).eps
+    floor = float(xp.max(w)) * _EPS
     s = None if p == 2 else xp.maximum(w, floor) ** (1 - 2 / p)
     return xp.maximum(row_quadratic(be, Y, weighted_inverse_gram(be, Y, s)), 0.0) ** (p / 2)
 
@@ -195,7 +197,7 @@ def _sketched_map(be, Y, p, rng):
     xp = be.xp
 
     def step(w):
-        floor = float(xp.max(w)) * np.finfo(np.float64).eps
+        floor = float(xp.max(w)) * _EPS
         root = xp.maximum(w, floor) ** (0.5 - 1 / p)
         R = r_factor(be, S @ (Y * root[:, None]))
         Z = right_solve(be, Y, R)
@@ -241,9 +243,11 @@ def _newton(be, Y, w, p, tol, callback, bar):
             return LewisWeightsResult(w, p, "newton", converged=True, iterations=iteration, residual_norm=residual,
                                       history=tuple(history))
         M = _newton_step(be, Y, M, v, p, D)
+        if M is None:  # no decrease along the Newton direction: optimal to working precision
+            break
         if callback is not None:
             callback(row_quadratic(be, Y, M) ** (p / 2))
-    return LewisWeightsResult(best[1], p, "newton", converged=False, iterations=tol.maxiter,
+    return LewisWeightsResult(best[1], p, "newton", converged=False, iterations=len(history),
                               residual_norm=best[0], history=tuple(history))
 
 
@@ -256,7 +260,11 @@ def _objective(be, Y, M, p):
 
 
 def _newton_step(be, Y, M, v, p, D):
-    """One damped Newton step on the symmetric matrix ``M`` (backtracking keeps it positive definite)."""
+    """One damped Newton step on the symmetric matrix ``M`` (backtracking keeps it positive definite).
+
+    Armijo's test allows the objective's rounding error, so that steps below it are still taken;
+    returns None when no step decreases the objective.
+    """
     xp = be.xp
     n, d = Y.shape
     M_inv = xp.linalg.inv(M)
@@ -272,9 +280,10 @@ def _newton_step(be, Y, M, v, p, D):
     delta = xp.reshape(D @ xp.linalg.solve(hessian, -g[:, None])[:, 0], (d, d))
     slope = float(xp.sum(g * (xp.matrix_transpose(D) @ xp.reshape(delta, (d * d,)))))
     current, t = _objective(be, Y, M, p), 1.0
+    slack = 16 * np.finfo(np.float64).eps * (abs(current) + n)
     for _ in range(60):
         trial = M + t * delta
-        if _objective(be, Y, trial, p) <= current + 1e-4 * t * slope:
+        if _objective(be, Y, trial, p) <= current + 1e-4 * t * slope + slack:
             return (trial + xp.matrix_transpose(trial)) / 2
         t /= 2
-    return M
+    return None

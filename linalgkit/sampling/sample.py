@@ -171,12 +171,13 @@ def _check_given_scores(be, u, n):
 
 def _sensitivity_sample(be, A, b, p, m, scores, rng):
     """Private implementation of :func:`sensitivity_sample` on checked arguments."""
+    score_rng, draw_rng = rng.spawn(2)  # the draws do not depend on how many numbers the scores used
     if isinstance(scores, str):
         target = A if b is None else stack_columns(be, A, b)
-        u, name = _sampling_scores(be, target, p, scores, rng), scores
+        u, name = _sampling_scores(be, target, p, scores, score_rng), scores
     else:
         u, name = scores, "given"
-    indices, q = bernoulli_rows(be, u, m, rng)
+    indices, q = bernoulli_rows(be, u, m, draw_rng)
     if indices.shape[0] == 0:
         raise ShapeError(f"m must be larger: the sample of expected size {m} came out empty; raise m")
     xp = be.xp
