@@ -272,9 +272,10 @@ def _host_backend(function, **arrays):
     """The NumPy backend of a host-only function; other libraries' arrays are refused, not copied."""
     be = get_backend(**arrays)
     if be.kind != "numpy":
-        name = next(name for name, value in arrays.items() if get_backend(value).kind != "numpy")
-        raise BackendError(f"{name} must be a NumPy array for {function}, which runs on the host, got a "
-                           f"{be.kind} array; pass {name}.get() (CuPy) or numpy.asarray({name})")
+        name, value = next((name, value) for name, value in arrays.items() if get_backend(value).kind != "numpy")
+        raise BackendError(f"{name} must be a NumPy array for {function}, which runs on the host, got an array "
+                           f"of {type(value).__module__.split('.')[0]}; pass {name}.get() (CuPy) or "
+                           f"numpy.from_dlpack({name})")
     return be
 
 
