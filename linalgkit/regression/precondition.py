@@ -223,17 +223,18 @@ def _ihs(backend, op, b, x, m, tolerances, monitor):
     return x, size <= tolerance, k, tuple(history), size
 
 
-def _backward_error_estimate(backend, op, factor, x, residual, fro, bnorm):
+def _backward_error_estimate(backend, factor, x, residual, gradient, fro, bnorm):
     r"""Karlson-Walden estimate of the least-squares backward error of ``x`` (the SVD of ``SA`` stands in for ``A``'s).
 
     :math:`\theta/\sqrt{1+\theta^2\|x\|^2}\;\|(\Sigma^2 + \mu I)^{-1/2} Z^T A^T r\|`, with
-    :math:`\theta = \|A\|_F/\|b\|` and :math:`\mu = \theta^2\|r\|^2/(1+\theta^2\|x\|^2)`.
+    :math:`\theta = \|A\|_F/\|b\|` and :math:`\mu = \theta^2\|r\|^2/(1+\theta^2\|x\|^2)`; ``gradient`` is
+    :math:`A^T r`.
     """
     xp = backend.xp
     theta = fro / bnorm
     scale = 1 + theta**2 * _norm(backend, x) ** 2
     weights = xp.sqrt(factor.singular_values**2 + theta**2 * _norm(backend, residual) ** 2 / scale)
-    return _norm(backend, (factor.Zt @ (op.A.T @ residual)) / weights) * theta / math.sqrt(scale)
+    return _norm(backend, (factor.Zt @ gradient) / weights) * theta / math.sqrt(scale)
 
 
 def _fossils(backend, op, factor, b, x, m, tolerances, monitor):
@@ -246,18 +247,26 @@ def _fossils(backend, op, factor, b, x, m, tolerances, monitor):
     below :math:`\mathrm{rtol}\,(\sigma_{\max}\|x\| + 0.04\,\kappa\|r\|)`, the second's when the
     Karlson-Walden backward-error estimate :math:`\hat\eta(x_k)` (checked every 5 steps) meets the
     rule :math:`\hat\eta(x_k) \le \max(\mathrm{rtol}\,\|A\|_F, \mathrm{atol})`, which is also tested
-    after each step.  Backward stable (Epperly, Meier & Nakatsukasa, arXiv 2406.03468).  Returns the
-    tested iterate with the smallest estimate.
+    on the warm start and after each step.  Backward stable (Epperly, Meier & Nakatsukasa, arXiv
+    2406.03468).  Returns the tested iterate with the smallest estimate.
     """
     q = op.R.shape[0] / m
     alpha, beta = (1 - q) ** 2, q
     sigma = backend.to_host(factor.singular_values)
     fro, bnorm = float(math.sqrt((sigma**2).sum())), _norm(backend, b)
     tolerance = tolerances.threshold(fro)
-    residual = b - op.A @ x
-    history, iterations, best = [_norm(backend, residual)], 0, None
+
+    def tested(x):
+        residual = b - op.A @ x
+        gradient = op.A.T @ residual
+        return residual, gradient, _backward_error_estimate(backend, factor, x, residual, gradient, fro, bnorm)
+
+    residual, gradient, estimate = tested(x)
+    history, iterations, best = [_norm(backend, residual)], 0, (estimate, x)
     for step in range(2):
-        c = op.rmatvec(residual)
+        if best[0] <= tolerance or iterations >= tolerances.maxiter:
+            break
+        c = op.solve(gradient, trans=True)
         delta = previous = c
         update_floor = tolerances.rtol * (sigma[0] * _norm(backend, x) + 0.04 * factor.cond * history[-1])
         for k in range(1, tolerances.maxiter - iterations + 1):
@@ -267,18 +276,13 @@ def _fossils(backend, op, factor, b, x, m, tolerances, monitor):
             monitor(lambda: x + op.solve(delta))
             if step == 0 and _norm(backend, update) <= update_floor:
                 break
-            if step == 1 and k % 5 == 0:
-                trial = x + op.solve(delta)
-                if _backward_error_estimate(backend, op, factor, trial, b - op.A @ trial, fro, bnorm) <= tolerance:
-                    break
+            if step == 1 and k % 5 == 0 and tested(x + op.solve(delta))[2] <= tolerance:
+                break
         x = x + op.solve(delta)
-        residual = b - op.A @ x
+        residual, gradient, estimate = tested(x)
         history.append(_norm(backend, residual))
-        estimate = _backward_error_estimate(backend, op, factor, x, residual, fro, bnorm)
-        if best is None or estimate < best[0]:
+        if estimate < best[0]:
             best = (estimate, x)
-        if estimate <= tolerance or iterations >= tolerances.maxiter:
-            break
     estimate, x = best
     return x, estimate <= tolerance, iterations, tuple(history), estimate / fro
 

@@ -6,8 +6,10 @@ import scipy.linalg
 import scipy.sparse
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import linalgkit
 from linalgkit.regression import SketchedLinearRegression, sketch_size
 
 
@@ -86,3 +88,41 @@ def test_too_few_samples(rng):
 def test_bad_hyper_parameters(params, match, rng):
     with pytest.raises(ValueError, match=match):
         SketchedLinearRegression(**params).fit(rng.standard_normal((50, 2)), rng.standard_normal(50))
+
+
+@pytest.mark.parametrize("mode", ["solve", "precondition"])
+@pytest.mark.parametrize("random_state", [7, None, np.random.default_rng(7), np.random.RandomState(7)],
+                         ids=["int", "None", "Generator", "RandomState"])
+def test_random_state_kinds_give_results(mode, random_state, rng):
+    X, y = _data(rng)
+    model = SketchedLinearRegression(mode=mode, random_state=random_state).fit(X, y)
+    reference = LinearRegression().fit(X, y)
+    tolerance = 1e-9 if mode == "precondition" else 0.05
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("mode", ["solve", "precondition"])
+def test_same_int_seed_same_coefficients(mode, rng):
+    X, y = _data(rng)
+    first = SketchedLinearRegression(mode=mode, random_state=5).fit(X, y).coef_
+    again = SketchedLinearRegression(mode=mode, random_state=5).fit(X, y).coef_
+    np.testing.assert_array_equal(first, again)
+
+
+@pytest.mark.parametrize("random_state", ["seed", 1.5, -1])
+def test_bad_random_state_is_a_parameter_error(random_state, rng):
+    with pytest.raises(InvalidParameterError, match="'random_state' parameter"):
+        SketchedLinearRegression(random_state=random_state).fit(rng.standard_normal((50, 2)), rng.standard_normal(50))
+
+
+def test_too_few_samples_is_a_linalgkit_error(rng):
+    with pytest.raises(linalgkit.LinalgkitError, match="more samples than coefficients"):
+        SketchedLinearRegression().fit(rng.standard_normal((4, 3)), rng.standard_normal(4))
+
+
+def test_precondition_mode_uses_the_default_method(rng):
+    X, y = _data(rng)
+    dense = SketchedLinearRegression(mode="precondition", random_state=0).fit(X, y)
+    sparse = SketchedLinearRegression(mode="precondition", random_state=0).fit(scipy.sparse.csr_matrix(X), y)
+    assert (dense.result_.method, sparse.result_.method) == ("cholqr", "lsqr")
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-9)
