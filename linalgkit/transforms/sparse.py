@@ -375,8 +375,14 @@ def evaluate_walsh(support, coefficients, points, *, n=None, norm="forward"):
 
 
 def _evaluate_walsh(be, support, coefficients, points):
-    """The expansion at checked uint64 ``points`` of float64 forward-normalized ``coefficients`` on ``support``."""
-    return expand(points, support, coefficients)
+    """The expansion at checked uint64 ``points`` of float64 forward-normalized ``coefficients`` on ``support``.
+
+    The Numba kernel, or under ``LINALGKIT_DISABLE_NUMBA`` the product with the basis (``M x K``
+    memory: a check of the kernel, not a path for large problems).
+    """
+    if be.use_numba:
+        return expand(points, support, coefficients)
+    return _walsh_basis(be, support, points, 1.0) @ coefficients
 
 
 class _Sampler:

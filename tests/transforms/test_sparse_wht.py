@@ -487,6 +487,14 @@ def test_helpers_reject_bad_input():
         walsh_basis([1], 63)
 
 
+def test_evaluate_walsh_without_numba_matches_the_kernel(rng, monkeypatch):
+    support = rng.integers(0, 2**40, size=30, dtype=np.int64).astype(np.uint64)
+    coefficients, points = rng.standard_normal(30), rng.integers(0, 2**40, size=500, dtype=np.int64).astype(np.uint64)
+    with_numba = evaluate_walsh(support, coefficients, points)
+    monkeypatch.setenv("LINALGKIT_DISABLE_NUMBA", "1")
+    np.testing.assert_allclose(evaluate_walsh(support, coefficients, points), with_numba, rtol=1e-13, atol=1e-13)
+
+
 def test_host_only_helpers_refuse_other_array_libraries():
     import array_api_strict
 
