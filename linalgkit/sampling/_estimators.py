@@ -102,7 +102,10 @@ class LpRegression(RegressorMixin, LinalgkitEstimator):
         self._validate_params()
         X, y = validate_data(self, X, y, y_numeric=True, **_ACCEPT)
         design = _with_column(X, np.ones(X.shape[0])) if self.fit_intercept else X
-        n = design.shape[0]
+        n, k = design.shape
+        if n < k:
+            raise ValueError(f"X must have at least as many samples as coefficients to fit, got n_samples = {n} for "
+                             f"{k} coefficients; collect more samples or use fit_intercept=False")
         method = "exact" if self.sampling is None else "sampled"
         m = None if self.m is None else min(self.m, n)
         self.result_ = lp_regression(design, y.astype(design.dtype, copy=False), float(self.p), method=method, m=m,

@@ -62,7 +62,7 @@ def newton_irls(be, A, b, p, tol, x0, callback, bar, rng):
     and moves along :math:`\Delta = z_{\mathrm{WLS}} - z` by a step :math:`t` starting at
     :math:`1/(p-1)` (the Newton step: the plain IRLS step :math:`t = 1` overshoots by a factor
     :math:`p - 1`, the reason plain IRLS diverges for large :math:`p`) and halved until the
-    objective decreases.  :math:`t = 1` is the majorize-minimize step for :math:`p \le 2`, so the
+    objective decreases (up to its rounding error).  :math:`t = 1` is the majorize-minimize step for :math:`p \le 2`, so the
     objective never increases.  Stopping rule (see :mod:`linalgkit._solver`):
     :math:`\|Y^T\varphi(r)\|_2 \le \max(\mathrm{rtol}\,\|\varphi(r)\|_2, \mathrm{atol})` with
     :math:`\varphi(r) = \mathrm{sign}(r)|r|^{p-1}`, the optimality condition
@@ -87,9 +87,9 @@ def newton_irls(be, A, b, p, tol, x0, callback, bar, rng):
         delta = max(float(np.max(np.abs(r))), np.finfo(np.float64).tiny) * 1e-10
         omega = np.maximum(np.abs(r), delta) ** (p - 2)
         step = weighted_inverse_gram(be, Y, omega) @ (Y.T @ (omega * r))
-        t = t0
+        t, allowed = t0, f * (1 + _ROUNDING)  # steps that change f below its rounding error are still taken
         for _ in range(40):
-            if float(np.sum(np.abs(r - t * (Y @ step)) ** p)) < f:
+            if float(np.sum(np.abs(r - t * (Y @ step)) ** p)) <= allowed:
                 break
             t /= 2
         else:  # no decrease along the direction: the iterate is optimal to working precision
@@ -100,6 +100,10 @@ def newton_irls(be, A, b, p, tol, x0, callback, bar, rng):
             callback(left_solve(be, R, z))
     z, _, gradient = best
     return _solution(be, A, b, R, z, p, False, tol.maxiter, gradient, history, Y)
+
+
+# Relative rounding error allowed in the objective by the line search (8 eps).
+_ROUNDING = 8 * float(np.finfo(np.float64).eps)
 
 
 def _solution(be, A, b, R, z, p, converged, iterations, gradient, history, Y):
