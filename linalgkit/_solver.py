@@ -70,14 +70,34 @@ class SolverResult:
 
 @dataclass(frozen=True)
 class Tolerances:
-    r"""Checked ``rtol``, ``atol`` and ``maxiter`` of one call; :meth:`threshold` is the stopping rule's right side."""
+    r"""Checked ``rtol``, ``atol`` and ``maxiter`` of one call; :meth:`threshold` is the stopping rule's right side.
+
+    Parameters
+    ----------
+    rtol : float
+        Relative tolerance, at least the working dtype's machine epsilon.
+    atol : float
+        Absolute tolerance.
+    maxiter : int
+        Most iterations.
+    """
 
     rtol: float
     atol: float
     maxiter: int
 
     def threshold(self, reference_norm):
-        r""":math:`\max(\mathrm{rtol}\,\|r_{\mathrm{ref}}\|,\ \mathrm{atol})`."""
+        r""":math:`\max(\mathrm{rtol}\,\|r_{\mathrm{ref}}\|,\ \mathrm{atol})`.
+
+        Parameters
+        ----------
+        reference_norm : float
+            :math:`\|r_{\mathrm{ref}}\|`, the method's reference norm (``norm(b)`` for ``Ax = b``).
+
+        Returns
+        -------
+        float
+        """
         return max(self.rtol * float(reference_norm), self.atol)
 
     def describe(self):
@@ -125,7 +145,17 @@ def check_tolerances(rtol, atol, maxiter, *, dtype, default_rtol):
 
 
 def check_callback(callback):
-    """Validate a ``callback``: None or a callable taking the current iterate."""
+    """Validate a ``callback``: None or a callable taking the current iterate.
+
+    Parameters
+    ----------
+    callback : callable or None
+        The argument as passed.
+
+    Returns
+    -------
+    callable or None
+    """
     if callback is not None and not callable(callback):
         raise ArgumentTypeError(f"callback must be None or a callable callback(xk), got {type(callback).__name__}; "
                                 f"pass a function of the current iterate")
@@ -135,8 +165,29 @@ def check_callback(callback):
 def renamed_argument(old_name, old_value, new_name, new_value, *, default=None, convert=None, stacklevel=3):
     """Map a deprecated argument to its new name for one release, with a :class:`FutureWarning`.
 
-    Returns the value to use: ``new_value`` when the old argument was not passed (``old_value is
-    default``), else ``convert(old_value)`` (or ``old_value``).  Passing both raises.
+    Parameters
+    ----------
+    old_name, new_name : str
+        The deprecated and the new argument names, for the messages.
+    old_value, new_value : object
+        What the caller passed under each name.
+    default : object, default=None
+        The value meaning "not passed" (the default of both arguments).
+    convert : callable, optional
+        Turns an old value into a new one (e.g. an absolute into a relative tolerance).
+    stacklevel : int, default=3
+        Passed to :func:`warnings.warn`; 3 points at the caller of the public function.
+
+    Returns
+    -------
+    object
+        ``new_value`` when the old argument was not passed (``old_value is default``), else
+        ``convert(old_value)`` (or ``old_value``).
+
+    Raises
+    ------
+    ArgumentTypeError
+        When both names were passed.
     """
     if old_value is default:
         return new_value
@@ -149,7 +200,22 @@ def renamed_argument(old_name, old_value, new_name, new_value, *, default=None, 
 
 
 def progress_bar(progress, total, description):
-    """A tqdm bar over ``total`` iterations when ``progress`` is True, else a no-op with the same ``update``."""
+    """A tqdm bar over ``total`` iterations when ``progress`` is True, else a no-op with the same ``update``.
+
+    Parameters
+    ----------
+    progress : bool
+        The caller's ``progress`` argument.
+    total : int
+        Iterations at most (``maxiter``).
+    description : str
+        Label of the bar.
+
+    Returns
+    -------
+    context manager
+        Yields an object with ``update(n=1)`` and ``set_postfix_str(s)``.
+    """
     if not isinstance(progress, bool):
         raise ArgumentTypeError(f"progress must be True or False, got {type(progress).__name__}")
     if not progress:
@@ -170,10 +236,20 @@ class _NoBar:
 def warn_not_converged(method, tolerances, reached, *, stacklevel=3, advice="raise maxiter or loosen rtol"):
     """Emit the one :class:`ConvergenceWarning` of a solve that stopped before meeting its rule.
 
-    ``tolerances`` is the call's :class:`Tolerances`, or, for a method whose rule is not stated
-    by ``rtol`` / ``atol`` (the noise-based rule of :func:`~linalgkit.transforms.sparse_wht`), any
-    record with ``maxiter`` and ``describe()``.  ``reached`` is the tested norm of the returned
-    answer (None or NaN when unknown); ``stacklevel`` counts from the caller of this function.
+    Parameters
+    ----------
+    method : str
+        Name of the method, first word of the message.
+    tolerances : Tolerances
+        The call's tolerances, or, for a method whose rule is not stated by ``rtol`` / ``atol``
+        (the noise-based rule of :func:`~linalgkit.transforms.sparse_wht`), any record with
+        ``maxiter`` and ``describe()``.
+    reached : float or None
+        The tested norm of the returned answer (None or NaN when unknown).
+    stacklevel : int, default=3
+        Counted from the caller of this function (3: the caller of the public function).
+    advice : str, default="raise maxiter or loosen rtol"
+        The fix, last in the message.
     """
     reached = "nan" if reached is None or math.isnan(reached) else f"{reached:.3g}"
     warnings.warn(f"{method} did not meet its stopping rule ({tolerances.describe()}) within "

@@ -13,7 +13,25 @@ __all__ = ["TourRow", "best_time"]
 
 @dataclass(frozen=True)
 class TourRow:
-    """One line of the ``python -m linalgkit tour`` table."""
+    """One line of the ``python -m linalgkit tour`` table.
+
+    Parameters
+    ----------
+    family : str
+        Family name, first column.
+    problem, size : str
+        What was solved, and how large.
+    accuracy : str
+        Error against an exact reference, e.g. ``"rel. err 3e-16"``.
+    seconds : float
+        Best time of linalgkit's call.
+    baseline : str
+        What a user would otherwise write.
+    speedup : float
+        Baseline time over ``seconds``.
+    backend : str
+        Where it ran, e.g. ``"numpy (Numba)"``.
+    """
 
     family: str
     problem: str
