@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._backend import capabilities, check_random_state
+from .._backend import capabilities, check_random_state, serial_blas
 from .._solver import SolverResult, check_callback, check_tolerances, progress_bar, warn_not_converged
 from .._validation import check_option, check_vector
 from ..exceptions import ValidationError
@@ -140,7 +140,17 @@ def lewis_weights(A, p, *, method="exact", x0=None, rtol=None, atol=0.0, maxiter
 
 
 def _lewis_weights(be, A, p, method, tol, w0, callback, progress, rng):
-    """Private implementation of :func:`lewis_weights` on checked arguments (does not warn)."""
+    """Private implementation of :func:`lewis_weights` on checked arguments (does not warn).
+
+    Host BLAS runs serially: an iteration is two tall-skinny GEMMs around small LAPACK calls, and
+    on the shared 2-core machine one map T(w) of 50,000 x 22 took 0.03 s serial against 0.08-2.9 s
+    threaded (OpenBLAS workers spinning against other processes), in the same process.
+    """
+    with serial_blas(be):
+        return _lewis_iterations(be, A, p, method, tol, w0, callback, progress, rng)
+
+
+def _lewis_iterations(be, A, p, method, tol, w0, callback, progress, rng):
     Y = basis(be, A, rng, exact=False).Y
     n, d = Y.shape
     w = be.xp.full((n,), d / n, dtype=Y.dtype, device=be.device) if w0 is None else be.xp.astype(w0, Y.dtype)

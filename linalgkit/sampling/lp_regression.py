@@ -4,7 +4,7 @@ import math
 import numbers
 from dataclasses import dataclass
 
-from .._backend import capabilities, check_random_state, get_backend
+from .._backend import capabilities, check_random_state, get_backend, serial_blas
 from .._solver import SolverResult, check_callback, check_tolerances, progress_bar, warn_not_converged
 from .._validation import check_consistent_length, check_matrix, check_option, check_vector
 from ..exceptions import BackendError, ShapeError
@@ -155,7 +155,15 @@ def lp_regression(A, b, p, *, method="sampled", m=None, scores="lewis", x0=None,
 
 
 def _lp_regression(be, A, b, p, method, m, scores, x0, tol, callback, progress, rng):
-    """Private implementation of :func:`lp_regression` on checked arguments (does not warn)."""
+    """Private implementation of :func:`lp_regression` on checked arguments (does not warn).
+
+    Host BLAS runs serially, for the reason given in :func:`~linalgkit.sampling.lewis._lewis_weights`.
+    """
+    with serial_blas(be):
+        return _regression(be, A, b, p, method, m, scores, x0, tol, callback, progress, rng)
+
+
+def _regression(be, A, b, p, method, m, scores, x0, tol, callback, progress, rng):
     if method == "exact":
         solution = _solve(be, A, b, p, x0, tol, callback, progress, rng)
         return _result(solution, solution.objective, solution.lower_bound, p, None, None)

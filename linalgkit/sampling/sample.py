@@ -13,7 +13,7 @@ from ..exceptions import ShapeError, ValidationError
 from ._common import bernoulli_rows, check_design, check_p, check_sample_size, stack_columns
 from .lewis import _lewis_weights
 from .scores import _leverage_scores
-from .sensitivities import _lewis_tolerances, _lp_sensitivities
+from .sensitivities import _lp_sensitivities, sampling_tolerances
 
 __all__ = ["SCORES", "SensitivitySample", "sampling_scores", "sensitivity_sample"]
 
@@ -63,6 +63,8 @@ def sampling_scores(A, p, *, scores="lewis", random_state=None):
     A : array or sparse matrix of shape (n, d)
     p : float
     scores : {"lewis", "sensitivity", "leverage", "root_leverage", "combined", "uniform"}, default="lewis"
+        See :func:`sensitivity_sample`.  Lewis weights are computed to a fixed-point residual of
+        1e-3: sampling needs them only to a constant factor.
     random_state : None, int or numpy.random.Generator, default=None
 
     Returns
@@ -82,7 +84,7 @@ def _sampling_scores(be, A, p, kind, rng):
     if kind == "uniform":
         return xp.ones((A.shape[0],), dtype=A.dtype, device=be.device)
     if kind == "lewis":
-        return _lewis_weights(be, A, p, "exact", _lewis_tolerances(), None, None, False, rng).weights
+        return _lewis_weights(be, A, p, "exact", sampling_tolerances(), None, None, False, rng).weights
     if kind == "sensitivity":
         return _lp_sensitivities(be, A, p, "approximate", None, rng)
     tau = _leverage_scores(be, A, "exact", None, None, rng)

@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from .._backend import capabilities, check_random_state
+from .._backend import capabilities, check_random_state, serial_blas
 from .._solver import Tolerances, progress_bar
 from .._validation import check_option, check_scalar
 from ..exceptions import BackendError
@@ -105,15 +105,22 @@ def _lp_sensitivities(be, A, p, method, m, rng):
         return tau ** (p / 2) if p <= 2 else n ** (p / 2 - 1) * tau ** (p / 2)
     Y = basis(be, A, rng, exact=True).Y
     if method == "exact":
-        return np.array([row_sensitivity(be, Y, Y[i], p, rng) for i in range(n)])
-    u = _lewis_weights(be, Y, p, "exact", _lewis_tolerances(), None, None, False, rng).weights
+        with serial_blas(be):  # n small regressions (see lewis._lewis_weights)
+            return np.array([row_sensitivity(be, Y, Y[i], p, rng) for i in range(n)])
+    u = _lewis_weights(be, Y, p, "exact", sampling_tolerances(), None, None, False, rng).weights
     indices, q = bernoulli_rows(be, u, _default_embedding_size(n, d) if m is None else m, rng)
     embedding = Y[indices] * (q ** (-1 / p))[:, None]
-    return np.array([row_sensitivity(be, embedding, Y[i], p, rng) for i in range(n)])
+    with serial_blas(be):
+        return np.array([row_sensitivity(be, embedding, Y[i], p, rng) for i in range(n)])
 
 
 def _lewis_tolerances():
     return Tolerances(1e-10, 0.0, 500)
+
+
+def sampling_tolerances():
+    """Lewis weights as sampling scores: a constant factor suffices (Cohen-Peng), so ``rtol = 1e-3``."""
+    return Tolerances(1e-3, 0.0, 500)
 
 
 def row_sensitivity(be, B, c, p, rng):

@@ -40,7 +40,8 @@ def test_lewis_embeds_where_uniform_fails(p):
 def test_lewis_scores_are_the_lewis_weights(rng):
     A = make_heavy_tailed_design(3000, 5, random_state=1)
     by_name = sensitivity_sample(A, 1, 300, random_state=4)
-    given = sensitivity_sample(A, 1, 300, scores=lewis_weights(A, 1, random_state=0).weights, random_state=4)
+    given = sensitivity_sample(A, 1, 300, scores=lewis_weights(A, 1, rtol=1e-3, random_state=0).weights,
+                               random_state=4)
     np.testing.assert_array_equal(by_name.indices, given.indices)
     np.testing.assert_allclose(by_name.weights, given.weights, rtol=1e-8)
 
