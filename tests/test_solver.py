@@ -17,7 +17,8 @@ EPS64, EPS32 = np.finfo(np.float64).eps, np.finfo(np.float32).eps
 
 
 @pytest.mark.parametrize(("rtol", "atol", "reference", "expected"),
-                         [(1e-6, 0.0, 10.0, 1e-5), (1e-6, 1e-3, 10.0, 1e-3), (0.0, 2.0, 1e9, 2.0), (0.5, 0.0, 0.0, 0.0)])
+                         [(1e-6, 0.0, 10.0, 1e-5), (1e-6, 1e-3, 10.0, 1e-3), (0.0, 2.0, 1e9, 2.0),
+                          (0.5, 0.0, 0.0, 0.0)])
 def test_threshold_is_the_larger_of_rtol_times_the_reference_and_atol(rtol, atol, reference, expected):
     assert Tolerances(rtol, atol, 10).threshold(reference) == pytest.approx(expected, rel=1e-15)
 

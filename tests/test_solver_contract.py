@@ -168,3 +168,35 @@ def test_mean_tol_keeps_working_for_one_release_with_a_future_warning():
     np.testing.assert_array_equal(old.mean, new.mean)
     with pytest.raises(ArgumentTypeError, match="both passed"):
         spd.mean(MATRICES, tol=1e-9, rtol=1e-9)
+
+
+# The kernel-metric shooting (Log of metrics without closed-form geodesics) takes its tolerances on
+# the metric object and returns the tangent vector itself, so it is checked here rather than in the table.
+KERNEL_METRICS = {"bkm": spd.bkm,
+                  "mixed_power_euclidean(0.5, 0.25)": lambda **o: spd.mixed_power_euclidean(0.5, 0.25, **o)}
+PAIR = make_spd_matrices(2, 3, cond=5, random_state=0)
+
+
+@pytest.mark.parametrize("name", sorted(KERNEL_METRICS))
+def test_kernel_metric_shooting_meets_its_rule_silently(name):
+    metric = KERNEL_METRICS[name]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        tangent = spd.log(PAIR[0], PAIR[1], metric=metric)
+    np.testing.assert_allclose(spd.exp(PAIR[0], tangent, metric=metric), PAIR[1], rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(KERNEL_METRICS))
+def test_kernel_metric_shooting_at_maxiter_returns_its_best_iterate_with_one_warning(name):
+    with pytest.warns(ConvergenceWarning, match="Log by shooting did not meet its stopping rule") as record:
+        tangent = spd.log(PAIR[0], PAIR[1], metric=KERNEL_METRICS[name](maxiter=1, rtol=1e-15))
+    assert len([w for w in record if issubclass(w.category, ConvergenceWarning)]) == 1
+    assert np.all(np.isfinite(tangent))
+
+
+@pytest.mark.parametrize("name", sorted(KERNEL_METRICS))
+def test_kernel_metric_tolerances_are_checked_when_the_metric_is_made(name):
+    with pytest.raises(ValidationError, match="rtol must be in"):
+        KERNEL_METRICS[name](rtol=2.0)
+    with pytest.raises(ValidationError, match="maxiter must be in"):
+        KERNEL_METRICS[name](maxiter=0)

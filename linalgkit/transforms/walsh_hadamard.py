@@ -141,11 +141,12 @@ def _transform(x, axis, normalize, out, check_finite, inverse):
 
 
 def _fwht(be, x, axis, scale, out=None):
-    """``scale`` times the transform of the checked array ``x`` along ``axis`` (``0 <= axis < x.ndim``, power-of-two length).
+    """``scale`` times the transform of the checked array ``x`` along ``axis`` (``0 <= axis < x.ndim``).
 
-    The family's one dispatch point: the Numba kernel for NumPy, the CUDA kernel for CuPy, pure
-    array-API butterflies otherwise.  Other modules (the sparse WHT, sketches) call this, not
-    :func:`fwht`, so that nothing is validated twice.
+    The length along ``axis`` is a power of two.  The family's one dispatch point: the Numba
+    kernel for NumPy, the CUDA kernel for CuPy, pure array-API butterflies otherwise.  Other
+    modules (the sparse WHT, sketches) call this, not :func:`fwht`, so that nothing is validated
+    twice.
     """
     if be.kind == "numpy" and be.use_numba:
         from ._fwht_numba import transform_3d
