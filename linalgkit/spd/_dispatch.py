@@ -25,22 +25,22 @@ class Cutover:
 
 
 CUTOVERS = {
-    "batch": Cutover(64, "lanes_vs_lapack",
-                     "smallest stack (matrices, or pairs) sent to the parallel lane kernels: below it one or two "
-                     "groups of sixteen lanes leave a core idle and LAPACK's batched call is as fast"),
+    "batch": Cutover(128, "lockstep",
+                     "smallest stack (matrices, or pairs) sent to the parallel lane kernels; eigh of 22 x 22 "
+                     "stacks, lanes / LAPACK: 5.2 at 16 matrices, 4.6 at 32, 1.2 at 64, 0.94 at 128, 0.55 at 256"),
     "eigenvalues_n": Cutover(128, "lockstep",
-                             "largest n of the eigenvalue-only lane kernels (AI and BW pairs, AI pairwise); time "
-                             "against the former one-pair kernel 0.31 at n = 22, 0.42-0.55 at 64, 0.63-0.84 at "
-                             "128, 0.84-1.21 at 200, and BW against batched eigvalsh 0.18-0.19 at 22, 0.30-0.39 "
-                             "at 64, 0.46-0.58 at 128, 0.98-1.01 at 200; lanes_vs_lapack times them against "
-                             "the LAPACK fallback"),
-    "vectors_n": Cutover(64, "lockstep",
-                         "largest n of the lane kernels with eigenvectors (eigh, LE pairs, Karcher gradient); "
-                         "against the former interleaved kernel 0.47-0.50 at n = 22, 0.82-0.95 at 64, LE pairs "
-                         "0.72-0.95 at 64, 0.78-1.03 at 80; each rotation streams two rows of n lane vectors "
-                         "(16 KB at n = 64) through the cache; lanes_vs_lapack times them against LAPACK"),
+                             "largest n of the eigenvalue-only lane kernels (AI and BW pairs, AI pairwise); "
+                             "lanes / LAPACK, AI and BW: 0.24 and 0.34 at n = 3, 0.12 and 0.26 at 22, 0.24 and "
+                             "0.48 at 64, 0.29 and 0.90 at 128, 0.90 and 1.54 at 160, 0.52 and 0.88 at 200"),
+    "vectors_n": Cutover(80, "lockstep",
+                         "largest n of the lane kernels with eigenvectors; lanes / LAPACK for LE pairs, eigh and "
+                         "the Karcher gradient: 0.44, 0.37, 0.25 at n = 22; 0.29, 0.42, 0.35 at 48; 0.89, 0.58, "
+                         "0.91 at 64; 0.63, 0.54, 0.42 at 80; 0.98, 1.50, 0.61 at 96; 1.67, 1.13, 0.98 at 112 "
+                         "(each rotation streams two rows of n lane vectors through the cache)"),
 }
-"""Size cut-overs of the family, by name (the lanes are off where ``value`` is 0)."""
+"""Size cut-overs of the family, by name (the lanes are off where a size ``value`` is 0).  The ratios are
+best-of-3 times on a 2-core machine shared with other jobs (load about 5), so they vary by tens of percent
+between runs; ``python -m benchmarks.ablations lockstep`` prints them."""
 
 _PAIR_KERNELS = {"affine_invariant": ("ai_squared_distances", "eigenvalues_n"),
                  "bures_wasserstein": ("bw_squared_distances", "eigenvalues_n"),

@@ -1,6 +1,9 @@
 """Random SPD test data drawn independently of the code under test."""
 
+import dataclasses
+
 import numpy as np
+import pytest
 
 
 def random_spd(rng, shape, n, cond=10.0):
@@ -24,3 +27,11 @@ def commuting(rng, k, n, repeated=False):
     if repeated:
         d[:, 1] = d[:, 0]
     return (Q * d[:, None, :]) @ Q.T, Q, d
+
+
+@pytest.fixture
+def lanes_for_any_batch(monkeypatch):
+    """The lanes for stacks of any length (the "batch" cut-over at 1), so that small test stacks exercise them."""
+    from linalgkit.spd import _dispatch
+
+    monkeypatch.setitem(_dispatch.CUTOVERS, "batch", dataclasses.replace(_dispatch.CUTOVERS["batch"], value=1))

@@ -15,7 +15,7 @@ from linalgkit._backend import get_backend
 from linalgkit._simd import WIDTH, load, select, splat, store
 from linalgkit.exceptions import NotSPDError
 from linalgkit.spd import _dispatch, _geometry, _numba
-from tests.spd._data import commuting, random_spd
+from tests.spd._data import commuting, lanes_for_any_batch, random_spd  # noqa: F401 (fixture)
 
 
 def _reference(X, Y):
@@ -54,7 +54,7 @@ def test_pairwise_on_hard_spectra_matches_generalized_eigenvalues(rng):
                                    err_msg=label)
 
 
-def test_ill_conditioned_pairs_match_fifty_digit_arithmetic(rng, spy):
+def test_ill_conditioned_pairs_match_fifty_digit_arithmetic(rng, spy, lanes_for_any_batch):
     """Condition 1e8 per matrix (up to 1e16 after whitening): the bottom-up reduction keeps 1e-8."""
     calls = spy(_numba, "ai_squared_pairwise")
     mpmath.mp.dps = 50
@@ -69,8 +69,8 @@ def test_ill_conditioned_pairs_match_fifty_digit_arithmetic(rng, spy):
     np.testing.assert_allclose(own, exact, rtol=1e-8)
 
 
-def test_failed_pairwise_lanes_are_recomputed_by_the_pair_path(rng, spy, monkeypatch):
-    calls = spy(_geometry.AffineInvariant, "_squared_distance")
+def test_failed_pairwise_lanes_are_recomputed_by_the_pair_path(rng, spy, monkeypatch, lanes_for_any_batch):
+    calls = spy(_geometry.AffineInvariant, "squared_distance")
     X, Y = random_spd(rng, (12,), 4), random_spd(rng, (9,), 4)
     lanes_kernel = _numba.ai_squared_pairwise
 
@@ -143,7 +143,7 @@ def _fallback_sizes(calls, metric):
 
 @pytest.mark.parametrize("metric", PAIR_KERNELS)
 @pytest.mark.parametrize("n", [1, 2, 5, 22])
-def test_pair_lanes_match_pyriemann_and_the_commuting_closed_form(rng, spy, metric, n):
+def test_pair_lanes_match_pyriemann_and_the_commuting_closed_form(rng, spy, metric, n, lanes_for_any_batch):
     peer, closed_form, (owner, fallback, _), _ = PAIR_KERNELS[metric]
     calls = spy(owner, fallback)
     A, B = random_spd(rng, (70,), n, cond=1e4), random_spd(rng, (70,), n, cond=1e4)
@@ -169,7 +169,7 @@ def _assert_squared_close(actual, expected, A, B, rtol):
 
 
 @pytest.mark.parametrize("metric", PAIR_KERNELS)
-def test_pair_lanes_failed_and_large_n_take_the_fallback(rng, spy, monkeypatch, metric):
+def test_pair_lanes_failed_and_large_n_take_the_fallback(rng, spy, monkeypatch, metric, lanes_for_any_batch):
     peer, _, (owner, fallback, _), limit = PAIR_KERNELS[metric]
     calls = spy(owner, fallback)
     A, B = random_spd(rng, (70,), 5), random_spd(rng, (70,), 5)
@@ -228,7 +228,7 @@ def _no_body(*args):
 
 
 @pytest.mark.parametrize("n", [1, 4, 22])
-def test_mean_log_in_lanes_matches_numpy(rng, n):
+def test_mean_log_in_lanes_matches_numpy(rng, n, lanes_for_any_batch):
     X = random_spd(rng, (70,), n, cond=1e3)
     S = random_spd(rng, (), n, cond=1e2)
     w = rng.uniform(0.5, 2, 70)
@@ -237,7 +237,7 @@ def test_mean_log_in_lanes_matches_numpy(rng, n):
                                atol=1e-12 * np.max(np.abs(expected)))
 
 
-def test_mean_log_failed_lanes_and_large_n_take_lapack(rng, monkeypatch):
+def test_mean_log_failed_lanes_and_large_n_take_lapack(rng, monkeypatch, lanes_for_any_batch):
     X, S, w = random_spd(rng, (70,), 4), random_spd(rng, (), 4), np.full(70, 1 / 70)
     expected = _mean_log_reference(S, X, w)
     lanes_kernel = _numba.ai_whitened_log_sums

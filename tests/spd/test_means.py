@@ -11,7 +11,7 @@ from linalgkit._backend import get_backend
 from linalgkit.exceptions import ConvergenceWarning, ShapeError, ValidationError
 from linalgkit.spd import _numba
 from tests.conftest import to_numpy
-from tests.spd._data import commuting, random_spd
+from tests.spd._data import commuting, lanes_for_any_batch, random_spd  # noqa: F401 (fixture)
 from tests.spd.test_metrics import _close
 
 CLOSED = {"euclidean": prm.mean_euclid, "log_euclidean": prm.mean_logeuclid, "log_cholesky": prm.mean_logchol,
@@ -33,7 +33,7 @@ def test_power_euclidean_mean_matches_pyriemann(X):
     _close(spd.mean(X, metric=spd.power_euclidean(0.4)), prm.mean_poweuclid(X, 0.4))
 
 
-@pytest.mark.parametrize("n_matrices", [12, 100])  # 100 matrices take the fused Numba pass
+@pytest.mark.parametrize("n_matrices", [12, 150])  # 150 matrices take the fused lane pass
 def test_affine_invariant_mean_matches_pyriemann_and_first_order_condition(rng, n_matrices):
     X = random_spd(rng, (n_matrices,), 5)
     w = rng.uniform(0.5, 2, len(X))
@@ -45,7 +45,7 @@ def test_affine_invariant_mean_matches_pyriemann_and_first_order_condition(rng, 
     _close(np.linalg.det(M), np.prod(np.linalg.det(X) ** w), 1e-9)
 
 
-def test_fused_numba_mean_log_matches_the_array_api_path(rng, monkeypatch, spy):
+def test_fused_numba_mean_log_matches_the_array_api_path(rng, monkeypatch, spy, lanes_for_any_batch):
     # the Numba pass whitens with the Cholesky factor of S, the array-API path with S^(1/2)
     X, S = random_spd(rng, (100,), 7, cond=50), random_spd(rng, (), 7, cond=20)
     w = rng.uniform(0.5, 2, len(X))

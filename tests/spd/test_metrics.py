@@ -15,7 +15,7 @@ from linalgkit import spd
 from linalgkit.exceptions import NotSPDError, ShapeError, ValidationError
 from linalgkit.spd import _spectral
 from tests.conftest import to_numpy
-from tests.spd._data import commuting, random_spd, random_sym
+from tests.spd._data import commuting, lanes_for_any_batch, random_spd, random_sym  # noqa: F401 (fixture)
 
 # linalgkit name -> pyRiemann name
 PYRIEMANN = {"affine_invariant": "riemann", "log_euclidean": "logeuclid", "bures_wasserstein": "wasserstein",
@@ -378,7 +378,7 @@ def test_parallel_kernels_for_large_batches_match_pyriemann(rng):
         spd.pairwise_distances(X, bad[63:72])
 
 
-def test_log_euclidean_distance_of_a_batch_runs_in_lanes_and_names_the_bad_matrix(rng, spy):
+def test_log_euclidean_distance_of_a_batch_runs_in_lanes_and_names_the_bad_matrix(rng, spy, lanes_for_any_batch):
     # 65 pairs in a (5, 13) batch: five groups of sixteen lanes, the last with one pair
     from linalgkit.spd import _numba
 

@@ -10,7 +10,7 @@ from linalgkit import spd
 from linalgkit._backend import get_backend
 from linalgkit._simd import WIDTH
 from linalgkit.spd import _dispatch, _numba
-from tests.spd._data import random_spd
+from tests.spd._data import lanes_for_any_batch, random_spd  # noqa: F401 (fixture)
 
 
 def _spectra(rng, n):
@@ -29,12 +29,6 @@ def _spectra(rng, n):
             "tiny": 1e-300 * random_spd(rng, (4,), n), "huge": 1e300 * random_spd(rng, (4,), n), "path": path[None]}
 
 
-@pytest.fixture
-def every_stack_in_lanes(monkeypatch):
-    """Send stacks of any length to the lanes (the batch cut-over at 1)."""
-    monkeypatch.setitem(_dispatch.CUTOVERS, "batch", dataclasses.replace(_dispatch.CUTOVERS["batch"], value=1))
-
-
 def _assert_decomposition(S, d, P, label):
     expected = np.linalg.eigvalsh(S)
     scale = np.maximum(np.max(np.abs(expected), axis=-1, keepdims=True), 1e-300)
@@ -45,14 +39,15 @@ def _assert_decomposition(S, d, P, label):
     assert np.max(np.abs(rebuilt - S) / scale[..., None]) <= 1e-14, label
 
 
-@pytest.mark.parametrize("n", [1, 2, 5, 22, 64, 65])
-def test_eigh_is_an_orthonormal_decomposition(rng, spy, every_stack_in_lanes, n):
+@pytest.mark.parametrize("n", [1, 2, 5, 22, _dispatch.CUTOVERS["vectors_n"].value,
+                               _dispatch.CUTOVERS["vectors_n"].value + 1])
+def test_eigh_is_an_orthonormal_decomposition(rng, spy, lanes_for_any_batch, n):
     calls = spy(_numba, "eigh_stack")
     be = get_backend(np.eye(2))
     for label, S in _spectra(rng, n).items():
         S = np.ascontiguousarray((S + np.swapaxes(S, -1, -2)) / 2)
         _assert_decomposition(S, *_dispatch.eigh(be, S), label)
-    assert len(calls) == (9 if n <= _dispatch.CUTOVERS["vectors_n"].value else 0)  # 65: LAPACK alone
+    assert len(calls) == (9 if n <= _dispatch.CUTOVERS["vectors_n"].value else 0)  # above: LAPACK alone
 
 
 @pytest.mark.parametrize("n", [5, 22])
@@ -69,7 +64,7 @@ def test_lanes_mixing_different_spectra_and_a_non_finite_matrix(rng, n):
     _assert_decomposition(S[finite], d[finite], P[finite], "finite lanes")
 
 
-def test_failed_lanes_are_recomputed_by_lapack(rng, monkeypatch, every_stack_in_lanes):
+def test_failed_lanes_are_recomputed_by_lapack(rng, monkeypatch, lanes_for_any_batch):
     S = random_spd(rng, (40,), 6)
     lanes_kernel = _numba.eigh_stack
 
@@ -82,7 +77,7 @@ def test_failed_lanes_are_recomputed_by_lapack(rng, monkeypatch, every_stack_in_
     _assert_decomposition(S, *_dispatch.eigh(get_backend(S), S), "recomputed")
 
 
-def test_eigh_float32(rng, every_stack_in_lanes):
+def test_eigh_float32(rng, lanes_for_any_batch):
     S = random_spd(rng, (20,), 22)
     d, P = _dispatch.eigh(get_backend(S), S.astype(np.float32))
     assert d.dtype == P.dtype == np.float32
@@ -148,7 +143,7 @@ def _spd_results(A, B, V):
     return results
 
 
-def test_lanes_off_give_the_same_answers(rng, spy, monkeypatch):
+def test_lanes_off_give_the_same_answers(rng, spy, monkeypatch, lanes_for_any_batch):
     """Every lane cut-over at 0 sends everything to LAPACK: the fallback alone gives the lanes' answers."""
     A, B = random_spd(rng, (80,), 6, cond=100), random_spd(rng, (80,), 6, cond=100)
     V = 0.5 * (A[::-1] - A) / 2
