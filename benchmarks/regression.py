@@ -168,16 +168,16 @@ def _relative(x, reference):
     return np.linalg.norm(x - reference) / np.linalg.norm(reference)
 
 
-def _precondition_case(n, d):
+def _precondition_case(n, d, method="auto"):
     def setup():
         p = _dense_problem(n, d)
 
         def accuracy(ours, peer):
-            return (f"rel. diff vs gelsd {_relative(ours.x, peer[0]):.1e}, {ours.iterations} iterations, "
-                    f"m = {ours.m}")
+            return (f"fwd. err {_relative(ours.x, p.x):.1e} vs gelsd {_relative(peer[0], p.x):.1e}; "
+                    f"{ours.method}, {ours.iterations} iterations, m = {ours.m}")
 
-        return Case(lambda: lstsq_precondition(p.A, p.b, random_state=0), lambda: scipy.linalg.lstsq(p.A, p.b),
-                    accuracy)
+        return Case(lambda: lstsq_precondition(p.A, p.b, method=method, random_state=0),
+                    lambda: scipy.linalg.lstsq(p.A, p.b), accuracy)
 
     return setup
 
@@ -213,11 +213,15 @@ COMPARISONS = [
                "scipy.linalg.clarkson_woodruff_transform", lambda: _sketch_case(_scipy_cwt)),
     Comparison("regression", "lstsq_sketched (srht, eps = 0.5)", "2^17 x 200 float64",
                "scipy.linalg.lstsq (gelsd)", _lstsq_sketched_case, goal=1 / 3),
+    Comparison("regression", "lstsq_precondition default (sparse sign + Cholesky QR)", "2^17 x 200 float64",
+               "scipy.linalg.lstsq (gelsd)", _precondition_case(2**17, 200), goal=0.3),
     Comparison("regression", "lstsq_precondition (sparse sign + LSQR)", "2^17 x 200 float64",
-               "scipy.linalg.lstsq (gelsd)", _precondition_case(2**17, 200), goal=1.0),
-    Comparison("regression", "lstsq_precondition (sparse sign + LSQR)", "2^15 x 1000 float64",
+               "scipy.linalg.lstsq (gelsd)", _precondition_case(2**17, 200, "lsqr"), goal=1.0),
+    Comparison("regression", "lstsq_precondition (sparse sign + FOSSILS)", "2^17 x 200 float64",
+               "scipy.linalg.lstsq (gelsd)", _precondition_case(2**17, 200, "fossils")),
+    Comparison("regression", "lstsq_precondition default (sparse sign + Cholesky QR)", "2^15 x 1000 float64",
                "scipy.linalg.lstsq (gelsd)", _precondition_case(2**15, 1000)),
-    Comparison("regression", "lstsq_precondition (sparse sign + LSQR)", "2^20 x 50 float64",
+    Comparison("regression", "lstsq_precondition default (sparse sign + Cholesky QR)", "2^20 x 50 float64",
                "scipy.linalg.lstsq (gelsd)", _precondition_case(2**20, 50)),
     Comparison("regression", "lstsq_precondition, sparse (sparse sign + LSQR)", "2^20 x 500, 8 nnz/row",
                "scipy lsqr with column scaling", _sparse_case, goal=0.1),

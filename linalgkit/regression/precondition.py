@@ -22,7 +22,7 @@ DEFAULT_RTOL = {
     "cholqr": lambda eps: eps,
     "lsqr": lambda eps: max(1e-12, 100 * eps),
     "ihs": lambda eps: max(1e-12, 100 * eps),
-    "fossils": lambda eps: 2 * eps,
+    "fossils": lambda eps: 10 * eps,
 }
 
 
@@ -371,8 +371,10 @@ def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="auto", x0=
         ``"fossils"``; ``"cholqr"`` starts from its direct solution and ignores it).
     rtol : float, optional
         Relative tolerance of the rule; default the machine epsilon of ``A``'s dtype for
-        ``"cholqr"``, twice it for ``"fossils"``, and ``max(1e-12, 100 eps)`` for ``"lsqr"`` and
-        ``"ihs"`` (so that a float32 solve can meet it).  Raised to ``eps`` when smaller.
+        ``"cholqr"``, ten times it for ``"fossils"`` (the backward-error estimate, built from the
+        SVD of ``SA``, stalls at 3-4 eps on ``2^17 x 200``), and ``max(1e-12, 100 eps)`` for
+        ``"lsqr"`` and ``"ihs"`` (so that a float32 solve can meet it).  Raised to ``eps`` when
+        smaller.
     atol : float, default=0.0
         Absolute tolerance of the rule.
     maxiter : int, default=100
