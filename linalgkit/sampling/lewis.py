@@ -20,7 +20,9 @@ from .._solver import SolverResult, check_callback, check_tolerances, progress_b
 from .._validation import check_option, check_vector
 from ..exceptions import ValidationError
 from ..sketch import make_sketch
-from ._common import basis, check_design, check_p, r_factor, right_solve, row_quadratic, weighted_inverse_gram
+from ._common import (basis, check_design, check_p, r_factor, right_solve, row_dot, row_quadratic,
+                      weighted_inverse_gram)
+from .scores import SKETCH_ZETA
 
 __all__ = ["LewisWeightsResult", "lewis_weights"]
 
@@ -202,8 +204,9 @@ def _fixed_point(be, step, w, p, tol, callback, bar, name):
 def _sketched_map(be, Y, p, rng):
     """The Cohen-Peng map with each leverage computation through one fixed sparse sign sketch."""
     n, d = Y.shape
-    kind = "gaussian" if be.kind == "generic" else "sparse_sign"
-    S = make_sketch(kind, min(n, SKETCH_OVERSAMPLING * d), n, random_state=rng)
+    m = min(n, SKETCH_OVERSAMPLING * d)
+    S = (make_sketch("gaussian", m, n, random_state=rng) if be.kind == "generic" else
+         make_sketch("sparse_sign", m, n, random_state=rng, zeta=min(SKETCH_ZETA, m)))
     xp = be.xp
 
     def step(w):
@@ -211,7 +214,7 @@ def _sketched_map(be, Y, p, rng):
         root = xp.maximum(w, floor) ** (0.5 - 1 / p)
         R = r_factor(be, S @ (Y * root[:, None]))
         Z = right_solve(be, Y, R)
-        return xp.sum(Z * Z, axis=1) ** (p / 2)
+        return row_dot(be, Z, Z) ** (p / 2)
 
     return step
 
