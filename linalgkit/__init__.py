@@ -8,14 +8,16 @@ sketch
     Sketching operators: Gaussian, Rademacher, SRHT, SRTT, pooled Hadamard, CountSketch, sparse sign.
 regression
     Sketched least squares with an l_inf guarantee, sketch-and-precondition, a scikit-learn regressor.
+sampling
+    Row sampling with l_p guarantees: leverage scores, Lewis weights, sensitivities, l_p regression.
 spd
     SPD matrices: Riemannian metrics, means, tangent maps, transport, sliced-Wasserstein.
 """
 
-from . import regression, sketch, spd, transforms
+from . import regression, sampling, sketch, spd, transforms
 from .exceptions import ConvergenceWarning, LinalgkitError, RankDeficiencyWarning
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["ConvergenceWarning", "LinalgkitError", "RankDeficiencyWarning", "__version__", "regression", "sketch",
-           "spd", "transforms"]
+__all__ = ["ConvergenceWarning", "LinalgkitError", "RankDeficiencyWarning", "__version__", "regression", "sampling",
+           "sketch", "spd", "transforms"]
