@@ -1,0 +1,242 @@
+r"""The GCRO-DR engine: restarted GMRES (``k = 0``), GMRES-DR (no incoming space) and GCRO-DR.
+
+One cycle runs ``s`` Arnoldi steps on the deflated operator :math:`(I - CC^T)AM` from the
+residual :math:`r \perp C`, with classical Gram-Schmidt and one reorthogonalization (CGS2) of
+each new vector against the preallocated block :math:`[C; V_0; \dots; V_j]` (two GEMVs per pass)
+and Givens rotations that give the least-squares residual after every step.  Because
+:math:`r \perp C` and :math:`AMU = C`, the GCRO-DR least-squares problem (Parks et al. 2006, eq.
+2.13) splits: :math:`w` minimizes :math:`\|\beta e_1 - \bar H w\|` and the correction is
+:math:`V w - U B w`, so the in-cycle residual is GMRES's.  After each cycle the harmonic Ritz
+vectors of :math:`AM` in :math:`[U, V]` with the ``k`` smallest harmonic Ritz values become the
+new :math:`U` (complex pairs as their real and imaginary parts) and :math:`C = AMU` is kept
+orthonormal without new products.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+from ._common import norm, to_device
+from ._cutovers import BREAKDOWN
+
+__all__ = ["EngineResult", "gcrodr_engine", "image_basis"]
+
+
+@dataclass
+class EngineResult:
+    x: object
+    converged: bool
+    iterations: int
+    cycles: int
+    residual_norm: float
+    history: tuple
+    U: object
+    C: object
+    ritz_values: object
+    projection_ratio: float | None
+
+
+def image_basis(be, system, U):
+    r"""``(U R^{-1}, Q)`` with :math:`QR = AMU` (thin QR): the pair :math:`(U, C)` with :math:`AMU = C`, :math:`C^TC = I`.
+
+    ``U`` holds the vectors as rows; costs ``k`` products with ``A`` (one block product).
+    """
+    xp = be.xp
+    AU = system.op(U)
+    Q, R = xp.linalg.qr(xp.matrix_transpose(AU))
+    Rinv = np.linalg.inv(be.to_host(R).astype(np.float64))
+    return to_device(be, Rinv.T, system.dtype) @ U, xp.matrix_transpose(Q)
+
+
+class _Cycle:
+    """State of one Arnoldi cycle: unrotated Hessenberg ``H``, ``B = C^T AM V``, Givens factors."""
+
+    def __init__(self, kc, s, beta):
+        self.H = np.zeros((s + 1, s))
+        self.B = np.zeros((kc, s))
+        self.R = np.zeros((s + 1, s))
+        self.cs, self.sn = np.zeros(s), np.zeros(s)
+        self.g = np.zeros(s + 1)
+        self.g[0] = beta
+        self.steps = 0
+        self.breakdown = False
+
+    def add_column(self, j, h, hnorm, kc):
+        """Record step ``j``: rotate the new column, make the next rotation; return the residual estimate."""
+        self.B[:, j] = h[:kc]
+        col = np.empty(j + 2)
+        col[: j + 1] = h[kc:]
+        col[j + 1] = hnorm
+        self.H[: j + 2, j] = col
+        cs, sn = self.cs, self.sn
+        for i in range(j):
+            a, b = col[i], col[i + 1]
+            col[i], col[i + 1] = cs[i] * a + sn[i] * b, -sn[i] * a + cs[i] * b
+        rho = math.hypot(col[j], col[j + 1])
+        cs[j], sn[j] = (1.0, 0.0) if rho == 0 else (col[j] / rho, col[j + 1] / rho)
+        col[j], col[j + 1] = rho, 0.0
+        self.R[: j + 2, j] = col
+        self.g[j + 1] = -sn[j] * self.g[j]
+        self.g[j] = cs[j] * self.g[j]
+        self.steps = j + 1
+        return abs(self.g[j + 1])
+
+    def coefficients(self):
+        """The least-squares solution :math:`w` of the steps so far."""
+        j = self.steps
+        if j == 0:
+            return np.zeros(0)
+        return scipy.linalg.solve_triangular(self.R[:j, :j], self.g[:j], check_finite=False)
+
+
+def _correction(be, system, W, U, kc, cycle, w):
+    """:math:`Vw - UBw` in the preconditioned variables."""
+    j = cycle.steps
+    dz = to_device(be, w, system.dtype) @ W[kc:kc + j]
+    if kc:
+        dz = dz - to_device(be, cycle.B[:, :j] @ w, system.dtype) @ U
+    return dz
+
+
+def _arnoldi(be, system, W, kc, s, r, beta, threshold, monitor, iterate):
+    """``s`` CGS2 Arnoldi steps from ``r / beta`` (``W[:kc]`` holds ``C``); stops early when the estimate meets ``threshold``."""
+    cycle = _Cycle(kc, s, beta)
+    W[kc] = r / beta
+    for j in range(s):
+        w = system.op(W[kc + j])
+        basis = W[: kc + j + 1]
+        h = basis @ w
+        w = w - h @ basis
+        h2 = basis @ w
+        w = w - h2 @ basis
+        h = be.to_host(h + h2).astype(np.float64)
+        hnorm = norm(be, w)
+        estimate = cycle.add_column(j, h, hnorm, kc)
+        cycle.breakdown = hnorm <= BREAKDOWN * max(float(np.abs(h).max()), hnorm)
+        if cycle.breakdown:
+            W[kc + j + 1] = 0 * w
+        else:
+            W[kc + j + 1] = w / hnorm
+        monitor(lambda: iterate(cycle))
+        if estimate <= threshold or cycle.breakdown:
+            break
+    return cycle
+
+
+def _select(theta, k, k_max):
+    """Indices of harmonic Ritz values to keep: the ``k`` smallest in modulus, complex pairs whole."""
+    finite = np.isfinite(theta)
+    tol = 1e-12 * np.maximum(np.abs(theta), 1e-300)
+    candidates = [i for i in np.argsort(np.where(finite, np.abs(theta), np.inf))
+                  if finite[i] and theta[i].imag >= -tol[i]]
+    chosen, count = [], 0
+    for i in candidates:
+        width = 1 if abs(theta[i].imag) <= tol[i] else 2
+        if count + width > k_max:
+            break
+        chosen.append((i, width))
+        count += width
+        if count >= k:
+            break
+    return chosen
+
+
+def _harmonic_ritz(be, system, W, U, kc, cycle, k, m):
+    r"""New ``(U, C, theta)`` from :math:`G^TG p = \theta\, G^T \hat W^T \hat V p` on :math:`\hat V = [UD, V_j]`."""
+    j = cycle.steps
+    size = kc + j
+    G = np.zeros((size + 1, size))
+    WtV = np.zeros((size + 1, size))
+    G[kc:, kc:] = cycle.H[: j + 1, :j]
+    WtV[kc:kc + j, kc:] = np.eye(j)
+    if kc:
+        d = 1.0 / be.to_host(be.xp.linalg.vector_norm(U, axis=1)).astype(np.float64)
+        G[:kc, :kc] = np.diag(d)
+        G[:kc, kc:] = cycle.B[:, :j]
+        WtV[:, :kc] = be.to_host(W[: size + 1] @ be.xp.matrix_transpose(U)).astype(np.float64) * d
+    try:
+        theta, P = scipy.linalg.eig(G.T @ G, G.T @ WtV, check_finite=False)
+    except (np.linalg.LinAlgError, ValueError):
+        return None
+    chosen = _select(theta, min(k, size), min(k + 1, m - 1, size))
+    if not chosen:
+        return None
+    columns = []
+    for i, width in chosen:
+        columns.append(P[:, i].real)
+        if width == 2:
+            columns.append(P[:, i].imag)
+    P = np.column_stack(columns)
+    if kc:
+        P_u = P[:kc] * d[:, None]
+        Y = to_device(be, P_u.T, system.dtype) @ U + to_device(be, P[kc:].T, system.dtype) @ W[kc:kc + j]
+    else:
+        Y = to_device(be, P.T, system.dtype) @ W[:j]
+    Q, R = np.linalg.qr(G @ P)
+    if not np.all(np.isfinite(R)) or np.min(np.abs(np.diag(R))) <= BREAKDOWN * np.max(np.abs(np.diag(R))):
+        return None
+    C = to_device(be, Q.T, system.dtype) @ W[: size + 1]
+    U = to_device(be, np.linalg.inv(R).T, system.dtype) @ Y
+    return U, C, np.array([theta[i] for i, _ in chosen])
+
+
+def gcrodr_engine(be, system, *, k, m, tolerances, U=None, C=None, monitor, guard=None):
+    r"""Solve ``system`` by GCRO-DR(m, k) from an optional recycle space (rows ``U``, ``C`` with :math:`AMU = C`).
+
+    ``k = 0`` is GMRES(m); ``U = None`` with ``k > 0`` is GMRES-DR(m, k).  ``monitor(iterate)`` is
+    called after every inner iteration with a function returning the current iterate.  With
+    ``guard``, an incoming space whose projection keeps more than ``guard`` of the first
+    residual's norm is dropped before the first cycle (the solve becomes GMRES-DR).
+    """
+    xp = be.xp
+    x = xp.zeros_like(system.b) if system.x0 is None else system.x0
+    r = system.b if system.x0 is None else system.residual(x)
+    rnorm = norm(be, r)
+    threshold = tolerances.threshold(norm(be, system.b))
+    incoming = U is not None
+    if incoming and C is None:
+        U, C = image_basis(be, system, U)
+    ratio = theta = None
+    if incoming:
+        ratio = norm(be, r - (C @ r) @ C) / rnorm if rnorm > 0 else 0.0
+        if guard is not None and ratio > guard:
+            U = C = None
+    W = xp.zeros((m + 1, system.n), dtype=system.dtype, device=be.device)
+    history, iterations, cycles = [rnorm], 0, 0
+    best = (rnorm, x)
+    while rnorm > threshold and iterations < tolerances.maxiter:
+        kc = 0 if C is None else C.shape[0]
+        pending = None
+        if kc:
+            c = C @ r
+            pending = c @ U
+            r = r - c @ C
+            W[:kc] = C
+        beta = norm(be, r)
+        s = min(m - kc, tolerances.maxiter - iterations)
+        base = x if pending is None else x + system.apply_M(pending)
+
+        def iterate(cycle, base=base, kc=kc):
+            return base + system.apply_M(_correction(be, system, W, U, kc, cycle, cycle.coefficients()))
+
+        if beta <= threshold:
+            cycle = _Cycle(kc, 0, beta)
+            x = base
+        else:
+            cycle = _arnoldi(be, system, W, kc, s, r, beta, threshold, monitor, iterate)
+            x = iterate(cycle)
+        r = system.residual(x)
+        rnorm = norm(be, r)
+        iterations += cycle.steps
+        cycles += 1
+        history.append(rnorm)
+        if rnorm < best[0]:
+            best = (rnorm, x)
+        if k > 0 and cycle.steps > 0:
+            update = _harmonic_ritz(be, system, W, U, kc, cycle, k, m)
+            if update is not None:
+                U, C, theta = update
+    rnorm, x = best
+    return EngineResult(x, rnorm <= threshold, iterations, cycles, rnorm, tuple(history), U, C, theta, ratio)
