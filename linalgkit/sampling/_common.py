@@ -21,7 +21,11 @@ from .._validation import check_matrix, check_scalar
 from ..exceptions import ArgumentTypeError, ShapeError, ValidationError
 from ..sketch import make_sketch
 
-__all__ = ["Basis", "check_design", "check_p", "check_sample_size"]
+__all__ = ["Basis", "RankDeficientError", "check_design", "check_p", "check_sample_size"]
+
+
+class RankDeficientError(ValidationError):
+    """A matrix of the sampling family is numerically rank-deficient (raised by :func:`check_rank`)."""
 
 # Sketch rows per column of A for the basis (a subspace embedding with distortion about 1/2).
 _BASIS_OVERSAMPLING = 4
@@ -116,7 +120,7 @@ def check_rank(be, R, n):
     d = R.shape[1]
     rank = int(np.count_nonzero(s > max(n, d) * np.finfo(s.dtype).eps * s[0])) if s[0] > 0 else 0
     if rank < d:
-        raise ValidationError(f"A must have full column rank, got numerical rank {rank} < d = {d} (A is rank-"
+        raise RankDeficientError(f"A must have full column rank, got numerical rank {rank} < d = {d} (A is rank-"
                               f"deficient); drop dependent columns, e.g. keep those chosen by "
                               f"scipy.linalg.qr(A, pivoting=True), or add a small ridge")
 

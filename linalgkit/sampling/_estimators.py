@@ -201,6 +201,9 @@ class SensitivitySampler(LinalgkitEstimator):
         else:
             X, y = validate_data(self, X, y, y_numeric=True, **_ACCEPT)
             target = _with_column(X, y)
+        if target.shape[0] < target.shape[1]:
+            raise ValueError(f"X must have at least as many samples as columns to score, got n_samples = "
+                             f"{X.shape[0]} for {target.shape[1]} columns; pass more samples")
         self.scores_ = np.asarray(sampling_scores(target, float(self.p), scores=self.scores,
                                                   random_state=self.random_state))
         self.n_samples_fit_ = X.shape[0]

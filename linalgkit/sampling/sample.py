@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from .._backend import capabilities, check_random_state
 from .._validation import check_consistent_length, check_option, check_vector
 from ..exceptions import ShapeError, ValidationError
-from ._common import bernoulli_rows, check_design, check_p, check_sample_size, stack_columns
+from ._common import RankDeficientError, bernoulli_rows, check_design, check_p, check_sample_size, stack_columns
 from .lewis import _lewis_weights
 from .scores import _leverage_scores
 from .sensitivities import _lp_sensitivities, sampling_tolerances
@@ -123,7 +123,8 @@ def sensitivity_sample(A, p, m, *, scores="lewis", b=None, random_state=None):
         complexity of each is in ``docs/sampling.rst``.
     b : array of shape (n,), optional
         Right-hand side sampled with ``A``; the scores are then those of ``[A b]``, as an
-        :math:`\ell_p` regression guarantee needs.
+        :math:`\ell_p` regression guarantee needs (those of ``A`` when ``b`` lies in the range of
+        ``A``).
     random_state : None, int or numpy.random.Generator, default=None
 
     Returns
@@ -171,12 +172,21 @@ def _check_given_scores(be, u, n):
     return u
 
 
+def _scores_of_problem(be, A, b, p, kind, rng):
+    """Scores of ``[A b]``, or of ``A`` when ``b`` lies in its range (a zero-residual problem)."""
+    if b is None:
+        return _sampling_scores(be, A, p, kind, rng)
+    try:
+        return _sampling_scores(be, stack_columns(be, A, b), p, kind, rng)
+    except RankDeficientError:
+        return _sampling_scores(be, A, p, kind, rng)
+
+
 def _sensitivity_sample(be, A, b, p, m, scores, rng):
     """Private implementation of :func:`sensitivity_sample` on checked arguments."""
     score_rng, draw_rng = rng.spawn(2)  # the draws do not depend on how many numbers the scores used
     if isinstance(scores, str):
-        target = A if b is None else stack_columns(be, A, b)
-        u, name = _sampling_scores(be, target, p, scores, score_rng), scores
+        u, name = _scores_of_problem(be, A, b, p, scores, score_rng), scores
     else:
         u, name = scores, "given"
     indices, q = bernoulli_rows(be, u, m, draw_rng)

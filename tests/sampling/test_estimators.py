@@ -47,8 +47,10 @@ def test_bad_hyper_parameter_raises_sklearn_error(problem):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_lp_regression_passes_check_estimator():
-    check_estimator(LpRegression(sampling=None))
+@pytest.mark.parametrize("estimator", [LpRegression(sampling=None), LpRegression(random_state=0),
+                                       SensitivitySampler(m=20, random_state=0)], ids=["exact", "sampled", "sampler"])
+def test_passes_check_estimator(estimator):
+    check_estimator(estimator)
 
 
 def test_sampler_fit_then_sample_matches_the_function(problem):
@@ -69,3 +71,13 @@ def test_sampler_rejects_other_rows(problem):
 def test_tour_row_is_a_tour_row():
     row = tour_row()
     assert isinstance(row, TourRow) and row.family == "sampling" and row.seconds > 0
+
+
+def test_every_public_function_has_a_capability_entry():
+    import inspect
+
+    import linalgkit.sampling as family
+    from linalgkit._backend import CAPABILITIES
+
+    functions = [name for name in family.__all__ if inspect.isfunction(getattr(family, name))]
+    assert functions and all(f"linalgkit.sampling.{name}" in CAPABILITIES for name in functions)

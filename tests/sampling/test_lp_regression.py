@@ -103,3 +103,11 @@ def test_callback_and_x0():
     start = lp_regression(A, b, 1.5, method="exact", rtol=1e-3).x
     result = lp_regression(A, b, 1.5, method="exact", x0=start, callback=seen.append, progress=True)
     assert len(seen) == result.iterations - 1 and seen[0].shape == (A.shape[1],)
+
+
+def test_sampled_zero_residual_problem_uses_the_scores_of_a():
+    """b in range(A) makes [A b] rank-deficient; the sample then follows A and recovers x exactly."""
+    A = np.random.default_rng(6).standard_normal((2000, 4))
+    x = np.array([1.0, -2.0, 0.5, 3.0])
+    result = lp_regression(A, A @ x, 1, m=200, random_state=0)
+    np.testing.assert_allclose(result.x, x, rtol=1e-8)
