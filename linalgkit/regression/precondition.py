@@ -445,7 +445,7 @@ def _lstsq_precondition(backend, A, b, *, sketch, m, method, tolerances, random_
     d = A.shape[1]
     with progress_bar(progress, tolerances.maxiter, f"lstsq_precondition ({method})") as bar:
         monitor = _Monitor(callback, bar)
-        factor = sketch_and_factor(backend, A, b, sketch, m, random_state, vectors=method != "cholqr")
+        factor = sketch_and_factor(backend, A, b, sketch, m, random_state, vectors=method == "fossils")
         if factor.rank < d:
             return _solve_without_sketch(backend, A, b, sketch, m, factor.cond, tolerances, monitor)
         fallback = False
@@ -462,8 +462,8 @@ def _lstsq_precondition(backend, A, b, *, sketch, m, method, tolerances, random_
                 tolerances = default_tolerances("lsqr", A.dtype, None, tolerances.atol, tolerances.maxiter)
         if method != "cholqr":
             op = _Preconditioned(backend, A, factor.R)
-            start = _start(backend, factor, op, x0)
-            x, converged, iterations, history, reached = _iterate(backend, method, op, factor, A, b, start, m,
+            start = op.solve(factor.c) if x0 is None else x0  # the sketch-and-solve warm start R^-1 c
+            x, converged, iterations, history, reached = _iterate(backend, method, op, factor, b, start, m,
                                                                   tolerances, monitor)
             rnorm = residual_norm(backend, A, x, b)
     if not converged:
@@ -473,15 +473,10 @@ def _lstsq_precondition(backend, A, b, *, sketch, m, method, tolerances, random_
                                      iterations=iterations, residual_norm=rnorm, history=history)
 
 
-def _start(backend, factor, op, x0):
-    """The sketch-and-solve warm start :math:`R^{-1}c`, or ``x0``."""
-    return op.solve(factor.c) if x0 is None else x0
-
-
-def _iterate(backend, method, op, factor, A, b, start, m, tolerances, monitor):
+def _iterate(backend, method, op, factor, b, start, m, tolerances, monitor):
     """Run LSQR, IHS or FOSSILS from ``start``: ``(x, converged, iterations, history, reached)``."""
     if method == "lsqr":
-        y, converged, iterations, history = _lsqr(backend, op, b - A @ start, tolerances, monitor, start)
+        y, converged, iterations, history = _lsqr(backend, op, b - op.A @ start, tolerances, monitor, start)
         return start + op.solve(y), converged, iterations, history, history[-1]
     if method == "ihs":
         return _ihs(backend, op, b, start, m, tolerances, monitor)
@@ -496,6 +491,6 @@ def _solve_without_sketch(backend, A, b, sketch, m, cond, tolerances, monitor):
     x, converged, iterations, method = _fallback(backend, A, b, tolerances, monitor)
     rnorm = residual_norm(backend, A, x, b)
     if not converged:
-        warn_not_converged("the column-scaled LSQR fallback", tolerances, rnorm, stacklevel=4)
+        warn_not_converged("the column-scaled LSQR fallback", tolerances, rnorm, stacklevel=5)
     return PreconditionedLstsqResult(x, method, sketch, m, cond, True, converged=converged, iterations=iterations,
                                      residual_norm=rnorm, history=(rnorm,))
