@@ -20,6 +20,7 @@ from .._backend import get_backend
 from .._validation import check_matrix, check_scalar
 from ..exceptions import ArgumentTypeError, ShapeError, ValidationError
 from ..sketch import make_sketch
+from ..sketch.operators import apply_sketch
 
 __all__ = ["Basis", "RankDeficientError", "check_design", "check_p", "check_sample_size"]
 
@@ -81,7 +82,7 @@ def basis(be, A, rng, *, exact):
     m = _BASIS_OVERSAMPLING * d
     if be.issparse(A) and not exact and m < n:
         S = make_sketch("sparse_sign", m, n, random_state=rng, zeta=min(8, m // 2))
-        R = r_factor(be, S @ A)
+        R = r_factor(be, sketch(be, S, A))
         check_rank(be, R, n)
         return Basis(right_solve(be, A, R), R, False)
     dense = A.toarray() if be.issparse(A) else A
@@ -123,6 +124,11 @@ def check_rank(be, R, n):
         raise RankDeficientError(f"A must have full column rank, got numerical rank {rank} < d = {d} (A is rank-"
                               f"deficient); drop dependent columns, e.g. keep those chosen by "
                               f"scipy.linalg.qr(A, pivoting=True), or add a small ridge")
+
+
+def sketch(be, S, X):
+    """:math:`SX` for a checked dense array or CSR matrix ``X``, through the sketch family's validation-free entry."""
+    return apply_sketch(be, S, X, be.zeros((X.shape[0], 0), X.dtype))
 
 
 def right_solve(be, A, R):

@@ -20,7 +20,7 @@ from .._solver import SolverResult, check_callback, check_tolerances, progress_b
 from .._validation import check_option, check_vector
 from ..exceptions import ValidationError
 from ..sketch import make_sketch
-from ._common import (basis, check_design, check_p, r_factor, right_solve, row_dot, row_quadratic,
+from ._common import (basis, check_design, check_p, r_factor, right_solve, row_dot, row_quadratic, sketch,
                       weighted_inverse_gram)
 from .scores import SKETCH_ZETA
 
@@ -212,7 +212,7 @@ def _sketched_map(be, Y, p, rng):
     def step(w):
         floor = float(xp.max(w)) * _EPS
         root = xp.maximum(w, floor) ** (0.5 - 1 / p)
-        R = r_factor(be, S @ (Y * root[:, None]))
+        R = r_factor(be, sketch(be, S, Y * root[:, None]))
         Z = right_solve(be, Y, R)
         return row_dot(be, Z, Z) ** (p / 2)
 

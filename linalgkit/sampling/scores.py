@@ -7,7 +7,7 @@ from .._backend import capabilities, check_random_state, standard_normal
 from .._validation import check_option, check_scalar
 from ..sketch import make_sketch
 from ._common import (basis, check_design, check_rank, left_solve, r_factor, right_solve, row_dot, row_quadratic,
-                      weighted_inverse_gram)
+                      sketch, weighted_inverse_gram)
 
 __all__ = ["leverage_scores"]
 
@@ -91,7 +91,7 @@ def _leverage_scores(be, A, method, m, jl_dim, rng):
     m = min(n, SKETCH_OVERSAMPLING * d) if m is None else int(m)
     S = (make_sketch("gaussian", m, n, random_state=rng) if be.kind == "generic" else
          make_sketch("sparse_sign", m, n, random_state=rng, zeta=min(SKETCH_ZETA, m)))
-    R = r_factor(be, S @ A)
+    R = r_factor(be, sketch(be, S, A))
     check_rank(be, R, n)
     k = math.ceil(JL_PER_LOG_N * math.log(max(n, 2))) if jl_dim is None else int(jl_dim)
     if k >= d:
