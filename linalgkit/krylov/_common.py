@@ -160,7 +160,8 @@ def check_system(A, b, x0, M):
     if M is not None:
         if not (_is_operator(M) or hasattr(M, "shape")):
             raise ArgumentTypeError(f"M must be None, a matrix or a LinearOperator applying the preconditioner "
-                                    f"(an approximate inverse of A, as in SciPy), got {type(M).__name__}")
+                                    f"(an approximate inverse of A, as in SciPy), got {type(M).__name__}; e.g. "
+                                    f"scipy.sparse.diags(1 / A.diagonal()) for Jacobi")
         M = _check_linear_map(M, "M", be)
         if int(M.shape[0]) != n:
             raise ShapeError(f"M must have shape ({n}, {n}) like A, got {tuple(M.shape)}; pass the preconditioner "
@@ -168,7 +169,8 @@ def check_system(A, b, x0, M):
     if x0 is not None:
         x0 = check_vector(x0, "x0", backend=be, numeric="cast", allow_complex=False)
         if x0.shape[0] != n:
-            raise ShapeError(f"x0 must have length {n} like b, got length {x0.shape[0]}")
+            raise ShapeError(f"x0 must have length {n} like b, got length {x0.shape[0]}; "
+                             f"pass one starting value per unknown")
     dtype = _dtype(be, A, b, M, x0)
     b = be.xp.astype(b, dtype) if b.dtype != dtype else b
     if x0 is not None and x0.dtype != dtype:

@@ -94,7 +94,7 @@ class _Cycle:
 def _correction(be, system, W, U, kc, cycle, w):
     """:math:`Vw - UBw` in the preconditioned variables."""
     j = cycle.steps
-    dz = to_device(be, w, system.dtype) @ W[kc:kc + j]
+    dz = to_device(be, w, system.dtype) @ W[kc:kc + j, :]
     if kc:
         dz = dz - to_device(be, cycle.B[:, :j] @ w, system.dtype) @ U
     return dz
@@ -103,10 +103,10 @@ def _correction(be, system, W, U, kc, cycle, w):
 def _arnoldi(be, system, W, kc, s, r, beta, threshold, monitor, iterate):
     """``s`` CGS2 Arnoldi steps from ``r / beta`` (``W[:kc]`` holds ``C``); stops early when the estimate meets ``threshold``."""
     cycle = _Cycle(kc, s, beta)
-    W[kc] = r / beta
+    W[kc, :] = r / beta
     for j in range(s):
-        w = system.op(W[kc + j])
-        basis = W[: kc + j + 1]
+        w = system.op(W[kc + j, :])
+        basis = W[: kc + j + 1, :]
         h = basis @ w
         w = w - h @ basis
         h2 = basis @ w
@@ -116,9 +116,9 @@ def _arnoldi(be, system, W, kc, s, r, beta, threshold, monitor, iterate):
         estimate = cycle.add_column(j, h, hnorm, kc)
         cycle.breakdown = hnorm <= BREAKDOWN * max(float(np.abs(h).max()), hnorm)
         if cycle.breakdown:
-            W[kc + j + 1] = 0 * w
+            W[kc + j + 1, :] = 0 * w
         else:
-            W[kc + j + 1] = w / hnorm
+            W[kc + j + 1, :] = w / hnorm
         monitor(lambda: iterate(cycle))
         if estimate <= threshold or cycle.breakdown:
             break
@@ -155,7 +155,7 @@ def _harmonic_ritz(be, system, W, U, kc, cycle, k, m):
         d = 1.0 / be.to_host(be.xp.linalg.vector_norm(U, axis=1)).astype(np.float64)
         G[:kc, :kc] = np.diag(d)
         G[:kc, kc:] = cycle.B[:, :j]
-        WtV[:, :kc] = be.to_host(W[: size + 1] @ be.xp.matrix_transpose(U)).astype(np.float64) * d
+        WtV[:, :kc] = be.to_host(W[: size + 1, :] @ be.xp.matrix_transpose(U)).astype(np.float64) * d
     try:
         theta, P = scipy.linalg.eig(G.T @ G, G.T @ WtV, check_finite=False)
     except (np.linalg.LinAlgError, ValueError):
@@ -171,13 +171,13 @@ def _harmonic_ritz(be, system, W, U, kc, cycle, k, m):
     P = np.column_stack(columns)
     if kc:
         P_u = P[:kc] * d[:, None]
-        Y = to_device(be, P_u.T, system.dtype) @ U + to_device(be, P[kc:].T, system.dtype) @ W[kc:kc + j]
+        Y = to_device(be, P_u.T, system.dtype) @ U + to_device(be, P[kc:].T, system.dtype) @ W[kc:kc + j, :]
     else:
-        Y = to_device(be, P.T, system.dtype) @ W[:j]
+        Y = to_device(be, P.T, system.dtype) @ W[:j, :]
     Q, R = np.linalg.qr(G @ P)
     if not np.all(np.isfinite(R)) or np.min(np.abs(np.diag(R))) <= BREAKDOWN * np.max(np.abs(np.diag(R))):
         return None
-    C = to_device(be, Q.T, system.dtype) @ W[: size + 1]
+    C = to_device(be, Q.T, system.dtype) @ W[: size + 1, :]
     U = to_device(be, np.linalg.inv(R).T, system.dtype) @ Y
     return U, C, np.array([theta[i] for i, _ in chosen])
 
@@ -213,7 +213,7 @@ def gcrodr_engine(be, system, *, k, m, tolerances, U=None, C=None, monitor, guar
             c = C @ r
             pending = c @ U
             r = r - c @ C
-            W[:kc] = C
+            W[:kc, :] = C
         beta = norm(be, r)
         s = min(m - kc, tolerances.maxiter - iterations)
         base = x if pending is None else x + system.apply_M(pending)

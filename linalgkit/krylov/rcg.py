@@ -102,6 +102,7 @@ def rcg_engine(be, system, *, k, m, tolerances, U=None, C=None, monitor):
         rnorm = norm(be, r)
         ratio = rnorm / rnorm0 if rnorm0 > 0 else 0.0
     history, iterations, cycles = [rnorm], 0, 1
+    best = (rnorm, x)
     stored_p, stored_q = [], []
     p, rz = None, None
     while rnorm > threshold and iterations < tolerances.maxiter:
@@ -127,15 +128,17 @@ def rcg_engine(be, system, *, k, m, tolerances, U=None, C=None, monitor):
             stored_q.append(q / pq**0.5)
         monitor(lambda x=x: x)
         rnorm = norm(be, r)
+        if rnorm < best[0]:
+            best = (rnorm, x)
         if rnorm <= threshold:  # confirm on the computed residual, restart from it if the recursion drifted
             r = system.residual(x)
             rnorm = norm(be, r)
             history.append(rnorm)
             if rnorm > threshold:
                 p, cycles = None, cycles + 1
-    if len(history) == 1 or iterations == tolerances.maxiter and rnorm > threshold:
-        r = system.residual(x)
-        rnorm = norm(be, r)
+    if rnorm > threshold:  # not converged: the iterate with the smallest residual, computed
+        x = best[1]
+        rnorm = norm(be, system.residual(x))
         history.append(rnorm)
     W, AW, theta = (None, None, None) if defl is None else (defl.W, defl.AW, None)
     if k > 0 and stored_p:
