@@ -59,7 +59,9 @@ class SolverResult:
     residual_norm : float
         The norm the stopping rule tests, of the returned answer (the method says which norm).
     history : tuple of float or None
-        That norm after each iteration, when the method records it.
+        That norm along the solve, when the method records it: after each iteration, or, for a
+        nested method, at the start and after each outer step (a restart cycle, a refinement
+        step), as the method's docstring says; at most ``iterations + 1`` entries.
     """
 
     converged: bool
