@@ -136,7 +136,8 @@ def _ratio_accuracy(X, y, optimum):
     def accuracy(ours, peer):
         ratio = _l1_objective(X, y, ours.coef_, ours.intercept_) / optimum
         m = "all rows" if ours.result_.m is None else f"m = {ours.result_.m}"
-        return f"objective {ratio:.4f} x OPT ({m}; certified <= {ours.result_.objective / ours.result_.lower_bound:.3f})"
+        certified = ours.result_.objective / ours.result_.lower_bound
+        return f"objective {ratio:.4f} x OPT ({m}; certified <= {certified:.3f})"
 
     return accuracy
 

@@ -1,4 +1,4 @@
-r"""Designs where row sampling is hard: a few huge rows and a heavy-tailed column (Cohen-Peng / Woodruff-Yasuda tests)."""
+r"""Designs where row sampling is hard: a few huge rows and a heavy-tailed column (the l_p sampling tests)."""
 
 import numbers
 from dataclasses import dataclass

@@ -26,7 +26,7 @@ def _with_column(X, column):
 
 
 class LpRegression(RegressorMixin, LinalgkitEstimator):
-    r"""Least :math:`\ell_p` regression :math:`\min_{w, w_0} \|Xw + w_0 - y\|_p^p` (``p = 1``: least absolute deviations).
+    r"""Least :math:`\ell_p` regression :math:`\min_{w, w_0} \|Xw + w_0 - y\|_p^p` (``p = 1``: median regression).
 
     Fits with :func:`~linalgkit.sampling.lp_regression`: on a sensitivity sample of
     :math:`[X\ 1\ y]` (``sampling`` names its scores; the objective is within

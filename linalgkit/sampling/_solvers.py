@@ -62,7 +62,8 @@ def newton_irls(be, A, b, p, tol, x0, callback, bar, rng):
     and moves along :math:`\Delta = z_{\mathrm{WLS}} - z` by a step :math:`t` starting at
     :math:`1/(p-1)` (the Newton step: the plain IRLS step :math:`t = 1` overshoots by a factor
     :math:`p - 1`, the reason plain IRLS diverges for large :math:`p`) and halved until the
-    objective decreases (up to its rounding error).  :math:`t = 1` is the majorize-minimize step for :math:`p \le 2`, so the
+    objective decreases (up to its rounding error).  :math:`t = 1` is the majorize-minimize step for
+    :math:`p \le 2`, so the
     objective never increases.  Stopping rule (see :mod:`linalgkit._solver`):
     :math:`\|Y^T\varphi(r)\|_2 \le \max(\mathrm{rtol}\,\|\varphi(r)\|_2, \mathrm{atol})` with
     :math:`\varphi(r) = \mathrm{sign}(r)|r|^{p-1}`, the optimality condition

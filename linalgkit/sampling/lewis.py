@@ -1,4 +1,4 @@
-r"""Lewis weights: the fixed point of Cohen & Peng for :math:`p < 4`, Newton's method on Lewis' convex program for :math:`p \ge 4`.
+r"""Lewis weights: Cohen-Peng's fixed point for :math:`p < 4`, Newton on Lewis' convex program for :math:`p \ge 4`.
 
 The :math:`\ell_p` Lewis weights of a full-rank :math:`A \in \mathbb{R}^{n \times d}` are the
 unique :math:`w > 0` with
@@ -82,7 +82,8 @@ def lewis_weights(A, p, *, method="exact", x0=None, rtol=None, atol=0.0, maxiter
         iteration instead of :math:`O(nd^2)`); it converges to the fixed point of the sketched
         map, within about 20% of the Lewis weights.  Only for ``p < 4``.
     x0 : array of shape (n,), optional
-        Positive starting weights; default :math:`d/n` for every row.
+        Positive starting weights; default :math:`d/n` for every row.  For :math:`p \ge 4` they
+        give Newton's starting point :math:`M_0 = (A^T W_0^{1-2/p} A)^{-1}`.
     rtol, atol : float
         Stopping rule :math:`\rho(w) \le \max(\mathrm{rtol}, \mathrm{atol})`; default
         ``rtol = 0.01 * sqrt(eps)`` (1.5e-10 in float64).

@@ -1,7 +1,6 @@
 r""":math:`\ell_p` regression :math:`\min_x \|Ax - b\|_p`: exact (dual LP, Newton-IRLS) or on a sensitivity sample."""
 
 import math
-import numbers
 from dataclasses import dataclass
 
 from .._backend import capabilities, check_random_state, get_backend, serial_blas

@@ -1,4 +1,5 @@
-r"""Sensitivity sampling: keep row :math:`i` with probability :math:`q_i = \min(1, m u_i / \sum u)`, rescale by :math:`q_i^{-1/p}`.
+r"""Sensitivity sampling: keep row :math:`i` with probability :math:`q_i = \min(1, m u_i / \sum u)`, scaled by
+:math:`q_i^{-1/p}`.
 
 Then :math:`E\|SAx\|_p^p = \|Ax\|_p^p` for every :math:`x`, and with scores :math:`u` that bound
 (multiples of) the sensitivities, :math:`\|SAx\|_p = (1 \pm \varepsilon)\|Ax\|_p` for all
