@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from linalgkit import krylov, spd
+from linalgkit import krylov, sampling, spd
 from linalgkit._solver import SolverResult
 from linalgkit.datasets import make_lstsq_problem, make_spd_matrices
 from linalgkit.datasets._krylov import make_poisson
@@ -26,6 +26,8 @@ from linalgkit.transforms import evaluate_walsh, sparse_wht
 PROBLEM = make_lstsq_problem(2000, 20, cond=1e6, residual_norm=1e-3, random_state=0)
 MATRICES = make_spd_matrices(20, 4, cond=100, random_state=0)
 POISSON_A, POISSON_B = make_poisson(16)
+TALL = np.random.default_rng(5).standard_normal((400, 4))
+TALL_B = np.random.default_rng(6).standard_normal(400)
 SPARSE_SUPPORT = np.sort(np.random.default_rng(3).choice(1 << 20, size=50, replace=False)).astype(np.uint64)
 SPARSE_VALUES = np.random.default_rng(4).choice([-1.0, 1.0], size=50)
 
@@ -87,6 +89,12 @@ SOLVERS = [
     *(_lstsq(method) for method in ("cholqr", "lsqr", "ihs", "fossils")),
     *(_mean(metric) for metric in ("affine_invariant", "bures_wasserstein", spd.power_affine(0.5))),
     *(_krylov(solve) for solve in (krylov.gmres, krylov.gcrodr, krylov.rcg)),
+    *(Solver(f"sampling.lewis_weights[p={p}]", lambda p=p, **contract: sampling.lewis_weights(TALL, p, **contract))
+      for p in (1, 3)),
+    *(Solver(f"sampling.lp_regression[{method}]",
+             lambda method=method, **contract: sampling.lp_regression(TALL, TALL_B, 1.5, method=method, random_state=0,
+                                                                      **contract))
+      for method in ("exact", "sampled")),
     Solver("sparse_wht", _sparse_wht, tight={}, progress=False, tolerances=False),
 ]
 IDS = [solver.name for solver in SOLVERS]
