@@ -37,11 +37,12 @@ import math
 import numpy as np
 
 from .._backend import serial_blas
+from ..exceptions import LinalgkitError
 
 __all__ = ["CholeskyBreakdown", "cholqr_factor", "refine", "solve_upper"]
 
 
-class CholeskyBreakdown(Exception):
+class CholeskyBreakdown(LinalgkitError):
     """The Gram matrix of :math:`[A\\ b] R_s^{-1}` is not numerically positive definite (internal signal)."""
 
 

@@ -349,3 +349,22 @@ def test_cutover_table_names_each_constant():
     for name in cutovers.__all__:
         assert name in cutovers.__doc__
     assert "``srht``" in cutovers.__doc__
+
+
+@pytest.mark.parametrize("kind, kernel", [("sparse_sign", "scatter_rows"), ("srht", "srht_apply")])
+def test_kernels_receive_csr_as_three_arrays(kind, kernel, monkeypatch):
+    S = make_sketch(kind, 16, 200, random_state=0)
+    A = scipy.sparse.random(200, 5, density=0.3, format="csr", random_state=0)
+    expected = S @ A.toarray()
+    calls, original = [], getattr(sketch_numba, kernel)
+
+    def recording(source, *args, **kwargs):
+        calls.append((source, kwargs))
+        return original(source, *args, **kwargs)
+
+    monkeypatch.setattr(sketch_numba, kernel, recording)
+    np.testing.assert_allclose(S @ A, expected, rtol=1e-12, atol=1e-12)
+    (source, options), = calls
+    assert options == {"layout": "csr", "columns": 5}
+    assert all(isinstance(part, np.ndarray) for part in source) and len(source) == 3
+    np.testing.assert_array_equal(source[0], A.indptr)
