@@ -204,7 +204,8 @@ def lockstep():
                     _best(lanes(call), 3), ("LAPACK", "lanes"))
         X = make_spd_matrices(500, 22, random_state=0)
         call = lambda: metrics.pairwise_distances(X)  # noqa: E731
-        _report("lockstep pairwise 500 x 500, 22 x 22", _best(lapack(call), 3), _best(lanes(call), 3), ("LAPACK", "lanes"))
+        _report("lockstep pairwise 500 x 500, 22 x 22", _best(lapack(call), 3), _best(lanes(call), 3),
+                ("LAPACK", "lanes"))
     import mpmath
     import pyriemann.geometry.distance as prd
     import scipy.linalg

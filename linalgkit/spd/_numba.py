@@ -694,7 +694,7 @@ def tasks(N, M, symmetric):
 
 @njit(**_PARALLEL)
 def from_eig_stack(P, values, out):
-    """``out[k] = P[k] diag(values[k]) P[k]^T``, exactly symmetric, for stacks ``P`` and ``values`` (BLAS per matrix)."""
+    """``out[k] = P[k] diag(values[k]) P[k]^T``, exactly symmetric, for stacks ``P``, ``values`` (BLAS per matrix)."""
     for k in prange(P.shape[0]):
         M = (P[k] * values[k]) @ P[k].T
         out[k, :, :] = (M + M.T) / 2
