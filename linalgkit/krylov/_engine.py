@@ -57,29 +57,29 @@ class _Cycle:
         self.H = np.zeros((s + 1, s))
         self.B = np.zeros((kc, s))
         self.R = np.zeros((s + 1, s))
-        self.cs, self.sn = np.zeros(s), np.zeros(s)
-        self.g = np.zeros(s + 1)
-        self.g[0] = beta
+        self.cs, self.sn = [], []  # Python floats: the rotations are sequential scalar work
+        self.g = [beta]
         self.steps = 0
         self.breakdown = False
 
     def add_column(self, j, h, hnorm, kc):
         """Record step ``j``: rotate the new column, make the next rotation; return the residual estimate."""
         self.B[:, j] = h[:kc]
-        col = np.empty(j + 2)
-        col[: j + 1] = h[kc:]
-        col[j + 1] = hnorm
+        col = h[kc:].tolist()
+        col.append(hnorm)
         self.H[: j + 2, j] = col
-        cs, sn = self.cs, self.sn
-        for i in range(j):
+        for i, (c, s) in enumerate(zip(self.cs, self.sn)):
             a, b = col[i], col[i + 1]
-            col[i], col[i + 1] = cs[i] * a + sn[i] * b, -sn[i] * a + cs[i] * b
+            col[i], col[i + 1] = c * a + s * b, c * b - s * a
         rho = math.hypot(col[j], col[j + 1])
-        cs[j], sn[j] = (1.0, 0.0) if rho == 0 else (col[j] / rho, col[j + 1] / rho)
+        c, s = (1.0, 0.0) if rho == 0 else (col[j] / rho, col[j + 1] / rho)
+        self.cs.append(c)
+        self.sn.append(s)
         col[j], col[j + 1] = rho, 0.0
         self.R[: j + 2, j] = col
-        self.g[j + 1] = -sn[j] * self.g[j]
-        self.g[j] = cs[j] * self.g[j]
+        gj = self.g[j]
+        self.g[j] = c * gj
+        self.g.append(-s * gj)
         self.steps = j + 1
         return abs(self.g[j + 1])
 
@@ -88,7 +88,7 @@ class _Cycle:
         j = self.steps
         if j == 0:
             return np.zeros(0)
-        return scipy.linalg.solve_triangular(self.R[:j, :j], self.g[:j], check_finite=False)
+        return scipy.linalg.solve_triangular(self.R[:j, :j], np.asarray(self.g[:j]), check_finite=False)
 
 
 def _correction(be, system, W, U, kc, cycle, w):
@@ -156,10 +156,13 @@ def _harmonic_ritz(be, system, W, U, kc, cycle, k, m):
         G[:kc, :kc] = np.diag(d)
         G[:kc, kc:] = cycle.B[:, :j]
         WtV[:, :kc] = be.to_host(W[: size + 1, :] @ be.xp.matrix_transpose(U)).astype(np.float64) * d
-    try:
-        theta, P = scipy.linalg.eig(G.T @ G, G.T @ WtV, check_finite=False)
-    except (np.linalg.LinAlgError, ValueError):
-        return None
+    try:  # a standard eigenproblem when G^T W^T V is invertible (it is, unless the cycle broke down): 3x faster
+        theta, P = np.linalg.eig(np.linalg.solve(G.T @ WtV, G.T @ G))
+    except np.linalg.LinAlgError:
+        try:
+            theta, P = scipy.linalg.eig(G.T @ G, G.T @ WtV, check_finite=False)
+        except (np.linalg.LinAlgError, ValueError):
+            return None
     chosen = _select(theta, min(k, size), min(k + 1, m - 1, size))
     if not chosen:
         return None
