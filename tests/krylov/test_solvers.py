@@ -203,3 +203,21 @@ def test_bad_input_names_the_argument_and_the_fix(call, error, message):
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)").replace("^", r"\^")) as info:
         call()
     assert ";" in str(info.value) or "must be in" in str(info.value) or "rtol" in str(info.value)
+
+
+@pytest.mark.gpu
+def test_cupy_sparse_sequence():
+    from linalgkit._backend import cupy_module, gpu_available
+
+    if not gpu_available():
+        pytest.skip("no CUDA device answers (CuPy missing, disabled, or no GPU)")
+    cupy = cupy_module()
+    import cupyx.scipy.sparse
+
+    A, b = DARCY
+    Ad, bd = cupyx.scipy.sparse.csr_matrix(A), cupy.asarray(b)
+    for name in SOLVERS:
+        result = SOLVERS[name](Ad, bd, rtol=1e-8)
+        assert isinstance(result.x, cupy.ndarray) and _relres(A, b, result.x.get()) <= 1e-8
+    follow = gcrodr(Ad, 2 * bd, k=10, m=30, rtol=1e-8, recycle=gcrodr(Ad, bd, k=10, m=30, rtol=1e-8).recycle)
+    assert follow.converged
