@@ -63,8 +63,8 @@ def newton_irls(be, A, b, p, tol, x0, callback, bar, rng):
     :math:`1/(p-1)` (the Newton step: the plain IRLS step :math:`t = 1` overshoots by a factor
     :math:`p - 1`, the reason plain IRLS diverges for large :math:`p`) and halved until the
     objective decreases (up to its rounding error).  :math:`t = 1` is the majorize-minimize step for
-    :math:`p \le 2`, so the
-    objective never increases.  Stopping rule (see :mod:`linalgkit._solver`):
+    :math:`p \le 2`, so the objective never increases.  Iteration 0 is the start (``x0``, or the
+    least-squares solution, which solves :math:`p = 2` directly).  Stopping rule (see :mod:`linalgkit._solver`):
     :math:`\|Y^T\varphi(r)\|_2 \le \max(\mathrm{rtol}\,\|\varphi(r)\|_2, \mathrm{atol})` with
     :math:`\varphi(r) = \mathrm{sign}(r)|r|^{p-1}`, the optimality condition
     :math:`A^T\varphi(r) = 0` in the basis.
@@ -72,35 +72,43 @@ def newton_irls(be, A, b, p, tol, x0, callback, bar, rng):
     base = basis(be, A, rng, exact=False)
     Y, R = base.Y, base.R
     z = (R @ x0) if x0 is not None else weighted_inverse_gram(be, Y, None) @ (Y.T @ b)
-    history, best = [], None
-    t0 = 1.0 / (p - 1.0)
-    for iteration in range(1, tol.maxiter + 1):
-        r = b - Y @ z
-        f = float(np.sum(np.abs(r) ** p))
-        phi = np.sign(r) * np.abs(r) ** (p - 1)
-        gradient, reference = float(np.linalg.norm(Y.T @ phi)), float(np.linalg.norm(phi))
-        history.append(gradient)
-        if best is None or f < best[1]:
-            best = (z, f, gradient)
-        bar.update()
-        if gradient <= tol.threshold(reference) or (p == 2 and iteration > 1):
-            return _solution(be, A, b, R, z, p, True, iteration, gradient, history, Y)
-        delta = max(float(np.max(np.abs(r))), np.finfo(np.float64).tiny) * 1e-10
-        omega = np.maximum(np.abs(r), delta) ** (p - 2)
-        step = weighted_inverse_gram(be, Y, omega) @ (Y.T @ (omega * r))
-        t, allowed = t0, f * (1 + _ROUNDING)  # steps that change f below its rounding error are still taken
+    r, f, gradient, threshold = _state(Y, z, b, p, tol)
+    history, best, iterations = [gradient], (z, f, gradient, threshold), 0
+    while gradient > threshold and iterations < tol.maxiter and p != 2:
+        step = _newton_direction(be, Y, r, p)
+        t, allowed = 1.0 / (p - 1.0), f * (1 + _ROUNDING)  # steps below f's rounding error are still taken
         for _ in range(40):
             if float(np.sum(np.abs(r - t * (Y @ step)) ** p)) <= allowed:
                 break
             t /= 2
         else:  # no decrease along the direction: the iterate is optimal to working precision
-            return _solution(be, A, b, R, z, p, gradient <= tol.threshold(reference), iteration, gradient,
-                             history, Y)
+            break
         z = z + t * step
+        iterations += 1
+        bar.update()
         if callback is not None:
             callback(left_solve(be, R, z))
-    z, _, gradient = best
-    return _solution(be, A, b, R, z, p, False, tol.maxiter, gradient, history, Y)
+        r, f, gradient, threshold = _state(Y, z, b, p, tol)
+        history.append(gradient)
+        if f <= best[1] * (1 + _ROUNDING):  # equal to rounding: the later iterate has the smaller gradient
+            best = (z, f, gradient, threshold)
+    z, _, gradient, threshold = best
+    converged = gradient <= threshold or p == 2  # p = 2: the least-squares start is the solution
+    return _solution(be, A, b, R, z, p, converged, iterations, gradient, history, Y)
+
+
+def _state(Y, z, b, p, tol):
+    """Residual, objective, optimality norm :math:`\|Y^T\varphi(r)\|` and the rule's threshold at ``z``."""
+    r = b - Y @ z
+    phi = np.sign(r) * np.abs(r) ** (p - 1)
+    return r, float(np.sum(np.abs(r) ** p)), float(np.linalg.norm(Y.T @ phi)), tol.threshold(np.linalg.norm(phi))
+
+
+def _newton_direction(be, Y, r, p):
+    """The weighted least-squares correction with weights :math:`\max(|r_i|, \delta)^{p-2}`."""
+    delta = max(float(np.max(np.abs(r))), np.finfo(np.float64).tiny) * 1e-10
+    omega = np.maximum(np.abs(r), delta) ** (p - 2)
+    return weighted_inverse_gram(be, Y, omega) @ (Y.T @ (omega * r))
 
 
 # Relative rounding error allowed in the objective by the line search (8 eps).

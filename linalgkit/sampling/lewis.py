@@ -183,23 +183,43 @@ def fixed_point_residual(be, w, Tw):
 
 
 def _fixed_point(be, step, w, p, tol, callback, bar, name):
-    history = []
-    best = (math.inf, w)
-    for iteration in range(1, tol.maxiter + 1):
-        Tw = step(w)
-        residual = fixed_point_residual(be, w, Tw)
-        history.append(residual)
-        if residual < best[0]:
-            best = (residual, w)
-        bar.update()
-        if residual <= tol.threshold(1.0):
-            return LewisWeightsResult(w, p, name, converged=True, iterations=iteration, residual_norm=residual,
-                                      history=tuple(history))
+    """Iterate ``w <- step(w)``; iteration 0 is the start, each iteration one map (callback and bar after it)."""
+    Tw = step(w)
+    record = _Record(fixed_point_residual(be, w, Tw), w)
+    while not record.met(tol) and record.iterations < tol.maxiter:
         w = Tw
-        if callback is not None:
-            callback(w)
-    return LewisWeightsResult(best[1], p, name, converged=False, iterations=tol.maxiter, residual_norm=best[0],
-                              history=tuple(history))
+        _advance(record, callback, bar, w)
+        Tw = step(w)
+        record.add(fixed_point_residual(be, w, Tw), w)
+    return record.result(p, name, tol)
+
+
+class _Record:
+    """History, best iterate and the last residual of one iteration (the solver contract's bookkeeping)."""
+
+    def __init__(self, residual, w):
+        self.history, self.best, self.last, self.iterations = [residual], (residual, w), residual, 0
+
+    def add(self, residual, w):
+        self.history.append(residual)
+        self.last = residual
+        if residual < self.best[0]:
+            self.best = (residual, w)
+
+    def met(self, tol):
+        return self.last <= tol.threshold(1.0)
+
+    def result(self, p, name, tol):
+        residual, w = self.best
+        return LewisWeightsResult(w, p, name, converged=residual <= tol.threshold(1.0), iterations=self.iterations,
+                                  residual_norm=residual, history=tuple(self.history))
+
+
+def _advance(record, callback, bar, w):
+    record.iterations += 1
+    bar.update()
+    if callback is not None:
+        callback(w)
 
 
 def _sketched_map(be, Y, p, rng):
@@ -239,30 +259,25 @@ _NEWTON_BLOCK = 4096
 
 
 def _newton(be, Y, w, p, tol, callback, bar):
-    r"""Newton's method on :math:`g(M) = -\log\det M + \frac{2}{p}\sum_i (y_i^T M y_i)^{p/2}` (convex for p >= 2)."""
-    xp = be.xp
+    r"""Newton's method on :math:`g(M) = -\log\det M + \frac{2}{p}\sum_i (y_i^T M y_i)^{p/2}` (convex for p >= 2).
+
+    Iteration 0 is :math:`M_0 = (Y^T W_0^{1-2/p} Y)^{-1}`; each iteration is one damped Newton step.
+    """
     n, d = Y.shape
     D = be.asarray(be.from_host(_svec_basis(d)), dtype=Y.dtype)
     M = weighted_inverse_gram(be, Y, w ** (1 - 2 / p))
-    history, best = [], (math.inf, None)
-    for iteration in range(1, tol.maxiter + 1):
-        v = row_quadratic(be, Y, M)
-        w = v ** (p / 2)
-        residual = fixed_point_residual(be, w, lewis_map(be, Y, w, p))
-        history.append(residual)
-        if residual < best[0]:
-            best = (residual, w)
-        bar.update()
-        if residual <= tol.threshold(1.0):
-            return LewisWeightsResult(w, p, "newton", converged=True, iterations=iteration, residual_norm=residual,
-                                      history=tuple(history))
+    v = row_quadratic(be, Y, M)
+    w = v ** (p / 2)
+    record = _Record(fixed_point_residual(be, w, lewis_map(be, Y, w, p)), w)
+    while not record.met(tol) and record.iterations < tol.maxiter:
         M = _newton_step(be, Y, M, v, p, D)
         if M is None:  # no decrease along the Newton direction: optimal to working precision
             break
-        if callback is not None:
-            callback(row_quadratic(be, Y, M) ** (p / 2))
-    return LewisWeightsResult(best[1], p, "newton", converged=False, iterations=len(history),
-                              residual_norm=best[0], history=tuple(history))
+        v = row_quadratic(be, Y, M)
+        w = v ** (p / 2)
+        _advance(record, callback, bar, w)
+        record.add(fixed_point_residual(be, w, lewis_map(be, Y, w, p)), w)
+    return record.result(p, "newton", tol)
 
 
 def _objective(be, Y, M, p):

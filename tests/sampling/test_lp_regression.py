@@ -102,7 +102,7 @@ def test_callback_and_x0():
     seen = []
     start = lp_regression(A, b, 1.5, method="exact", rtol=1e-3).x
     result = lp_regression(A, b, 1.5, method="exact", x0=start, callback=seen.append, progress=True)
-    assert len(seen) == result.iterations - 1 and seen[0].shape == (A.shape[1],)
+    assert len(seen) == result.iterations and seen[0].shape == (A.shape[1],)
 
 
 def test_sampled_zero_residual_problem_uses_the_scores_of_a():
