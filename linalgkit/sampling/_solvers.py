@@ -98,14 +98,14 @@ def newton_irls(be, A, b, p, tol, x0, callback, bar, rng):
 
 
 def _state(Y, z, b, p, tol):
-    """Residual, objective, optimality norm :math:`\|Y^T\varphi(r)\|` and the rule's threshold at ``z``."""
+    r"""Residual, objective, optimality norm :math:`\|Y^T\varphi(r)\|` and the rule's threshold at ``z``."""
     r = b - Y @ z
     phi = np.sign(r) * np.abs(r) ** (p - 1)
     return r, float(np.sum(np.abs(r) ** p)), float(np.linalg.norm(Y.T @ phi)), tol.threshold(np.linalg.norm(phi))
 
 
 def _newton_direction(be, Y, r, p):
-    """The weighted least-squares correction with weights :math:`\max(|r_i|, \delta)^{p-2}`."""
+    r"""The weighted least-squares correction with weights :math:`\max(|r_i|, \delta)^{p-2}`."""
     delta = max(float(np.max(np.abs(r))), np.finfo(np.float64).tiny) * 1e-10
     omega = np.maximum(np.abs(r), delta) ** (p - 2)
     return weighted_inverse_gram(be, Y, omega) @ (Y.T @ (omega * r))
