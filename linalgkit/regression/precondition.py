@@ -323,16 +323,16 @@ def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="auto", x0=
     :math:`R` the ``d x d`` part of :math:`R_s`:
 
     * ``method="cholqr"`` (the default for dense ``A``): Cholesky QR of the well-conditioned
-      :math:`[A\ b]R_s^{-1}` (one GEMM and one SYRK over ``A``), which gives the least-squares
+      :math:`[A\ b]R_s^{-1}` (one TRMM and one SYRK over ``A``), which gives the least-squares
       solution directly, then refinement only when the rule below asks for it (Balabanov 2022;
       Higgins, Szyld, Boman & Yamazaki 2023).  Forward error within a small factor of LAPACK
-      ``gelsd``'s (measured 0.05-2.2x at condition numbers 1e3-1e12) at about a third of its time.
+      ``gelsd``'s (measured 0.05-2.2x at condition numbers 1e3-1e12) in under a third of its time.
       Rule: :math:`r_k = PP^TA^T(b - Ax_k)` (the refinement correction, an estimate of the forward
       error) and :math:`\|r_{\mathrm{ref}}\| = \kappa\|x_k\| + \kappa^2\|b - Ax_k\|/\|A\|_2`
       (Wedin's first-order bound on the forward error of a backward-stable solution, with
       :math:`\kappa` from the factorization), so ``rtol`` is the backward error the forward error
-      is measured against.  Dense work of :math:`n d^2` flops per GEMM: slower than LSQR on sparse
-      ``A``.
+      is measured against.  Dense work of about :math:`2nd^2` flops and an :math:`n \times (d+1)`
+      dense temporary: not for sparse ``A``.
     * ``method="lsqr"`` (the default for sparse ``A``): LSQR on :math:`\min_y \|AR^{-1}y - (b - Ax_0)\|`,
       :math:`x = x_0 + R^{-1}y`, warm-started from the sketch-and-solve answer :math:`x_0`
       (Blendenpik, Avron, Maymounkov & Toledo 2010; LSRN, Meng, Saunders & Mahoney 2014; a cold
