@@ -6,6 +6,7 @@ columns and raise ``IndexError`` when outside the array.  The normal (cached) ke
 flag and carry no check.
 """
 
+import importlib
 import importlib.util
 import sys
 from contextlib import contextmanager
@@ -38,7 +39,7 @@ def bounds_checked(module_name):
             checked.eigh_stack(S, d, P, failed)
     """
     global enabled
-    origin = importlib.util.find_spec(module_name).origin
+    origin = importlib.import_module(module_name).__file__  # the normal module first, with its normal options
     copy = importlib.util.module_from_spec(importlib.util.spec_from_file_location(f"{module_name}_checked", origin))
     enabled = True
     try:
