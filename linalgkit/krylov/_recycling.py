@@ -4,7 +4,7 @@ import numbers
 
 from .._solver import check_callback, check_tolerances, progress_bar, warn_not_converged
 from .._validation import check_option, check_scalar
-from ..exceptions import NotSPDError
+from ..exceptions import NotSPDError, ValidationError
 from ._common import check_system
 from ._cutovers import GUARD_EASY, GUARD_RATIO
 from ._monitor import DEFAULT_RTOL, Monitor, default_maxiter
@@ -60,8 +60,8 @@ class RecyclingSolver:
 
     def __init__(self, method="gcrodr", *, k=20, m=None, recycle="auto", rtol=None, atol=0.0, maxiter=None):
         self.method = check_option(method, "method", METHODS)
-        if recycle not in RECYCLE or not isinstance(recycle, (str, bool)):
-            raise check_option(recycle, "recycle", RECYCLE)
+        if not isinstance(recycle, (str, bool)) or recycle not in RECYCLE:
+            raise ValidationError(f"recycle must be one of 'auto', True, False, got {recycle!r}")
         self.recycle = recycle
         check_scalar(k, "k", kind=numbers.Integral, low=0)
         self.k = int(k)

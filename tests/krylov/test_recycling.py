@@ -150,6 +150,8 @@ BAD = [
     (lambda: solve_sequence([(np.eye(2), np.ones(2))], solver=3), TypeError, "solver must be"),
     (lambda: RecyclingSolver("bicg"), ValidationError, "method must be one of"),
     (lambda: RecyclingSolver(recycle="sometimes"), ValidationError, "recycle must be one of"),
+    (lambda: RecyclingSolver(recycle=1), ValidationError, "recycle must be one of"),
+    (lambda: RecyclingSolver(k=-1), ValidationError, "k must be in"),
 ]
 
 
