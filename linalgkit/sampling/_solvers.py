@@ -64,7 +64,8 @@ def newton_irls(be, A, b, p, tol, x0, callback, bar, rng):
     :math:`p - 1`, the reason plain IRLS diverges for large :math:`p`) and halved until the
     objective decreases (up to its rounding error).  :math:`t = 1` is the majorize-minimize step for
     :math:`p \le 2`, so the objective never increases.  Iteration 0 is the start (``x0``, or the
-    least-squares solution, which solves :math:`p = 2` directly).  Stopping rule (see :mod:`linalgkit._solver`):
+    least-squares solution, which solves :math:`p = 2` directly).  A residual at the rounding level
+    of ``b`` (:math:`\max|r| \le 8\epsilon\max|b|`, an exact fit) ends the solve.  Stopping rule (see :mod:`linalgkit._solver`):
     :math:`\|Y^T\varphi(r)\|_2 \le \max(\mathrm{rtol}\,\|\varphi(r)\|_2, \mathrm{atol})` with
     :math:`\varphi(r) = \mathrm{sign}(r)|r|^{p-1}`, the optimality condition
     :math:`A^T\varphi(r) = 0` in the basis.
@@ -76,7 +77,7 @@ def newton_irls(be, A, b, p, tol, x0, callback, bar, rng):
     history, best, iterations = [gradient], (z, f, gradient, threshold), 0
     while gradient > threshold and iterations < tol.maxiter and p != 2:
         step = _newton_direction(be, Y, r, p)
-        t, allowed = 1.0 / (p - 1.0), f * (1 + _ROUNDING)  # steps below f's rounding error are still taken
+        t, allowed = 1.0 / (p - 1.0), f * (1 + _rounding(r))  # steps below f's rounding error are still taken
         for _ in range(40):
             if float(np.sum(np.abs(r - t * (Y @ step)) ** p)) <= allowed:
                 break
@@ -90,7 +91,7 @@ def newton_irls(be, A, b, p, tol, x0, callback, bar, rng):
             callback(left_solve(be, R, z))
         r, f, gradient, threshold = _state(Y, z, b, p, tol)
         history.append(gradient)
-        if f <= best[1] * (1 + _ROUNDING):  # equal to rounding: the later iterate has the smaller gradient
+        if f <= best[1] * (1 + _rounding(r)):  # equal to rounding: the later iterate has the smaller gradient
             best = (z, f, gradient, threshold)
     z, _, gradient, threshold = best
     converged = gradient <= threshold or p == 2  # p = 2: the least-squares start is the solution
@@ -98,8 +99,14 @@ def newton_irls(be, A, b, p, tol, x0, callback, bar, rng):
 
 
 def _state(Y, z, b, p, tol):
-    r"""Residual, objective, optimality norm :math:`\|Y^T\varphi(r)\|` and the rule's threshold at ``z``."""
+    r"""Residual, objective, optimality norm :math:`\|Y^T\varphi(r)\|` and the rule's threshold at ``z``.
+
+    A residual at the rounding level of ``b`` (an exact fit) meets the rule whatever its gradient,
+    which is then rounding noise: the threshold is infinite.
+    """
     r = b - Y @ z
+    if float(np.max(np.abs(r))) <= _rounding(b) * float(np.max(np.abs(b))):
+        return r, float(np.sum(np.abs(r) ** p)), 0.0, math.inf
     phi = np.sign(r) * np.abs(r) ** (p - 1)
     return r, float(np.sum(np.abs(r) ** p)), float(np.linalg.norm(Y.T @ phi)), tol.threshold(np.linalg.norm(phi))
 
@@ -111,8 +118,9 @@ def _newton_direction(be, Y, r, p):
     return weighted_inverse_gram(be, Y, omega) @ (Y.T @ (omega * r))
 
 
-# Relative rounding error allowed in the objective by the line search (8 eps).
-_ROUNDING = 8 * float(np.finfo(np.float64).eps)
+def _rounding(x):
+    """Relative rounding error allowed in sums over ``x`` (8 machine epsilons of its dtype)."""
+    return 8 * float(np.finfo(x.dtype).eps)
 
 
 def _solution(be, A, b, R, z, p, converged, iterations, gradient, history, Y):

@@ -111,3 +111,12 @@ def test_sampled_zero_residual_problem_uses_the_scores_of_a():
     x = np.array([1.0, -2.0, 0.5, 3.0])
     result = lp_regression(A, A @ x, 1, m=200, random_state=0)
     np.testing.assert_allclose(result.x, x, rtol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_exact_fit_converges_at_the_rounding_level(dtype):
+    """b = A x: the residual reaches rounding and the scale-free gradient rule cannot; the solve still converges."""
+    A = np.random.default_rng(7).standard_normal((500, 3)).astype(dtype)
+    result = lp_regression(A, A @ np.ones(3, dtype=dtype), 3, method="exact")
+    assert result.converged
+    np.testing.assert_allclose(result.x, np.ones(3), rtol=100 * np.finfo(dtype).eps)
