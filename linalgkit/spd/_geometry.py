@@ -63,7 +63,7 @@ def vech_weighted(be, W, lower_only=False):
     The map is an isometry from (Sym(n), Frobenius) to :math:`\mathbb{R}^{n(n+1)/2}`.  With
     ``lower_only`` the lower triangle of a lower-triangular ``W`` is taken with weight 1 instead.
     """
-    xp = sp._backend(be, W).xp
+    xp = be.xp
     n = W.shape[-1]
     rows, cols = _triangle(n, lower_only)
     flat = xp.reshape(W, (*W.shape[:-2], n * n))

@@ -13,7 +13,6 @@ derivative at the midpoint, whose error :math:`O(\tau^2)` is below the unit roun
 
 import math
 
-from .._backend import Backend, get_backend
 from . import _dispatch
 
 __all__ = [
@@ -48,14 +47,6 @@ class Eig:
         return self.P @ Y @ self.be.xp.matrix_transpose(self.P)
 
 
-def _backend(be, X):
-    """``be`` itself; for callers that still pass a bare namespace (``sliced.py``), the backend of ``X``.
-
-    Transitional: remove once every caller passes the Backend record.
-    """
-    return be if isinstance(be, Backend) else get_backend(X)
-
-
 def eig(be, S):
     """Eigen-decomposition of a batch ``(..., n, n)`` of symmetric matrices (ascending eigenvalues)."""
     return Eig(be, *_dispatch.eigh(be, S))
@@ -75,14 +66,13 @@ def from_eig(e, values):
 
 def apply(be, S, name, p=None):
     """``f(S)`` for ``f`` in {"sqrt", "invsqrt", "log", "exp", "pow"} (``pow`` takes ``p``), one ``eigh``."""
-    be = _backend(be, S)
     e = eig(be, S)
     return from_eig(e, scalar(be, name, e.d, p))
 
 
 def sym(be, X):
     """Symmetric part ``(X + X^T) / 2`` (removes round-off asymmetry of products)."""
-    return (X + _backend(be, X).xp.matrix_transpose(X)) / 2
+    return (X + be.xp.matrix_transpose(X)) / 2
 
 
 def congruence(be, G, X):
