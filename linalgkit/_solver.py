@@ -57,7 +57,9 @@ class SolverResult:
     iterations : int
         Iterations run.
     residual_norm : float
-        The norm the stopping rule tests, of the returned answer (the method says which norm).
+        The method's residual norm of the returned answer, as its docstring names it: the norm the
+        stopping rule tests (the gradient norm of a mean), or, where the rule tests a derived
+        quantity (the normal-equation residual of least squares), :math:`\|b - Ax\|` itself.
     history : tuple of float or None
         That norm along the solve, when the method records it: after each iteration, or, for a
         nested method, at the start and after each outer step (a restart cycle, a refinement
