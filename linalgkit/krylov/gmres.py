@@ -18,7 +18,8 @@ def gmres(A, b, x0=None, *, rtol=None, atol=0.0, restart=40, maxiter=None, M=Non
     r"""Solve :math:`Ax = b` by restarted GMRES(``restart``) with right preconditioning.
 
     Each cycle builds an orthonormal Krylov basis by classical Gram-Schmidt with one
-    reorthogonalization (CGS2: four GEMVs per step on a preallocated basis) and updates the QR
+    reorthogonalization where the first pass cancelled much (CGS2 with the DGKS criterion: two or
+    four GEMVs per step on a preallocated basis) and updates the QR
     factorization of the Hessenberg matrix by Givens rotations, so the least-squares residual is
     known after every step and a cycle stops as soon as it meets the rule.  This is GCRO-DR with
     ``k = 0`` (:func:`gcrodr`), the same code.
