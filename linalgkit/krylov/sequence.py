@@ -197,7 +197,7 @@ def _check_order(order, features, systems):
               cupy="RecyclingSolver on CuPy / cupyx sparse systems (sort on host features)",
               generic="RecyclingSolver on array-API systems (sort on host features)")
 def solve_sequence(systems, *, order="sorted", features=None, solver="gcrodr", k=20, m=None, recycle=True,
-                   rtol=None, atol=0.0, maxiter=None, callback=None, progress=False):
+                   rtol=None, atol=0.0, maxiter=None, warm_start=False, callback=None, progress=False):
     r"""Solve many related systems :math:`A_i x_i = b_i` by sorting them, then recycling Krylov subspaces (SKR).
 
     The systems are ordered so that neighbours are close (:func:`nearest_neighbour_order` on
@@ -221,6 +221,9 @@ def solve_sequence(systems, *, order="sorted", features=None, solver="gcrodr", k
         The method (with ``k``, ``m``, ``recycle``, tolerances), or a configured solver, used as is.
     k, m, recycle, rtol, atol, maxiter
         Passed to :class:`RecyclingSolver` when ``solver`` is a name.
+    warm_start : bool, default=False
+        Start each system from the solution of the one solved before it (``x0``); pays when
+        sorted neighbours have close solutions (SKR itself starts from zero).
     callback : callable, optional
         ``callback(i, result)`` after each system, with its index in ``systems``.
     progress : bool, default=False
@@ -249,20 +252,25 @@ def solve_sequence(systems, *, order="sorted", features=None, solver="gcrodr", k
     else:
         raise ArgumentTypeError(f"solver must be 'gcrodr', 'rcg', 'auto' or a RecyclingSolver, got "
                                 f"{type(solver).__name__}")
+    if not isinstance(warm_start, bool):
+        raise ArgumentTypeError(f"warm_start must be True or False, got {type(warm_start).__name__}")
     callback = check_callback(callback)
-    return _solve_sequence(systems, _check_order(order, features, systems), engine, callback, progress)
+    return _solve_sequence(systems, _check_order(order, features, systems), engine, callback, progress, warm_start)
 
 
-def _solve_sequence(systems, perm, engine, callback, progress):
+def _solve_sequence(systems, perm, engine, callback, progress, warm_start=False):
     n = len(systems)
     x = [None] * n
     iterations, matvecs = np.zeros(n, dtype=int), np.zeros(n, dtype=int)
     converged, recycled = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     residuals = np.zeros(n)
+    previous = None
     with progress_bar(progress, n, "solve_sequence") as bar:
         for i in perm:
             A, b = systems[i]
-            result = engine._solve(check_system(A, b, None, None))
+            x0 = previous if warm_start and previous is not None and previous.shape == b.shape else None
+            result = engine._solve(check_system(A, b, x0, None))
+            previous = result.x
             x[i], iterations[i], matvecs[i] = result.x, result.iterations, result.matvecs
             converged[i], residuals[i] = result.converged, result.residual_norm
             recycled[i] = result.projection_ratio is not None

@@ -159,3 +159,16 @@ BAD = [
 def test_bad_sequence_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_warm_start_pays_on_shifted_operators_with_one_right_hand_side():
+    from linalgkit.datasets._krylov import make_shifted_laplacian
+
+    shifts = np.random.default_rng(0).permutation(np.linspace(0.0, 50.0, 12))
+    sequence = make_shifted_laplacian(32, -shifts)
+    cold = solve_sequence(sequence, rtol=RTOL)
+    warm = solve_sequence(sequence, rtol=RTOL, warm_start=True)
+    assert warm.converged.all()
+    for x, (A, b) in zip(warm.x, sequence):
+        assert np.linalg.norm(b - A @ x) <= RTOL * np.linalg.norm(b)
+    assert warm.total_matvecs <= 0.7 * cold.total_matvecs, (warm.total_matvecs, cold.total_matvecs)  # 422 / 746
