@@ -7,7 +7,7 @@ transform/sparse-product bodies below (cuBLAS, cuSPARSE and the CUDA FWHT on CuP
 
 import numpy as np
 
-from ..transforms import fwht
+from ..transforms.walsh_hadamard import _fwht
 
 __all__ = ["hash_apply", "srht_apply"]
 
@@ -34,7 +34,7 @@ def srht_apply(backend, X, B, signs, rows, padded_rows):
     Z = backend.zeros((padded_rows, k + B.shape[1]), X.dtype)
     Z[:n, :k] = _dense(backend, X) * signs[:, None]
     Z[:n, k:] = B * signs[:, None]
-    Z = fwht(Z, axis=0, out=Z) if backend.kind != "generic" else fwht(Z, axis=0)
+    Z = _fwht(backend, Z, 0, 1.0, out=None if backend.kind == "generic" else Z)
     return backend.xp.take(Z, rows, axis=0)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from .._backend import capabilities, check_random_state, get_backend, rademacher, standard_normal
 from .._validation import check_array, check_matrix, check_option, check_scalar
 from ..exceptions import ArgumentTypeError, BackendError, ShapeError, ValidationError
-from ..transforms import fwht
+from ..transforms.walsh_hadamard import _fwht
 from ._cutovers import DENSE_ENTRIES, GAUSSIAN_BLOCK_ENTRIES, GAUSSIAN_CACHE_ENTRIES
 from ._dispatch import hash_apply, srht_apply
 
@@ -322,7 +322,7 @@ class SRHTSketch(SketchOperator):
         xp = backend.xp
         signs, _, source = self._parts(backend, Y.dtype)
         padded = xp.concat([Y * (1 / math.sqrt(self.shape[0])), backend.zeros((1, Y.shape[1]), Y.dtype)], axis=0)
-        Z = fwht(xp.take(padded, source, axis=0), axis=0)
+        Z = _fwht(backend, xp.take(padded, source, axis=0), 0, 1.0)
         return Z[: self.shape[1], :] * signs[:, None]
 
 
@@ -534,13 +534,13 @@ class PooledHadamardSketch(_HashSketch):
         Z = backend.zeros((self.padded_rows, k + B.shape[1]), X.dtype)
         Z[:n, :k] = (X.toarray() if backend.issparse(X) else X) * signs[:, None]
         Z[:n, k:] = B * signs[:, None]
-        fwht(Z, axis=0, normalize=True, out=Z)
+        _fwht(backend, Z, 0, 1 / math.sqrt(self.padded_rows), out=Z)
         return hash_apply(backend, self, Z, backend.zeros((self.padded_rows, 0), X.dtype))
 
     def _adjoint(self, backend, Y):
         signs = self._signs(backend, Y.dtype)
         Z = self._matrix(backend, Y.dtype).T @ Y
-        Z = fwht(backend.xp.asarray(Z), axis=0, normalize=True)
+        Z = _fwht(backend, backend.xp.asarray(Z), 0, 1 / math.sqrt(self.padded_rows))
         return Z[: self.shape[1], :] * signs[:, None]
 
 
