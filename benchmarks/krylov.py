@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse.linalg as sla
 
 from linalgkit.datasets._krylov import make_darcy_family, make_darcy_sequence, make_shifted_laplacian
-from linalgkit.krylov import RecyclingSolver, gcrodr, gmres, solve_sequence
+from linalgkit.krylov import gcrodr, gmres, solve_sequence
 
 from .compare import Case, Comparison
 

@@ -40,7 +40,7 @@ class EngineResult:
 
 
 def image_basis(be, system, U):
-    r"""``(U R^{-1}, Q)`` with :math:`QR = AMU` (thin QR): the pair :math:`(U, C)` with :math:`AMU = C`, :math:`C^TC = I`.
+    r"""``(U R^{-1}, Q)`` with :math:`QR = AMU` (thin QR): the pair with :math:`AMU = C`, :math:`C^TC = I`.
 
     ``U`` holds the vectors as rows; costs ``k`` products with ``A`` (one block product).
     """
@@ -102,7 +102,7 @@ def _correction(be, system, W, U, kc, cycle, w):
 
 
 def _arnoldi(be, system, W, kc, s, r, beta, threshold, monitor, iterate):
-    """``s`` CGS2 Arnoldi steps from ``r / beta`` (``W[:kc]`` holds ``C``); stops early when the estimate meets ``threshold``."""
+    """``s`` Arnoldi steps from ``r / beta`` (``W[:kc]`` holds ``C``) until the estimate meets ``threshold``."""
     cycle = _Cycle(kc, s, beta)
     W[kc, :] = r / beta
     for j in range(s):

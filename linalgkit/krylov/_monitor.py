@@ -1,6 +1,6 @@
 """Per-iteration hook shared by the family's solvers: callback and progress bar."""
 
-__all__ = ["Monitor", "default_maxiter"]
+__all__ = ["DEFAULT_RTOL", "Monitor", "default_maxiter"]
 
 DEFAULT_RTOL = 1e-5  # SciPy's default for its Krylov solvers
 

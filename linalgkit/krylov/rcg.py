@@ -22,7 +22,7 @@ _NOT_SPD = ("A must be symmetric positive definite for rcg, got {what}; solve it
 
 
 def check_symmetric(be, A, name="A"):
-    """Raise :class:`NotSPDError` when an explicit matrix ``A`` is not symmetric (relative 1e-10) or has a diagonal entry <= 0."""
+    """Raise :class:`NotSPDError` when an explicit ``A`` is not symmetric (to 1e-10) or has a diagonal entry <= 0."""
     if not hasattr(A, "T") or callable(getattr(A, "matvec", None)):
         return
     xp = be.xp
