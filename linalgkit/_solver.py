@@ -48,7 +48,7 @@ __all__ = ["SolverResult", "Tolerances", "check_callback", "check_tolerances", "
 
 @dataclass(frozen=True, kw_only=True)
 class SolverResult:
-    """Base result of every iterative method (fields keyword-only, so that subclasses add theirs first).
+    r"""Base result of every iterative method (fields keyword-only, so that subclasses add theirs first).
 
     Attributes
     ----------
