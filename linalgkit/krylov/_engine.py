@@ -177,17 +177,15 @@ def _harmonic_ritz(be, system, W, U, kc, cycle, k, m):
         if width == 2:
             columns.append(P[:, i].imag)
     P = np.column_stack(columns)
-    if kc:
-        P_u = P[:kc] * d[:, None]
-        Y = to_device(be, P_u.T, system.dtype) @ U + to_device(be, P[kc:].T, system.dtype) @ W[kc:kc + j, :]
-    else:
-        Y = to_device(be, P.T, system.dtype) @ W[:j, :]
     Q, R = np.linalg.qr(G @ P)
     if not np.all(np.isfinite(R)) or np.min(np.abs(np.diag(R))) <= BREAKDOWN * np.max(np.abs(np.diag(R))):
         return None
+    S = P @ np.linalg.inv(R)  # U_new = [UD, V] P R^{-1}: the small factors first, then one GEMM per block
+    U_new = to_device(be, S[kc:].T, system.dtype) @ W[kc:kc + j, :]
+    if kc:
+        U_new = U_new + to_device(be, (S[:kc] * d[:, None]).T, system.dtype) @ U
     C = to_device(be, Q.T, system.dtype) @ W[: size + 1, :]
-    U = to_device(be, np.linalg.inv(R).T, system.dtype) @ Y
-    return U, C, np.array([theta[i] for i, _ in chosen])
+    return U_new, C, np.array([theta[i] for i, _ in chosen])
 
 
 def gcrodr_engine(be, system, *, k, m, tolerances, U=None, C=None, monitor, guard=None):
