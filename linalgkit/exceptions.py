@@ -13,6 +13,7 @@ __all__ = [
     "LinalgkitError",
     "NonFiniteError",
     "NotSPDError",
+    "NotSupportedError",
     "RankDeficiencyWarning",
     "ShapeError",
     "ValidationError",
@@ -41,6 +42,10 @@ class NotSPDError(ValidationError):
 
 class ArgumentTypeError(LinalgkitError, TypeError):
     """An argument has the wrong type (a string where a number is expected, a list where a callable is)."""
+
+
+class NotSupportedError(LinalgkitError, NotImplementedError):
+    """The operation exists, but not for these arguments (a metric without closed-form transport)."""
 
 
 class DTypeError(ArgumentTypeError):

@@ -30,6 +30,10 @@ ERRORS = {
     exceptions.ArgumentTypeError: (TypeError, lambda: make_sketch("gaussian", 4, 10, random_state="seed"),
                                    "random_state must be"),
     exceptions.DTypeError: (TypeError, lambda: fwht(np.arange(8)), "x must have a floating dtype"),
+    exceptions.NotSupportedError: (NotImplementedError,
+                                   lambda: spd.parallel_transport(np.eye(2), np.diag([1.0, 2.0]), np.eye(2),
+                                                                  metric="bkm"),
+                                   "pole_ladder_transport"),
     exceptions.BackendError: (TypeError, lambda: fwht(np.ones(8), out=array_api_strict.ones(8)),
                               "never moves data between libraries"),
 }

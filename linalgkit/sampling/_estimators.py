@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._estimator import RANDOM_STATE_CONSTRAINT, LinalgkitEstimator
+from ..exceptions import ShapeError
 from .lp_regression import lp_regression
 from .sample import SCORES, sampling_scores, sensitivity_sample
 
@@ -104,7 +105,7 @@ class LpRegression(RegressorMixin, LinalgkitEstimator):
         design = _with_column(X, np.ones(X.shape[0])) if self.fit_intercept else X
         n, k = design.shape
         if n < k:
-            raise ValueError(f"X must have at least as many samples as coefficients to fit, got n_samples = {n} for "
+            raise ShapeError(f"X must have at least as many samples as coefficients to fit, got n_samples = {n} for "
                              f"{k} coefficients; collect more samples or use fit_intercept=False")
         method = "exact" if self.sampling is None else "sampled"
         m = None if self.m is None else min(self.m, n)
@@ -202,7 +203,7 @@ class SensitivitySampler(LinalgkitEstimator):
             X, y = validate_data(self, X, y, y_numeric=True, **_ACCEPT)
             target = _with_column(X, y)
         if target.shape[0] < target.shape[1]:
-            raise ValueError(f"X must have at least as many samples as columns to score, got n_samples = "
+            raise ShapeError(f"X must have at least as many samples as columns to score, got n_samples = "
                              f"{X.shape[0]} for {target.shape[1]} columns; pass more samples")
         self.scores_ = np.asarray(sampling_scores(target, float(self.p), scores=self.scores,
                                                   random_state=self.random_state))
@@ -225,7 +226,7 @@ class SensitivitySampler(LinalgkitEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, **_ACCEPT)
         if X.shape[0] != self.n_samples_fit_:
-            raise ValueError(f"X must have the n_samples_fit_ = {self.n_samples_fit_} rows scored by fit, got "
+            raise ShapeError(f"X must have the n_samples_fit_ = {self.n_samples_fit_} rows scored by fit, got "
                              f"{X.shape[0]}; call fit(X) on these rows first")
         return sensitivity_sample(X, float(self.p), min(self.m, X.shape[0]), scores=self.scores_, b=y,
                                   random_state=self.random_state)

@@ -21,7 +21,7 @@ affine-invariant one; Bures-Wasserstein is implemented directly.
 
 import math
 
-from ..exceptions import ValidationError
+from ..exceptions import NotSupportedError, ValidationError
 from . import _dispatch as dispatch
 from . import _spectral as sp
 
@@ -308,7 +308,7 @@ class BuresWasserstein(KernelCoordinates):
         b = xp.linalg.diagonal(B_rot)
         off = xp.max(xp.abs(B_rot - _diag(be, b)), axis=(-2, -1))
         if bool(xp.any(off > 1e-10 * xp.max(xp.abs(b), axis=-1))):
-            raise NotImplementedError(
+            raise NotSupportedError(
                 "bures_wasserstein parallel transport has a closed form only between commuting matrices "
                 "(A @ B == B @ A); for other pairs use linalgkit.spd.pole_ladder_transport")
         ratio = xp.sqrt((b[..., :, None] + b[..., None, :]) / (e.d[..., :, None] + e.d[..., None, :]))

@@ -26,6 +26,7 @@ points too far apart it may not converge, and the best iterate is returned with 
 import numpy as np
 
 from .._solver import warn_not_converged
+from ..exceptions import NotSupportedError
 from . import _spectral as sp
 from ._geometry import Flat, KernelCoordinates, Pullback, SpectralChart, unvech_weighted, vech_weighted
 
@@ -147,5 +148,5 @@ class KernelMetric(KernelCoordinates):
         return self.exp(be, A, t * self.log(be, A, B))
 
     def transport(self, be, A, B, V):
-        raise NotImplementedError(f"{self.name} has no closed-form parallel transport; use "
+        raise NotSupportedError(f"{self.name} has no closed-form parallel transport; use "
                                   f"linalgkit.spd.pole_ladder_transport")
