@@ -215,9 +215,9 @@ class SensitivitySampler(LinalgkitEstimator):
 
         Parameters
         ----------
-        X : array-like or sparse matrix of shape (n_samples_fit_, n_features)
+        X : array-like or sparse matrix of shape (n_samples, n_features)
             The data passed to ``fit``.
-        y : array-like of shape (n_samples_fit_,), optional
+        y : array-like of shape (n_samples,), optional
 
         Returns
         -------

@@ -54,7 +54,17 @@ class LpRegressionResult(SolverResult):
 @capabilities("linalgkit.sampling.default_sample_size", numpy="size rule (Python)", cupy="size rule (Python)",
               generic="size rule (Python)")
 def default_sample_size(n, d):
-    r"""Default expected sample size :math:`\min(n, \lceil 20 (d+1) \ln(d+1) \rceil)` of ``method="sampled"``."""
+    r"""Default expected sample size :math:`\min(n, \lceil 20 (d+1) \ln(d+1) \rceil)` of ``method="sampled"``.
+
+    Parameters
+    ----------
+    n, d : int
+        Rows and columns of ``A``.
+
+    Returns
+    -------
+    int
+    """
     return min(n, math.ceil(20 * (d + 1) * math.log(d + 1)) if d > 0 else n)
 
 

@@ -134,7 +134,15 @@ class SketchOperator:
         return self @ np.eye(n)
 
     def check_backend(self, backend, name):
-        """Raise :class:`~linalgkit.exceptions.BackendError` when this kind does not run on ``backend``."""
+        """Raise :class:`~linalgkit.exceptions.BackendError` when this kind does not run on ``backend``.
+
+        Parameters
+        ----------
+        backend : Backend
+            The backend of the operand.
+        name : str
+            The operand's argument name, for the message.
+        """
         if backend.kind not in self.backends:
             raise BackendError(f"{name} is a {backend.kind} array but the {self.kind!r} sketch runs on "
                                f"{' and '.join(self.backends)} only; pass a NumPy or CuPy array, or choose "
