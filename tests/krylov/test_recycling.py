@@ -27,7 +27,7 @@ def test_same_operator_six_right_hand_sides():
     A, _ = make_darcy(32, random_state=0)
     rng = np.random.default_rng(0)
     counts = _chain([(A, rng.standard_normal(A.shape[0])) for _ in range(6)], recycle=True)
-    assert max(counts[1:]) <= 0.75 * counts[0], counts  # observed 454 then 310, 289, 265, 259, 252
+    assert max(counts[1:]) <= 0.75 * counts[0], counts  # observed 453 then 310, 288, 262, 259, 254
 
 
 def test_smooth_family_recycling_beats_gmres_and_gmres_dr():
@@ -35,8 +35,8 @@ def test_smooth_family_recycling_beats_gmres_and_gmres_dr():
     restarted = _total(lambda A, b: gmres(A, b, rtol=RTOL, restart=40), family)
     deflated = _total(lambda A, b: gcrodr(A, b, rtol=RTOL), family)
     recycled = sum(_chain(family, recycle=True))
-    assert recycled <= 0.35 * restarted, (recycled, restarted)  # observed 2752 / 9736 = 0.28
-    assert recycled <= 0.75 * deflated, (recycled, deflated)  # observed 2752 / 4210 = 0.65
+    assert recycled <= 0.35 * restarted, (recycled, restarted)  # observed 2745 / 9736 = 0.28
+    assert recycled <= 0.75 * deflated, (recycled, deflated)  # observed 2745 / 4220 = 0.65
 
 
 def _gcrotmk_total(family, order):
@@ -77,8 +77,8 @@ def test_auto_guard_on_convection_diffusion():
     deflated = _total(lambda A, b: gcrodr(A, b, rtol=RTOL), family)
     guarded = sum(_chain(family, recycle="auto"))
     always = sum(_chain(family, recycle=True))
-    assert guarded <= 1.1 * deflated, (guarded, deflated)  # observed 2663 / 2517 = 1.06
-    assert always > deflated  # what the guard protects against (observed 3928)
+    assert guarded <= 1.1 * deflated, (guarded, deflated)  # observed 2670 / 2513 = 1.06
+    assert always > deflated  # what the guard protects against (observed 3912)
 
 
 def test_solver_reuses_C_for_the_same_operator_and_rebuilds_it_for_a_new_one():
