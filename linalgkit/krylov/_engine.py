@@ -222,14 +222,14 @@ def gcrodr_engine(be, system, *, k, m, tolerances, U=None, C=None, monitor, guar
             W[:kc, :] = C
         beta = norm(be, r)
         s = min(m - kc, tolerances.maxiter - iterations)
-        base = x if pending is None else x + system.apply_M(pending)
 
-        def iterate(cycle, base=base, kc=kc):
-            return base + system.apply_M(_correction(be, system, W, U, kc, cycle, cycle.coefficients()))
+        def iterate(cycle, start=x, pending=pending, kc=kc):  # one product with M per iterate
+            dz = _correction(be, system, W, U, kc, cycle, cycle.coefficients())
+            return start + system.apply_M(dz if pending is None else dz + pending)
 
         if beta <= threshold:
             cycle = _Cycle(kc, 0, beta)
-            x = base
+            x = x + system.apply_M(pending)
         else:
             cycle = _arnoldi(be, system, W, kc, s, r, beta, threshold, monitor, iterate)
             x = iterate(cycle)
