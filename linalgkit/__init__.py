@@ -10,14 +10,16 @@ regression
     Sketched least squares with an l_inf guarantee, sketch-and-precondition, a scikit-learn regressor.
 sampling
     Row sampling with l_p guarantees: leverage scores, Lewis weights, sensitivities, l_p regression.
+krylov
+    Krylov subspace recycling for sequences of linear systems: GMRES, GCRO-DR, recycled CG, SKR ordering.
 spd
     SPD matrices: Riemannian metrics, means, tangent maps, transport, sliced-Wasserstein.
 """
 
-from . import regression, sampling, sketch, spd, transforms
+from . import krylov, regression, sampling, sketch, spd, transforms
 from .exceptions import ConvergenceWarning, LinalgkitError, RankDeficiencyWarning
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["ConvergenceWarning", "LinalgkitError", "RankDeficiencyWarning", "__version__", "regression", "sampling",
-           "sketch", "spd", "transforms"]
+__all__ = ["ConvergenceWarning", "LinalgkitError", "RankDeficiencyWarning", "__version__", "krylov", "regression",
+           "sampling", "sketch", "spd", "transforms"]

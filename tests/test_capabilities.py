@@ -17,7 +17,11 @@ from linalgkit._backend import CAPABILITIES
 
 ARRAY_FREE = {
     "linalgkit.datasets.make_lstsq_problem", "linalgkit.datasets.make_spd_classification",
-    "linalgkit.datasets.make_spd_matrices",
+    "linalgkit.datasets.make_spd_matrices", "linalgkit.datasets.make_heavy_tailed_design",
+    "linalgkit.datasets.make_l1_regression_problem", "linalgkit.datasets.gaussian_random_field",
+    "linalgkit.datasets.make_convection_diffusion", "linalgkit.datasets.make_darcy",
+    "linalgkit.datasets.make_darcy_family", "linalgkit.datasets.make_darcy_sequence",
+    "linalgkit.datasets.make_poisson", "linalgkit.datasets.make_shifted_laplacian",
     "linalgkit.regression.default_preconditioner_size", "linalgkit.regression.sketch_size",
     "linalgkit.sampling.default_sample_size",
 }

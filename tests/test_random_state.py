@@ -16,6 +16,7 @@ import pkgutil
 
 import numpy as np
 import pytest
+import scipy.sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -32,6 +33,16 @@ DISTRIBUTIONS = datasets.make_spd_matrices(12, 3, cond=10, random_state=3).resha
 SUPPORT, VALUES = np.array([3, 100], dtype=np.uint64), np.array([1.0, -0.5])
 
 CALLS = {
+    "linalgkit.datasets.gaussian_random_field": lambda rs: datasets.gaussian_random_field(8, random_state=rs),
+    "linalgkit.datasets.make_convection_diffusion":
+        lambda rs: datasets.make_convection_diffusion(8, [10.0], random_state=rs),
+    "linalgkit.datasets.make_darcy": lambda rs: datasets.make_darcy(8, random_state=rs),
+    "linalgkit.datasets.make_darcy_family": lambda rs: datasets.make_darcy_family(8, [0.0, 0.1], random_state=rs),
+    "linalgkit.datasets.make_darcy_sequence": lambda rs: datasets.make_darcy_sequence(8, 2, random_state=rs),
+    "linalgkit.datasets.make_heavy_tailed_design":
+        lambda rs: datasets.make_heavy_tailed_design(50, 3, random_state=rs),
+    "linalgkit.datasets.make_l1_regression_problem":
+        lambda rs: datasets.make_l1_regression_problem(50, 3, random_state=rs),
     "linalgkit.datasets.make_lstsq_problem": lambda rs: datasets.make_lstsq_problem(64, 3, random_state=rs),
     "linalgkit.datasets.make_spd_classification":
         lambda rs: datasets.make_spd_classification(20, 3, n_times=32, random_state=rs),
@@ -117,6 +128,8 @@ def _numbers(out, depth=0):
         return [v for f in dataclasses.fields(out) for v in _numbers(getattr(out, f.name), depth + 1)]
     if isinstance(out, (tuple, list)) and depth < 3:
         return [v for item in out for v in _numbers(item, depth + 1)]
+    if scipy.sparse.issparse(out):
+        return [out.toarray()]
     if isinstance(out, (np.ndarray, numbers.Number)):
         return [np.asarray(out)]
     return []
