@@ -42,7 +42,7 @@ import numpy as np
 from ._validation import check_scalar
 from .exceptions import ArgumentTypeError, ConvergenceWarning
 
-__all__ = ["SolverResult", "Tolerances", "check_callback", "check_tolerances", "progress_bar",
+__all__ = ["IterationMonitor", "SolverResult", "Tolerances", "check_callback", "check_tolerances", "progress_bar",
            "renamed_argument", "warn_not_converged"]
 
 
@@ -259,3 +259,24 @@ def warn_not_converged(method, tolerances, reached, *, stacklevel=3, advice="rai
     warnings.warn(f"{method} did not meet its stopping rule ({tolerances.describe()}) within "
                   f"maxiter={tolerances.maxiter} iterations (reached {reached}); returning the best iterate "
                   f"(converged=False): {advice}", ConvergenceWarning, stacklevel=stacklevel)
+
+
+class IterationMonitor:
+    """The per-iteration hook of a solver: ``callback(xk)`` and one step of the progress bar.
+
+    Parameters
+    ----------
+    callback : callable or None
+        The checked ``callback`` argument.
+    bar : object with ``update``
+        What :func:`progress_bar` entered.
+    """
+
+    def __init__(self, callback, bar):
+        self.callback, self.bar = callback, bar
+
+    def __call__(self, iterate):
+        """Report one iteration; ``iterate()`` returns :math:`x_k` and is evaluated only when a callback is set."""
+        if self.callback is not None:
+            self.callback(iterate())
+        self.bar.update(1)

@@ -2,12 +2,12 @@
 
 import numbers
 
-from .._solver import check_callback, check_tolerances, progress_bar, warn_not_converged
+from .._solver import IterationMonitor, check_callback, check_tolerances, progress_bar, warn_not_converged
 from .._validation import check_option, check_scalar
 from ..exceptions import NotSPDError, ValidationError
 from ._common import check_system
 from ._cutovers import GUARD_EASY, GUARD_RATIO
-from ._monitor import DEFAULT_RTOL, Monitor, default_maxiter
+from ._monitor import DEFAULT_RTOL, default_maxiter
 from .gcrodr import _gcrodr, check_recycle, check_sizes
 from .rcg import _rcg, check_symmetric
 
@@ -154,7 +154,7 @@ class RecyclingSolver:
         U, C = check_recycle(self.space if used else None, system, m if method == "gcrodr" else system.n + 1)
         guard = GUARD_RATIO if self.recycle == "auto" else None
         with progress_bar(progress, tolerances.maxiter, method) as bar:
-            monitor = Monitor(callback, bar)
+            monitor = IterationMonitor(callback, bar)
             try:
                 result = self._run(method, system, k, m, tolerances, U, C, monitor, guard)
             except NotSPDError:

@@ -3,12 +3,12 @@ r"""GCRO-DR: restarted GMRES with deflated restarting and a recycle space carrie
 import numbers
 
 from .._backend import capabilities, serial_blas
-from .._solver import check_callback, check_tolerances, progress_bar, warn_not_converged
+from .._solver import IterationMonitor, check_callback, check_tolerances, progress_bar, warn_not_converged
 from .._validation import check_array, check_scalar
 from ..exceptions import ShapeError, ValidationError
 from ._common import KrylovResult, RecycleSpace, check_system
 from ._engine import gcrodr_engine
-from ._monitor import DEFAULT_RTOL, Monitor, default_maxiter
+from ._monitor import DEFAULT_RTOL, default_maxiter
 
 __all__ = ["gcrodr"]
 
@@ -141,7 +141,7 @@ def gcrodr(A, b, x0=None, *, recycle=None, k=20, m=40, rtol=None, atol=0.0, maxi
     callback = check_callback(callback)
     with progress_bar(progress, tolerances.maxiter, "gcrodr") as bar:
         result = _gcrodr(system.be, system, k=k, m=m, tolerances=tolerances, U=U, C=C,
-                         monitor=Monitor(callback, bar))
+                         monitor=IterationMonitor(callback, bar))
     if not result.converged:
         warn_not_converged("gcrodr", tolerances, result.residual_norm)
     return result

@@ -3,10 +3,10 @@ r"""Restarted GMRES with convergence checks inside each cycle: the baseline of t
 import numbers
 
 from .._backend import capabilities
-from .._solver import check_callback, check_tolerances, progress_bar, warn_not_converged
+from .._solver import IterationMonitor, check_callback, check_tolerances, progress_bar, warn_not_converged
 from .._validation import check_scalar
 from ._common import check_system
-from ._monitor import DEFAULT_RTOL, Monitor, default_maxiter
+from ._monitor import DEFAULT_RTOL, default_maxiter
 from .gcrodr import _gcrodr
 
 __all__ = ["gmres"]
@@ -71,7 +71,7 @@ def gmres(A, b, x0=None, *, rtol=None, atol=0.0, restart=40, maxiter=None, M=Non
     callback = check_callback(callback)
     with progress_bar(progress, tolerances.maxiter, "gmres") as bar:
         result = _gcrodr(system.be, system, k=0, m=int(restart), tolerances=tolerances, U=None, C=None,
-                         monitor=Monitor(callback, bar))
+                         monitor=IterationMonitor(callback, bar))
     if not result.converged:
         warn_not_converged("gmres", tolerances, result.residual_norm)
     return result

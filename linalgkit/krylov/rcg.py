@@ -6,13 +6,13 @@ import numpy as np
 import scipy.linalg
 
 from .._backend import capabilities, serial_blas
-from .._solver import check_callback, check_tolerances, progress_bar, warn_not_converged
+from .._solver import IterationMonitor, check_callback, check_tolerances, progress_bar, warn_not_converged
 from .._validation import check_scalar
 from ..exceptions import NotSPDError
 from ._common import RecycleSpace, check_system, norm, to_device
 from ._cutovers import BREAKDOWN
 from ._engine import EngineResult
-from ._monitor import DEFAULT_RTOL, Monitor, default_maxiter
+from ._monitor import DEFAULT_RTOL, default_maxiter
 from .gcrodr import check_recycle, check_sizes, to_result
 
 __all__ = ["rcg"]
@@ -227,7 +227,8 @@ def rcg(A, b, x0=None, *, recycle=None, k=20, m=None, rtol=None, atol=0.0, maxit
     U, C = check_recycle(recycle, system, system.n + 1)
     callback = check_callback(callback)
     with progress_bar(progress, tolerances.maxiter, "rcg") as bar:
-        result = _rcg(system.be, system, k=k, m=m, tolerances=tolerances, U=U, C=C, monitor=Monitor(callback, bar))
+        result = _rcg(system.be, system, k=k, m=m, tolerances=tolerances, U=U, C=C,
+                      monitor=IterationMonitor(callback, bar))
     if not result.converged:
         warn_not_converged("rcg", tolerances, result.residual_norm)
     return result

@@ -5,7 +5,8 @@ import warnings
 from dataclasses import dataclass
 
 from .._backend import capabilities, check_random_state
-from .._solver import SolverResult, check_callback, check_tolerances, progress_bar, warn_not_converged
+from .._solver import (IterationMonitor, SolverResult, check_callback, check_tolerances, progress_bar,
+                       warn_not_converged)
 from .._validation import check_option, check_vector
 from ..exceptions import RankDeficiencyWarning
 from ..sketch import SKETCH_KINDS
@@ -113,19 +114,6 @@ def resolve_method(method, sparse):
 def default_tolerances(method, dtype, rtol=None, atol=0.0, maxiter=100):
     """Checked tolerances of ``method`` (resolved, not ``"auto"``) for ``A`` of ``dtype``."""
     return check_tolerances(rtol, atol, maxiter, dtype=dtype, default_rtol=DEFAULT_RTOL[method])
-
-
-class _Monitor:
-    """Calls ``callback(xk)`` and advances the progress bar after every iteration."""
-
-    def __init__(self, callback, bar):
-        self.callback, self.bar = callback, bar
-
-    def __call__(self, iterate):
-        """``iterate`` is a function returning ``x_k``, evaluated only when a callback needs it."""
-        if self.callback is not None:
-            self.callback(iterate())
-        self.bar.update(1)
 
 
 class _Preconditioned:
@@ -444,7 +432,7 @@ def _lstsq_precondition(backend, A, b, *, sketch, m, method, tolerances, random_
     """
     d = A.shape[1]
     with progress_bar(progress, tolerances.maxiter, f"lstsq_precondition ({method})") as bar:
-        monitor = _Monitor(callback, bar)
+        monitor = IterationMonitor(callback, bar)
         factor = sketch_and_factor(backend, A, b, sketch, m, random_state, vectors=method == "fossils")
         if factor.rank < d:
             return _solve_without_sketch(backend, A, b, sketch, m, factor.cond, tolerances, monitor)
