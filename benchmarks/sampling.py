@@ -207,8 +207,6 @@ COMPARISONS = [
                "dual LP by HiGHS (linprog)", _l1_case(50_000, _highs_dual), goal=1 / 10),
     Comparison("sampling", "l_1 regression, 2% outliers: LpRegression (exact dual LP)", "50,000 x 20",
                "dual LP by HiGHS (linprog)", _l1_case(50_000, _highs_dual, sampling=None), goal=1.0),
-    Comparison("sampling", "l_1 regression, 2% outliers: LpRegression (Lewis coreset)", "10^6 x 20",
-               "dual LP by HiGHS (linprog)", _l1_case(10**6, _highs_dual)),
     Comparison("sampling", "lewis_weights, p = 1 (goal: under 2 s)", "2^17 x 20",
                "Cohen-Peng with a QR per iteration", _lewis_case),
     Comparison("sampling", "leverage_scores(method='sketched')", "2^20 x 50", "numpy.linalg.qr row norms",
