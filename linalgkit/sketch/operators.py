@@ -473,18 +473,28 @@ class SparseSignSketch(_HashSketch):
 
 
 def _distinct_rows(rng, m, n, zeta):
-    """``n x zeta`` uniform rows in ``[0, m)``, distinct within each row (collisions redrawn)."""
+    """``n x zeta`` rows in ``[0, m)``, each row drawn uniformly without replacement.
+
+    Column ``b`` is redrawn where it repeats one of the columns before it, until it repeats none:
+    given those columns it is then uniform over the values they leave, so each row is a uniform
+    draw without replacement.  A repeat costs one entry, not the whole row (redrawing whole rows
+    took ``m^zeta / m!`` tries per row at ``zeta = m = 8``).
+    """
     rows = rng.integers(0, m, size=(n, zeta), dtype=np.int64)
-    suspects = np.arange(n)
-    while suspects.size:
-        block = rows[suspects]
-        clash = np.zeros(suspects.size, dtype=bool)
-        for a in range(zeta):
-            for b in range(a + 1, zeta):
-                clash |= block[:, a] == block[:, b]
-        suspects = suspects[clash]
-        rows[suspects] = rng.integers(0, m, size=(suspects.size, zeta), dtype=np.int64)
+    for b in range(1, zeta):
+        clash = np.flatnonzero(_repeats_earlier(rows, b))
+        while clash.size:
+            rows[clash, b] = rng.integers(0, m, size=clash.size, dtype=np.int64)
+            clash = clash[_repeats_earlier(rows[clash], b)]
     return rows
+
+
+def _repeats_earlier(rows, b):
+    """Which rows have column ``b`` equal to one of the columns ``0 .. b - 1``."""
+    repeat = rows[:, 0] == rows[:, b]
+    for a in range(1, b):
+        repeat |= rows[:, a] == rows[:, b]
+    return repeat
 
 
 class PooledHadamardSketch(_HashSketch):

@@ -368,3 +368,15 @@ def test_kernels_receive_csr_as_three_arrays(kind, kernel, monkeypatch):
     assert options == {"layout": "csr", "columns": 5}
     assert all(isinstance(part, np.ndarray) for part in source) and len(source) == 3
     np.testing.assert_array_equal(source[0], A.indptr)
+
+
+def test_sparse_sign_rows_are_uniform_draws_without_replacement():
+    # zeta = m: every row is a permutation; each (column, value) pair has probability 1/m (sd of the
+    # empirical frequency sqrt(p (1 - p) / n) = 0.0013 at n = 20,000, so 0.01 is ~8 sd)
+    from linalgkit.sketch.operators import _distinct_rows
+
+    m = 6
+    rows = _distinct_rows(np.random.default_rng(0), m, 20_000, m)
+    np.testing.assert_array_equal(np.sort(rows, axis=1), np.broadcast_to(np.arange(m), rows.shape))
+    frequencies = np.stack([np.bincount(column, minlength=m) for column in rows.T]) / rows.shape[0]
+    np.testing.assert_allclose(frequencies, 1 / m, atol=0.01)
