@@ -22,8 +22,9 @@ autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": False}
 numpydoc_show_class_members = False
 numpydoc_validation_checks = {"PR01", "PR02", "PR10"}
-# Result, sample and problem dataclasses document their fields under "Attributes", not as parameters.
-numpydoc_validation_exclude = {r"Result$", r"Problem$", r"\.SensitivitySample$"}
+# Result, sample, problem, recycle-space and sequence dataclasses document their fields under "Attributes", not as parameters.
+numpydoc_validation_exclude = {r"Result$", r"Problem$", r"\.SensitivitySample$", r"\.RecycleSpace$",
+                               r"\.SystemSequence$"}
 templates_path = ["_templates"]
 
 sphinx_gallery_conf = {

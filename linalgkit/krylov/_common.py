@@ -44,7 +44,17 @@ class RecycleSpace:
         return int(self.U.shape[1])
 
     def valid_for(self, A, M):
-        """Whether ``C`` belongs to the operator ``A`` with preconditioner ``M``."""
+        """Whether ``C`` belongs to the operator ``A`` with preconditioner ``M``.
+
+        Parameters
+        ----------
+        A, M : object
+            The operator and preconditioner of the next solve (compared by identity).
+
+        Returns
+        -------
+        bool
+        """
         return self.C is not None and self.operator is A and self.preconditioner is M
 
 
