@@ -31,6 +31,18 @@ def _default_embedding_size(n, d):
     return min(n, 20 * d * math.ceil(math.log2(d + 1)))
 
 
+def _check_arguments(A, p, method):
+    """The funnel shared by :func:`lp_sensitivities` and :func:`total_sensitivity`: ``(be, A, p, method)``."""
+    be, A = check_design(A)
+    method = check_option(method, "method", METHODS)
+    solves = method in ("exact", "approximate")
+    p = check_p(p, low=1.0 if solves else 0.0, purpose=f"method={method!r}")
+    if solves and be.kind != "numpy":
+        raise BackendError(f"A is a {be.kind} array, but method={method!r} solves regressions with HiGHS / NumPy; "
+                           f"pass A as a NumPy array or use method='lewis_bound'")
+    return be, A, p, method
+
+
 @capabilities("linalgkit.sampling.lp_sensitivities",
               numpy="exact: one HiGHS dual LP (p = 1) or Newton-IRLS per row; bounds from Lewis weights / leverage",
               cupy="bounds only (lewis_bound, leverage_bound)",
@@ -82,13 +94,7 @@ def lp_sensitivities(A, p, *, method="exact", m=None, random_state=None):
     >>> bool(s.sum() <= 3), bool(np.all(s <= lp_sensitivities(A, 1, method="lewis_bound") * (1 + 1e-6)))
     (True, True)
     """
-    be, A = check_design(A)
-    method = check_option(method, "method", METHODS)
-    solves = method in ("exact", "approximate")
-    p = check_p(p, low=1.0 if solves else 0.0, purpose=f"method={method!r}")
-    if solves and be.kind != "numpy":
-        raise BackendError(f"A is a {be.kind} array, but method={method!r} solves regressions with HiGHS / NumPy; "
-                           f"pass A as a NumPy array or use method='lewis_bound'")
+    be, A, p, method = _check_arguments(A, p, method)
     if m is not None:
         m = check_sample_size(m, A.shape[0])
     return _lp_sensitivities(be, A, p, method, m, check_random_state(random_state))
@@ -179,13 +185,7 @@ def total_sensitivity(A, p, *, method="exact", m=None, random_state=None):
     >>> round(total_sensitivity(A, 2, method="lewis_bound"), 10)
     3.0
     """
-    be, A = check_design(A)
-    method = check_option(method, "method", METHODS)
-    solves = method in ("exact", "approximate")
-    p = check_p(p, low=1.0 if solves else 0.0, purpose=f"method={method!r}")
-    if solves and be.kind != "numpy":
-        raise BackendError(f"A is a {be.kind} array, but method={method!r} solves regressions with HiGHS / NumPy; "
-                           f"pass A as a NumPy array or use method='lewis_bound'")
+    be, A, p, method = _check_arguments(A, p, method)
     if m is not None:
         check_scalar(m, "m", kind=numbers.Integral, low=1)
     rng = check_random_state(random_state)
