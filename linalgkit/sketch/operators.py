@@ -11,6 +11,8 @@ The public entries (``S @ X``, ``S.T @ Y``, :meth:`SketchOperator.apply_pair`,
 array-API body of the SRHT and hashing sketches is chosen in :mod:`linalgkit.sketch._dispatch`.
 """
 
+import copy
+import functools
 import math
 import numbers
 
@@ -18,7 +20,7 @@ import numpy as np
 
 from .._backend import capabilities, check_random_state, get_backend, rademacher, standard_normal
 from .._validation import check_array, check_matrix, check_option, check_scalar
-from ..exceptions import ArgumentTypeError, BackendError, ShapeError, ValidationError
+from ..exceptions import ArgumentTypeError, BackendError, NotSupportedError, ShapeError, ValidationError
 from ..transforms.walsh_hadamard import _fwht
 from ._cutovers import DENSE_ENTRIES, GAUSSIAN_BLOCK_ENTRIES, GAUSSIAN_CACHE_ENTRIES
 from ._dispatch import hash_apply, srht_apply
@@ -148,6 +150,37 @@ class SketchOperator:
                                f"{' and '.join(self.backends)} only; pass a NumPy or CuPy array, or choose "
                                f"sketch='gaussian', 'rademacher' or 'srht'")
 
+    def columns(self, start, stop):
+        r"""The ``m x (stop - start)`` operator ``S[:, start:stop]``, regenerated from the seed without forming ``S``.
+
+        So that :math:`SA = \sum_i S_{[r_i, r_{i+1})} A_i` can be computed chunk by chunk (what
+        :mod:`linalgkit.dask` does).  The Gaussian, Rademacher, CountSketch and sparse sign sketches
+        draw each block of consecutive columns from its own seed and support it; the transforms
+        (SRHT, SRTT, pooled) mix all rows and raise :class:`~linalgkit.exceptions.NotSupportedError`.
+
+        Parameters
+        ----------
+        start, stop : int
+            Column range, ``0 <= start < stop <= n``.
+
+        Returns
+        -------
+        SketchOperator
+            An operator of the same kind with ``shape == (m, stop - start)``.
+        """
+        raise NotSupportedError(f"columns() needs a sketch drawn column block by column block, but the {self.kind!r} "
+                                f"sketch mixes all {self.shape[1]} rows; use sketch='gaussian', 'rademacher', "
+                                f"'countsketch' or 'sparse_sign' (or linalgkit.dask's block SRHT, sketch='srht')")
+
+    def _column_range(self, start, stop):
+        n = self.shape[1]
+        for name, value in (("start", start), ("stop", stop)):
+            check_scalar(value, name, kind=numbers.Integral)
+        if not 0 <= start < stop <= n:
+            raise ValidationError(f"start and stop must satisfy 0 <= start < stop <= n = {n}, got start={start}, "
+                                  f"stop={stop}")
+        return int(start), int(stop)
+
     def _check_operand(self, backend, X, name, rows, *, sparse_ok, vector_ok=True):
         """Validate an operand on the already resolved ``backend``; returns ``(X as 2-D, was_vector)``."""
         self.check_backend(backend, name)
@@ -240,6 +273,46 @@ class _DenseIIDSketch(SketchOperator):
     def _adjoint(self, backend, Y):
         xp = backend.xp
         return xp.concat([xp.matrix_transpose(G) @ Y for G in self._blocks(backend, Y.dtype)], axis=0)
+
+    def columns(self, start, stop):
+        return _DenseColumns(self, *self._column_range(start, stop))
+
+
+class _DenseColumns(SketchOperator):
+    """Columns ``[start, stop)`` of a dense i.i.d. sketch: the parent's overlapping blocks, sliced."""
+
+    def __init__(self, parent, start, stop):
+        super().__init__(parent.shape[0], stop - start)
+        self.kind, self.backends = parent.kind, parent.backends
+        self._parent, self._start = parent, start
+
+    def __getstate__(self):
+        return {**self.__dict__, "_cache": {}}
+
+    def columns(self, start, stop):
+        start, stop = self._column_range(start, stop)
+        return _DenseColumns(self._parent, self._start + start, self._start + stop)
+
+    def _pieces(self, backend, dtype):
+        """``(block slice of S[:, start:stop], its local column range)`` for each overlapping block."""
+        width = self._parent.block_columns
+        stop = self._start + self.shape[1]
+        for j in range(self._start // width, (stop - 1) // width + 1):
+            low, high = max(self._start, j * width), min(stop, (j + 1) * width)
+            block = self._parent._block(backend, dtype, j)
+            yield block[:, low - j * width: high - j * width], slice(low - self._start, high - self._start)
+
+    def _apply(self, backend, X, B):
+        SX = backend.zeros((self.shape[0], X.shape[1]), X.dtype)
+        SB = backend.zeros((self.shape[0], B.shape[1]), X.dtype)
+        for G, rows in self._pieces(backend, X.dtype):
+            SX = SX + G @ X[rows, ...]
+            SB = SB + G @ B[rows, :]
+        return backend.xp.concat([SX, SB], axis=1)
+
+    def _adjoint(self, backend, Y):
+        xp = backend.xp
+        return xp.concat([xp.matrix_transpose(G) @ Y for G, _ in self._pieces(backend, Y.dtype)], axis=0)
 
 
 class GaussianSketch(_DenseIIDSketch):
@@ -419,7 +492,62 @@ class _HashSketch(SketchOperator):
         return self._matrix(backend, Y.dtype).T @ Y
 
 
-class CountSketch(_HashSketch):
+class _BlockSeededHash(_HashSketch):
+    """A hash sketch drawn per block of ``block_columns`` consecutive columns, block ``j`` from the seed ``(seed, j)``.
+
+    Any column range is regenerated by drawing only its blocks (:meth:`columns`), and nothing is
+    drawn before the first use, so a sketch for ``10^9`` rows costs nothing until applied; a pickle
+    carries the seed, never the draws.
+    """
+
+    block_columns = 1 << 16
+
+    def __init__(self, m, n, rng):
+        super().__init__(m, n)
+        self.seed = int(rng.integers(2**63))
+        self._start, self._total = 0, n
+
+    def __getstate__(self):
+        state = {**self.__dict__, "_cache": {}}
+        state.pop("_drawn", None)
+        return state
+
+    def _draw_block(self, rng, size):
+        """``(rows, weights)`` of one block of ``size`` columns."""
+        raise NotImplementedError
+
+    @functools.cached_property
+    def _drawn(self):
+        width, start = self.block_columns, self._start
+        stop = start + self.shape[1]
+        rows, weights = [], []
+        for j in range(start // width, (stop - 1) // width + 1):
+            block_rows, block_weights = self._draw_block(np.random.default_rng([self.seed, j]),
+                                                         min(width, self._total - j * width))
+            keep = slice(max(start - j * width, 0), min(stop - j * width, width))
+            rows.append(block_rows[keep])
+            weights.append(block_weights[keep])
+        return np.concatenate(rows), np.concatenate(weights)
+
+    @property
+    def rows(self):
+        """``n x z`` row indices of the nonzeros of each column."""
+        return self._drawn[0]
+
+    @property
+    def weights(self):
+        """``n x z`` values of the nonzeros of each column."""
+        return self._drawn[1]
+
+    def columns(self, start, stop):
+        start, stop = self._column_range(start, stop)
+        part = copy.copy(self)
+        part.__dict__.pop("_drawn", None)
+        part.shape, part._cache, part._start = (self.shape[0], stop - start), {}, self._start + start
+        return part
+
+
+class CountSketch(_BlockSeededHash):
     r"""CountSketch (Clarkson-Woodruff): one :math:`\pm 1` per column of :math:`S`, in a uniform row.
 
     Costs :math:`O(\mathrm{nnz}(A))`.  A subspace embedding only for :math:`m \gtrsim d^2`; it
@@ -436,13 +564,12 @@ class CountSketch(_HashSketch):
 
     kind = "countsketch"
 
-    def __init__(self, m, n, rng):
-        super().__init__(m, n)
-        self.rows = rng.integers(0, m, size=(n, 1), dtype=np.int64)
-        self.weights = 1.0 - 2.0 * rng.integers(0, 2, size=(n, 1), dtype=np.int8)
+    def _draw_block(self, rng, size):
+        rows = rng.integers(0, self.shape[0], size=(size, 1), dtype=np.int64)
+        return rows, 1.0 - 2.0 * rng.integers(0, 2, size=(size, 1), dtype=np.int8)
 
 
-class SparseSignSketch(_HashSketch):
+class SparseSignSketch(_BlockSeededHash):
     r"""Sparse sign sketch (OSNAP/SJLT): ``zeta`` entries :math:`\pm 1/\sqrt{\zeta}` per column, distinct rows.
 
     Costs :math:`O(\zeta\, \mathrm{nnz}(A))` and embeds with :math:`m = O(d)` for
@@ -462,11 +589,13 @@ class SparseSignSketch(_HashSketch):
     kind = "sparse_sign"
 
     def __init__(self, m, n, rng, zeta=None):
-        super().__init__(m, n)
+        super().__init__(m, n, rng)
         zeta = min(8, m) if zeta is None else check_scalar(zeta, "zeta", kind=numbers.Integral, low=1, high=m)
         self.zeta = int(zeta)
-        self.rows = _distinct_rows(rng, m, n, self.zeta)
-        self.weights = (1.0 - 2.0 * rng.integers(0, 2, size=(n, self.zeta), dtype=np.int8)) / math.sqrt(self.zeta)
+
+    def _draw_block(self, rng, size):
+        rows = _distinct_rows(rng, self.shape[0], size, self.zeta)
+        return rows, (1.0 - 2.0 * rng.integers(0, 2, size=(size, self.zeta), dtype=np.int8)) / math.sqrt(self.zeta)
 
     def __repr__(self):
         return f"SparseSignSketch(m={self.shape[0]}, n={self.shape[1]}, zeta={self.zeta})"
