@@ -73,13 +73,15 @@ def energy_limit(degrees):
 def estimate_bin_noise(energies, n_offsets):
     """Noise variance per bin entry from the bin energies ||y||^2, most of which are zero-tons.
 
-    Starts from the median energy and repeatedly takes the median of the bins below the
-    zero-ton limit, rescaled by the chi-square median; this stays consistent while at least
-    half of the bins are zero-tons (``B`` of order ``K`` or larger).
+    Starts from the lower quartile of the energies, rescaled by the chi-square quartile, and
+    repeatedly takes the median of the bins below the zero-ton limit, rescaled by the
+    chi-square median; the start stays consistent while more than a quarter of the bins are
+    zero-tons (the default ``B >= 2K`` fills at most half of them: with the median, a spectrum
+    filling half of the bins was taken for noise).
     """
     median_ratio = chi2.median(n_offsets)
     limit = chi2.isf(FALSE_ALARM / energies.size, n_offsets) / median_ratio
-    variance = np.median(energies) / median_ratio
+    variance = np.quantile(energies, 0.25) / chi2.ppf(0.25, n_offsets)
     for _ in range(50):
         kept = energies[energies <= limit * median_ratio * variance]
         updated = np.median(kept) / median_ratio if kept.size else variance

@@ -126,15 +126,19 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
     signal : callable or array_like
         Either a function taking a 1-D ``numpy.uint64`` array of indices in ``[0, 2**n)`` and
         returning their real values as a 1-D array of the same length (called once, with all
-        queries), or a real 1-D array of length ``2**n`` (for moderate ``n``).
+        queries), or a real 1-D array of length ``2**n`` (for moderate ``n``).  Integer and
+        boolean values are cast to float64.
     n : int
         Number of bits, ``1 <= n <= 62``.
     K : int, optional
-        Expected number of non-zero coefficients; sets the default ``b`` (``B >= 2K``).
+        Expected number of non-zero coefficients, in ``[1, 2**n]``; sets the default ``b``
+        (``B >= 2K``).
     snr_db : float, optional
-        Known SNR in dB; the noise level is then derived from the mean squared query.
+        Known SNR in dB, in [-100, 400]; the noise level is then derived from the mean squared
+        query.
     noise_sd : float, optional
-        Known per-query noise standard deviation :math:`\sigma` (instead of ``snr_db``).
+        Known per-query noise standard deviation :math:`\sigma \ge 0`, finite (instead of
+        ``snr_db``).
         With neither, ``"robust"`` and ``"sample_optimal"`` estimate it from the bins and
         ``"noiseless"`` assumes exact values.
     design : {"robust", "noiseless", "sample_optimal"}, default="robust"
@@ -144,20 +148,23 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
         exact data.  ``"sample_optimal"``: ``n_offsets`` random offsets and a maximum-
         likelihood search over the :math:`2^{n-b}` indices of each bin (``n - b <= 20``).
     C : int, default=3
-        Number of subsampling groups.
+        Number of subsampling groups, at least 1.
     b : int, optional
-        Bins per group are ``B = 2**b``; default ``ceil(log2(K)) + 1`` capped at ``n``.
+        Bins per group are ``B = 2**b``, ``1 <= b <= n``; default ``ceil(log2(K)) + 1`` capped
+        at ``n``.
     chains : int, optional
-        Chains of the robust design; default 5, or from ``snr_db``:
-        ``round(9 - 0.4 * snr_db)`` made odd, within [3, 31] (9 chains at 0 dB).
+        Chains of the robust design, at least 1 (must be None for the other designs); default
+        5, or from ``snr_db``: ``round(9 - 0.4 * snr_db)`` made odd, within [3, 31] (9 chains
+        at 0 dB).
     n_offsets : int, optional
-        Offsets per bin of the sample-optimal design; default ``2 * n``.
+        Offsets per bin of the sample-optimal design, at least 1 (must be None for the other
+        designs); default ``2 * n``.
     subsampling : {"random", "coordinate"}, default="random"
         ``"random"``: uniformly random full-rank subsampling matrices over GF(2).
         ``"coordinate"``: group ``c`` hashes by the coordinate block ``c*b .. c*b+b-1`` (mod n);
         it fails on supports of low Hamming weight, which crowd into bin 0.
     max_peeling : int, default=20
-        Cap on peeling passes: the ``maxiter`` of the solver contract (one iteration is one pass).
+        Cap on peeling passes, at least 1: the ``maxiter`` of the solver contract (one iteration is one pass).
     callback : callable, optional
         ``callback(support, coefficients)`` after each peeling pass, with the spectrum found so
         far: the indices (uint64, sorted) and their coefficients in the normalization ``norm``,
@@ -178,10 +185,16 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
     Raises
     ------
     ValidationError
-        For ``n`` outside [1, 62], ``K > 2**n``, ``b > n``, both ``snr_db`` and ``noise_sd``,
-        options that do not belong to ``design``, or a ``signal`` array of the wrong length.
+        For an argument outside its range above (``n``, ``K``, ``b``, ``C``, ``chains``,
+        ``n_offsets``, ``max_peeling``, ``snr_db``, ``noise_sd``), both ``snr_db`` and
+        ``noise_sd``, an option that does not belong to ``design`` (``chains`` with
+        ``"noiseless"`` or ``"sample_optimal"``, ``n_offsets`` with the chain designs), an unknown
+        ``design``, ``subsampling`` or ``norm``.
     ArgumentTypeError
-        If ``signal`` is neither callable nor an array, or ``callback`` is not callable.
+        If ``signal`` is neither callable nor an array, ``callback`` is not callable, or an
+        integer argument is not an integer (a bool is not one).
+    ShapeError
+        If a ``signal`` array is not 1-D of length ``2**n``.
     BackendError
         If ``signal`` is a CuPy or other non-NumPy array (the decoder runs on the host).
     ShapeError, DTypeError, NonFiniteError
@@ -189,6 +202,16 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
 
     Notes
     -----
+    **Small n.**  Where the design would query at least :math:`N` values (``C P B >= N``:
+    ``n <= 8`` for any ``K`` at the defaults, larger ``n`` for larger ``K``, and whenever
+    ``b = n``), all :math:`N` values are queried
+    instead and one dense :func:`fwht` gives every coefficient exactly; those above four standard
+    errors :math:`\sigma/\sqrt N` of the noise are kept.  With no noise level given, one query
+    per coefficient cannot tell noise from signal, so :math:`\sigma` is taken as 0 and only
+    round-off is dropped.  The result then has ``iterations = 1``, no ``multitons``, and
+    ``converged`` states the energy rule below with the :math:`N` coefficients as the bins
+    (:math:`CBP = N`, :math:`\nu^2 = \sigma^2 / N`).
+
     **Stopping rule.**  ``sparse_wht`` follows the solver contract of :mod:`linalgkit._solver`
     with ``max_peeling`` as its ``maxiter``.  Its residual :math:`r` is the bin array minus the
     bins of the spectrum found, and the noise sets the tolerance in place of ``rtol`` / ``atol``:
@@ -228,9 +251,47 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
     params = _check_parameters(n, K, snr_db, noise_sd, design, C, b, chains, n_offsets, subsampling, max_peeling)
     norm = check_option(norm, "norm", NORMS)
     callback = check_callback(callback)
-    front = make_design(n, params["b"], C, subsampling=subsampling, rng=check_random_state(random_state),
-                        **params["offsets"])
+    rng = check_random_state(random_state)
+    if _n_queries(n, C, params) >= 1 << n:
+        return _dense_wht(be, sample, n, snr_db, noise_sd, callback, norm)
+    front = make_design(n, params["b"], C, subsampling=subsampling, rng=rng, **params["offsets"])
     return _sparse_wht(be, sample, front, snr_db, noise_sd, design, max_peeling, callback, norm)
+
+
+def _n_queries(n, C, params):
+    """Queries ``C * P * B`` of the design that ``params`` describe."""
+    offsets = params["offsets"]
+    P = offsets["chains"] * (n + 1) if offsets["offsets"] == "chains" else offsets["n_offsets"]
+    return C * P << params["b"]
+
+
+def _dense_wht(be, sample, n, snr_db, noise_sd, callback, norm):
+    """All ``2**n`` queries and one dense FWHT: the body of :func:`sparse_wht` where a design would query more.
+
+    Keeps the coefficients above four standard errors :math:`\\sigma / \\sqrt{N}` of the noise;
+    with no noise level given, one query per coefficient cannot tell noise from signal, so
+    :math:`\\sigma` is taken as 0 and only round-off is dropped.
+    """
+    values = sample(np.arange(1 << n, dtype=np.uint64))
+    size = values.size
+    F = _fwht(be, values, 0, 1.0 / size)
+    sigma = _given_noise_sd(values, snr_db, noise_sd) or 0.0
+    thresholds = Thresholds.from_noise(sigma**2 / size, 1, size, floor=ROUNDOFF**2 * float(np.mean(values**2)))
+    kept = np.abs(F) > thresholds.amplitude
+    support, scale = np.flatnonzero(kept).astype(np.uint64), _scale(n, norm)
+    residual = np.where(kept, 0.0, F)
+    residual_norm = float(np.sqrt(residual @ residual))
+    residual_ratio = residual_norm**2 / thresholds.noise_energy
+    converged = bool(residual_ratio <= energy_limit(size))
+    if callback is not None:
+        callback(support, F[kept] * scale)
+    if not converged:
+        warn_not_converged("sparse_wht", _PeelingRule(1), residual_ratio, stacklevel=4,
+                           advice=f"the coefficients below the noise hold {residual_ratio:.3g} times its energy; "
+                                  f"lower noise_sd or raise snr_db")
+    return SparseWHTResult(support, F[kept] * scale, n, norm, size, sample.calls, np.empty((0, 2), dtype=np.int64),
+                           residual_ratio, sigma, converged=converged, iterations=1, residual_norm=residual_norm,
+                           history=(residual_norm,))
 
 
 @dataclass(frozen=True)
@@ -248,7 +309,9 @@ def _sparse_wht(be, sample, front, snr_db, noise_sd, design, max_peeling, callba
     indices = front.sample_indices()
     values = sample(indices.ravel()).reshape(indices.shape)
     Y = np.ascontiguousarray(np.swapaxes(_fwht(be, values, 2, 1), 1, 2)) / (1 << front.b)
-    sigma = _noise_sd(values, Y, snr_db, noise_sd, design)
+    sigma = _given_noise_sd(values, snr_db, noise_sd)
+    if sigma is None:
+        sigma = 0.0 if design == "noiseless" else _estimated_noise_sd(Y)
     thresholds = Thresholds.from_noise(sigma**2 / (1 << front.b), front.n_offsets, Y.shape[0] * Y.shape[1],
                                        floor=ROUNDOFF**2 * float(np.mean(values**2)))
     scale = _scale(front.n, norm)
@@ -368,7 +431,8 @@ def evaluate_walsh(support, coefficients, points, *, n=None, norm="forward"):
     coefficients = np.asarray(coefficients)
     if coefficients.shape != support.shape:
         raise ShapeError(f"coefficients must have shape {support.shape} like support, got {coefficients.shape}")
-    if not np.isrealobj(coefficients) or not np.issubdtype(coefficients.dtype, np.number):
+    if np.iscomplexobj(coefficients) or not (np.issubdtype(coefficients.dtype, np.number)
+                                             or coefficients.dtype == np.bool_):
         raise DTypeError(f"coefficients must be real numbers, got dtype {coefficients.dtype}; pass the real part")
     scale = 1.0 if n is None else _scale(n, norm)
     return _evaluate_walsh(be, support, coefficients.astype(np.float64) / scale, points)
@@ -405,7 +469,7 @@ class _Sampler:
 def _real_values(values, name):
     if np.iscomplexobj(values):
         raise DTypeError(f"{name} must be real, got dtype {values.dtype}; return the real part")
-    if not (np.issubdtype(values.dtype, np.floating) or np.issubdtype(values.dtype, np.integer)):
+    if not (np.issubdtype(values.dtype, np.number) or values.dtype == np.bool_):
         raise DTypeError(f"{name} must be real numbers, got dtype {values.dtype}; return a float array")
     values = values.astype(np.float64)
     if not np.all(np.isfinite(values)):
@@ -466,6 +530,9 @@ def _check_parameters(n, K, snr_db, noise_sd, design, C, b, chains, n_offsets, s
         check_scalar(snr_db, "snr_db", low=-100, high=400)
     if noise_sd is not None:
         check_scalar(noise_sd, "noise_sd", low=0)
+        if not math.isfinite(noise_sd):
+            raise ValidationError(f"noise_sd must be finite, got {noise_sd!r}; pass the per-query noise standard "
+                                  f"deviation")
     if b is None:
         if K is None:
             raise ValidationError("K or b must be given, got neither; pass the expected sparsity K (or b = log2 bins)")
@@ -476,8 +543,13 @@ def _check_parameters(n, K, snr_db, noise_sd, design, C, b, chains, n_offsets, s
     if n_offsets is not None:
         raise ValidationError(f"n_offsets must be None for design={design!r}, got {n_offsets}; it sets the "
                               f"sample-optimal design (use chains for {design!r})")
-    if chains is None:
-        chains = 1 if design == "noiseless" else _default_chains(snr_db)
+    if design == "noiseless":
+        if chains is not None:
+            raise ValidationError(f"chains must be None for design='noiseless', got {chains}; it reads one chain "
+                                  f"(use design='robust' for several)")
+        chains = 1
+    elif chains is None:
+        chains = _default_chains(snr_db)
     check_scalar(chains, "chains", kind=numbers.Integral, low=1)
     return dict(b=b, offsets=dict(offsets="chains", chains=chains, n_offsets=None))
 
@@ -501,14 +573,17 @@ def _default_chains(snr_db):
     return chains + (chains % 2 == 0)
 
 
-def _noise_sd(values, Y, snr_db, noise_sd, design):
-    """Per-query noise standard deviation: given, from ``snr_db``, assumed 0, or estimated from the bins."""
+def _given_noise_sd(values, snr_db, noise_sd):
+    """Per-query noise standard deviation given as ``noise_sd`` or through ``snr_db`` (None: neither)."""
     if noise_sd is not None:
         return float(noise_sd)
     if snr_db is not None:
         return math.sqrt(float(np.mean(values**2)) / (1 + 10 ** (snr_db / 10)))
-    if design == "noiseless":
-        return 0.0
+    return None
+
+
+def _estimated_noise_sd(Y):
+    """Per-query noise standard deviation estimated from the bins ``Y`` (most of which are zero-tons)."""
     energies = np.einsum("cjp,cjp->cj", Y, Y).ravel()
     return math.sqrt(estimate_bin_noise(energies, Y.shape[2]) * Y.shape[1])
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._backend import capabilities, get_backend
 from .._validation import check_array, check_axis, check_out
-from ..exceptions import ShapeError
+from ..exceptions import ArgumentTypeError, ShapeError
 
 __all__ = ["fwht", "ifwht"]
 
@@ -30,15 +30,18 @@ def fwht(x, axis=-1, *, normalize=False, out=None, check_finite=False):
     Parameters
     ----------
     x : array_like
-        Real or complex floating array (float32, float64, complex64, complex128) of any batch
-        shape.  NumPy, CuPy, or any array-API array (served by a slower pure array-API path).
+        Real or complex array of any batch shape: float32, float64, complex64 and complex128
+        are kept, integer and boolean arrays (and lists) are cast to float64 as :mod:`numpy.fft`
+        does.  NumPy, CuPy, or any array-API array (served by a slower pure array-API path).
+        Any memory layout and byte order; a zero-size array is returned as an empty copy.
     axis : int, default=-1
-        Axis along which to transform; its length ``N`` must be a power of two.
+        Axis along which to transform; its length ``N`` must be a power of two (or 0).
     normalize : bool, default=False
         Scale by :math:`N^{-1/2}` so that the transform is orthonormal.
     out : array, optional
-        Array of the same shape, dtype and library as ``x`` to write the result into; may be
-        ``x`` itself for an in-place transform.
+        Writeable array of the same shape, dtype and library as ``x`` (float64 for an integer
+        ``x``) to write the result into; may be ``x`` itself for an in-place transform, or
+        overlap it (the result is then staged in a temporary).
     check_finite : bool, default=False
         Raise :class:`~linalgkit.exceptions.NonFiniteError` when ``x`` holds NaN or infinity.
         Off by default because it costs a pass over ``x``: non-finite values then propagate,
@@ -53,9 +56,16 @@ def fwht(x, axis=-1, *, normalize=False, out=None, check_finite=False):
     Raises
     ------
     ShapeError
-        If the length along ``axis`` is not a power of two (zero-pad it first).
+        If the length along ``axis`` is not a power of two (zero-pad it to the next one), or
+        ``out`` has another shape than ``x``.
+    ValidationError
+        If ``axis`` is out of range, or ``out`` is read-only.
     DTypeError
-        If ``x`` is an integer, boolean or half-precision array (cast it to float64).
+        If ``x`` is a half-precision or object array (cast it to float32 or float64), or
+        ``out`` has another dtype than the (cast) ``x``.
+    ArgumentTypeError
+        If ``axis`` is not an integer, ``normalize`` or ``check_finite`` not a bool, or ``out``
+        not an array of the library of ``x``.
 
     See Also
     --------
@@ -122,22 +132,32 @@ def ifwht(x, axis=-1, *, normalize=False, out=None, check_finite=False):
 def _transform(x, axis, normalize, out, check_finite, inverse):
     """Validate the arguments of :func:`fwht` / :func:`ifwht` once, then run :func:`_fwht`."""
     be = get_backend(x=x, out=out)
-    x = check_array(x, "x", backend=be, finite=check_finite, allow_empty=True)
+    _check_flag(normalize, "normalize")
+    _check_flag(check_finite, "check_finite")
+    x = check_array(x, "x", backend=be, numeric="cast", finite=check_finite, allow_empty=True)
     axis = check_axis(axis, x.ndim)
     length = x.shape[axis]
-    if length < 1 or length & (length - 1):
-        target = 1 << max(length - 1, 0).bit_length()
+    if length & (length - 1):
+        target = 1 << (length - 1).bit_length()
         raise ShapeError(
             f"x must have a power-of-two length along axis {axis}, got {length}; zero-pad it to {target}, "
             f"e.g. numpy.pad(x, pad_width) with {target - length} zeros after the data on that axis"
         )
     if out is not None:
         out = check_out(out, "out", like=x, backend=be)
+    if math.prod(x.shape) == 0:
+        return be.xp.asarray(x, copy=True) if out is None else out
     if normalize:
         scale = 1 / math.sqrt(length)
     else:
         scale = 1 / length if inverse else 1
     return _fwht(be, x, axis, scale, out)
+
+
+def _check_flag(value, name):
+    """Refuse a non-boolean flag (a string or a number is not silently read as true or false)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentTypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}; pass True or False")
 
 
 def _fwht(be, x, axis, scale, out=None):

@@ -163,16 +163,16 @@ def test_nan_propagates_within_its_vector_only(rng):
         fwht(x, check_finite=True)
 
 
-@pytest.mark.parametrize("bad_length", [0, 3, 6, 1000])
+@pytest.mark.parametrize("bad_length", [3, 6, 1000])
 def test_rejects_non_power_of_two_length(xp, bad_length):
     with pytest.raises(ShapeError, match="power-of-two length .* zero-pad"):
         fwht(xp.zeros((2, bad_length)))
 
 
-@pytest.mark.parametrize("dtype", ["int64", "int32", "bool", "float16"])
-def test_rejects_integer_bool_and_half_dtypes(dtype):
-    with pytest.raises(DTypeError, match=r"x must have a floating dtype .*astype"):
-        fwht(np.ones(8, dtype=dtype))
+def test_rejects_half_dtype():
+    """Integers and bools are cast (tests/transforms/test_hostile.py); float16 is refused, not rounded up."""
+    with pytest.raises(DTypeError, match=r"x must have a floating dtype .*astype\(float32\)"):
+        fwht(np.ones(8, dtype="float16"))
 
 
 def test_rejects_scalars_bad_axis_and_object_arrays():
