@@ -9,6 +9,7 @@ import numbers
 import numpy as np
 
 from ._backend import check_random_state
+from ._validation_sparse import check_sparse_structure
 from .exceptions import ArgumentTypeError, DTypeError, NonFiniteError, NotSPDError, ShapeError, ValidationError
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "check_random_state",
     "check_scalar",
     "check_spd",
+    "check_spd_scaled",
+    "definiteness_floor",
     "check_vector",
 ]
 
@@ -118,8 +121,10 @@ def check_array(x, name, *, backend, ndim=None, min_ndim=1, numeric="float", all
 def check_matrix(A, name, *, backend, square=False, sparse_ok=True, **kwargs):
     """Validate a 2-D matrix argument (dense, or sparse of ``backend.sparse`` when ``sparse_ok``).
 
-    Sparse matrices keep their format and index dtype (int32 and int64 are both accepted);
-    their stored values are checked like a dense array.  Other keyword arguments go to
+    Sparse matrices keep their format (CSR, CSC, COO) and index dtype (int32 and int64; other
+    integer dtypes are cast to int64); BSR, DIA, LIL and DOK become CSR.  Their index arrays are
+    checked once (:func:`~linalgkit._validation_sparse.check_sparse_structure`: no corrupted index
+    reaches a kernel) and their stored values like a dense array.  Other keyword arguments go to
     :func:`check_array`.
     """
     if backend.issparse(A):
@@ -127,6 +132,9 @@ def check_matrix(A, name, *, backend, square=False, sparse_ok=True, **kwargs):
             raise DTypeError(f"{name} must be a dense array, got a sparse {A.format} matrix; pass {name}.toarray()")
         if A.ndim != 2:
             raise ShapeError(f"{name} must be 2-D, got shape {A.shape}")
+        A = check_sparse_structure(A, name, backend=backend)
+        if A.format not in ("csr", "csc", "coo"):
+            A = A.tocsr()
         values = check_array(A.data, name, backend=backend, ndim=1, allow_empty=True, **kwargs)
         if values is not A.data:
             A = A.astype(values.dtype)
@@ -211,23 +219,96 @@ def check_out(out, name, *, like, backend):
 def check_spd(X, name, *, backend, rtol=1e-10, definite=True, regularize=None):
     r"""Validate a batch ``(..., n, n)`` of symmetric positive definite matrices.
 
-    Symmetry is checked to ``rtol`` relative to each matrix's largest entry; the error for a
-    matrix that is not positive definite names its batch index and smallest eigenvalue.
+    Symmetry is checked to ``rtol`` relative to each matrix's largest entry; definiteness follows the
+    one rule of :func:`definiteness_floor`, and the error for a matrix that breaks it names its batch
+    index and smallest eigenvalue.  Integer and boolean arrays are cast to float64; empty batches
+    ``(0, n, n)`` pass; sparse matrices are refused.
 
     Parameters
     ----------
     definite : bool, default=True
         Check positive definiteness here with one ``eigvalsh``.  Functions that factor their
-        input anyway pass False and call :func:`check_positive` on the eigenvalues they compute
-        (or this function again when a Cholesky factorization fails), so the check costs nothing.
+        input anyway pass False and apply the rule (:func:`check_positive`) to the matrices
+        their factorization flags, so the check costs nothing on the others.
     regularize : float in [0, 1], optional
         Shrinkage :math:`(1 - \alpha) X + \alpha\,\frac{\operatorname{tr} X}{n} I` applied before
         the definiteness check (opt-in fix for rank-deficient covariances).
     """
+    return check_spd_scaled(X, name, backend=backend, rtol=rtol, definite=definite, regularize=regularize)[0]
+
+
+def _symmetry_defects(X, backend):
+    """Per-matrix ``max |X - X^T|`` and ``max |X|`` of a batch ``(..., n, n)``."""
+    if backend.kind == "numpy" and backend.use_numba and X.size:
+        from ._validation_numba import symmetry_defects
+
+        n = X.shape[-1]
+        asym, scale = symmetry_defects(np.ascontiguousarray(X).reshape(-1, n, n))
+        return asym.reshape(X.shape[:-2]), scale.reshape(X.shape[:-2])
     xp = backend.xp
-    X = check_array(X, name, backend=backend, min_ndim=2, allow_complex=False)
-    if X.shape[-1] != X.shape[-2]:
-        raise ShapeError(f"{name} must hold square matrices (..., n, n), got shape {tuple(X.shape)}")
+    if not X.size:
+        return xp.zeros(X.shape[:-2], dtype=X.dtype), xp.zeros(X.shape[:-2], dtype=X.dtype)
+    scale = xp.maximum(xp.max(X, axis=(-2, -1)), -xp.min(X, axis=(-2, -1)))  # max |X_ij| without a temporary
+    asym = xp.max(X - xp.matrix_transpose(X), axis=(-2, -1))  # antisymmetric: its largest entry is its largest |.|
+    return asym, scale
+
+
+def check_positive(smallest, name, *, backend, largest=None, n=1):
+    """Raise :class:`NotSPDError` naming the first batch index that breaks the definiteness rule.
+
+    The rule (:func:`definiteness_floor`): ``smallest > n * eps * largest`` for the smallest and largest
+    eigenvalues of each matrix (``largest=None``: ``smallest > 0``).
+    """
+    xp = backend.xp
+    bound = 0 if largest is None else definiteness_floor(smallest.dtype, n) * largest
+    not_pd = ~(smallest > bound)
+    if bool(xp.any(not_pd)):
+        index = _first_true(backend.to_host(not_pd))
+        value = float(backend.to_host(smallest)[index])
+        relative = "" if largest is None or value < 0 else (
+            f", at most n * eps = {definiteness_floor(smallest.dtype, n):.2g} times the largest (singular to "
+            f"working precision)")
+        raise NotSPDError(f"{name}{_label(index)} must be positive definite, got smallest eigenvalue "
+                          f"{value:.3g}{relative}; regularize it: shrinkage "
+                          f"(sklearn.covariance.ledoit_wolf / oas), adding a multiple of the identity, "
+                          f"or the regularize= option")
+
+
+def _first_true(mask):
+    """Index tuple of the first True entry of a boolean host array (``()`` for 0-D)."""
+    return tuple(int(i) for i in np.argwhere(mask)[0]) if mask.ndim else ()
+
+
+def _label(index):
+    return "[" + ", ".join(map(str, index)) + "]" if index else ""
+
+
+def definiteness_floor(dtype, n):
+    r"""The one definiteness rule of the SPD functions: the relative floor :math:`\delta = n\,\epsilon`.
+
+    A symmetric ``n x n`` matrix counts as positive definite when its smallest eigenvalue exceeds
+    :math:`\delta\,\lambda_{\max}` with :math:`\epsilon` the machine epsilon of ``dtype``: below that,
+    the smallest eigenvalue is within the rounding error of an eigen-solver (backward error about
+    :math:`n \epsilon \|X\|_2`), so the matrix is singular to working precision and no metric that
+    needs definiteness can tell it from an indefinite one.  Documented in ``docs/spd.rst``
+    ("Definiteness").
+    """
+    return max(int(n), 1) * float(np.finfo(np.dtype(getattr(dtype, "name", dtype))).eps)
+
+
+def check_spd_scaled(X, name, *, backend, rtol=1e-10, definite=True, regularize=None):
+    """:func:`check_spd` that also returns the per-matrix scale ``max |X_ij|`` (shape ``X.shape[:-2]``).
+
+    The scale comes from the symmetry check at no extra pass; callers use it to rescale inputs of
+    homogeneous metrics away from overflow and underflow.
+    """
+    xp = backend.xp
+    if backend.issparse(X) or hasattr(X, "tocsr") or hasattr(X, "todense"):
+        raise DTypeError(f"{name} must be a dense array; sparse input is not supported by the SPD functions, got "
+                         f"{type(X).__name__}; pass {name}.toarray()")
+    X = check_array(X, name, backend=backend, min_ndim=2, allow_complex=False, numeric="cast", allow_empty=True)
+    if X.shape[-1] != X.shape[-2] or X.shape[-1] == 0:
+        raise ShapeError(f"{name} must hold square matrices (..., n, n) with n >= 1, got shape {tuple(X.shape)}")
     asym, scale = _symmetry_defects(X, backend)
     bad = asym > rtol * scale
     if bool(xp.any(bad)):
@@ -240,41 +321,8 @@ def check_spd(X, name, *, backend, rtol=1e-10, definite=True, regularize=None):
         trace = xp.sum(xp.linalg.diagonal(X), axis=-1)[..., None, None] / n
         eye = xp.eye(n, dtype=X.dtype, device=backend.device)
         X = (1 - regularize) * X + regularize * trace * eye
-    if definite:
-        check_positive(xp.linalg.eigvalsh(X)[..., 0], name, backend=backend)
-    return X
-
-
-def _symmetry_defects(X, backend):
-    """Per-matrix ``max |X - X^T|`` and ``max |X|`` of a batch ``(..., n, n)``."""
-    if backend.kind == "numpy" and backend.use_numba:
-        from ._validation_numba import symmetry_defects
-
-        n = X.shape[-1]
-        asym, scale = symmetry_defects(np.ascontiguousarray(X).reshape(-1, n, n))
-        return asym.reshape(X.shape[:-2]), scale.reshape(X.shape[:-2])
-    xp = backend.xp
-    scale = xp.maximum(xp.max(X, axis=(-2, -1)), -xp.min(X, axis=(-2, -1)))  # max |X_ij| without a temporary
-    asym = xp.max(X - xp.matrix_transpose(X), axis=(-2, -1))  # antisymmetric: its largest entry is its largest |.|
-    return asym, scale
-
-
-def check_positive(smallest, name, *, backend):
-    """Raise :class:`NotSPDError` naming the first batch index whose smallest eigenvalue is not positive."""
-    xp = backend.xp
-    not_pd = ~(smallest > 0)
-    if bool(xp.any(not_pd)):
-        index = _first_true(backend.to_host(not_pd))
-        raise NotSPDError(f"{name}{_label(index)} must be positive definite, got smallest eigenvalue "
-                          f"{float(backend.to_host(smallest)[index]):.3g}; regularize it: shrinkage "
-                          f"(sklearn.covariance.ledoit_wolf / oas), adding a multiple of the identity, "
-                          f"or the regularize= option")
-
-
-def _first_true(mask):
-    """Index tuple of the first True entry of a boolean host array (``()`` for 0-D)."""
-    return tuple(int(i) for i in np.argwhere(mask)[0]) if mask.ndim else ()
-
-
-def _label(index):
-    return "[" + ", ".join(map(str, index)) + "]" if index else ""
+        scale = _symmetry_defects(X, backend)[1]
+    if definite and X.size:
+        w = xp.linalg.eigvalsh(X)
+        check_positive(w[..., 0], name, backend=backend, largest=w[..., -1], n=X.shape[-1])
+    return X, scale
