@@ -1,0 +1,130 @@
+"""Shared pieces of the Dask layer: the input checks, the chunk backend and the row-chunked operator.
+
+Only this layer imports Dask; the families below it never do.  Inputs are ``dask.array`` arrays
+whose chunks are NumPy or CuPy arrays: the backend of the chunks is read from the array's
+``_meta``, and every graph built here passes an explicit ``meta`` of that type, so the same code
+runs CuPy chunks on GPU workers (not tested here: no GPU on the development machine).
+"""
+
+import numbers
+
+import numpy as np
+
+from .._backend import get_backend
+from ..exceptions import ArgumentTypeError, DTypeError, ShapeError, ValidationError
+
+try:
+    import dask
+    import dask.array as da
+except ImportError as error:  # pragma: no cover (the test extra installs dask)
+    from ..exceptions import LinalgkitError
+
+    class DaskNotInstalledError(LinalgkitError, ImportError):
+        """linalgkit.dask was imported without the ``dask`` extra."""
+
+    raise DaskNotInstalledError("linalgkit.dask needs Dask: install the extra with `pip install linalgkit[dask]` "
+                                "(dask[array] and distributed)") from error
+
+__all__ = ["RowOperator", "check_rows", "check_stack", "chunk_backend", "da", "dask", "meta"]
+
+
+def _check_dask(X, name, ndim):
+    if not isinstance(X, da.Array):
+        raise ArgumentTypeError(f"{name} must be a dask.array.Array, got {type(X).__name__}; wrap it with "
+                                f"dask.array.from_array({name}, chunks=(rows, -1)) or call linalgkit's in-memory "
+                                f"function instead")
+    if X.ndim != ndim:
+        raise ShapeError(f"{name} must be {ndim}-D, got shape {X.shape}")
+    if any(np.isnan(c) for c in X.chunks[0]):
+        raise ValidationError(f"{name} has unknown chunk sizes (after boolean indexing or reading a file of unknown "
+                              f"length); call {name} = {name}.compute_chunk_sizes() first")
+    if not np.issubdtype(X.dtype, np.floating):
+        raise DTypeError(f"{name} must have a real floating dtype (float32 or float64), got {X.dtype}; "
+                         f"convert with {name}.astype('float64')")
+
+
+def check_rows(X, name, *, ndim=2):
+    """A row-chunked dask array: known chunk sizes along axis 0, one chunk along every other axis, real floats."""
+    _check_dask(X, name, ndim)
+    split = [axis for axis in range(1, ndim) if len(X.chunks[axis]) > 1]
+    if split:
+        fix = ", ".join(f"{axis}: -1" for axis in range(1, ndim))
+        raise ValidationError(f"{name} must be chunked along rows only, got {len(X.chunks[split[0]])} chunks along "
+                              f"axis {split[0]}; rechunk with {name} = {name}.rechunk({{{fix}}})")
+    return X
+
+
+def check_stack(X, name):
+    """A row-chunked ``(N, n, n)`` stack of matrices."""
+    X = check_rows(X, name, ndim=3)
+    if X.shape[1] != X.shape[2]:
+        raise ShapeError(f"{name} must be a stack of square matrices (N, n, n), got shape {X.shape}")
+    return X
+
+
+def check_chunking(name, X, reference_name, reference):
+    """Rechunk ``X`` to the row chunks of ``reference`` (a cheap re-split when they differ)."""
+    if X.shape[0] != reference.shape[0]:
+        raise ShapeError(f"{name} must have {reference.shape[0]} rows like {reference_name}, got {X.shape[0]}")
+    if X.chunks[0] != reference.chunks[0]:
+        X = X.rechunk({0: reference.chunks[0]})
+    return X
+
+
+def chunk_backend(X):
+    """The Backend record of the chunks of a dask array (NumPy or CuPy), from its ``_meta``."""
+    return get_backend(X=X._meta)
+
+
+def meta(X, ndim, dtype=None):
+    """An empty array of ``X``'s chunk type with ``ndim`` dimensions: the ``meta`` of a graph built from ``X``."""
+    return da.utils.meta_from_array(X._meta, ndim=ndim, dtype=X.dtype if dtype is None else dtype)
+
+
+def row_starts(X):
+    """Start row of each chunk of ``X`` along axis 0."""
+    return np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(np.int64)
+
+
+def check_split_every(split_every):
+    """``split_every`` of the tree reductions: an int >= 2 or None (Dask's default)."""
+    if split_every is not None and not (isinstance(split_every, numbers.Integral) and split_every >= 2):
+        raise ValidationError(f"split_every must be an int >= 2 or None, got {split_every!r}")
+    return split_every
+
+
+class RowOperator:
+    r"""A persisted row-chunked ``A`` seen by the in-memory solvers as a matrix: ``A @ v`` and ``A.T @ u``.
+
+    Each product is one pass over the chunks: ``A @ v`` is a blockwise product whose ``n``-vector is
+    gathered to the client, ``A.T @ u`` splits ``u`` by the row chunks and sums the ``d``-vectors
+    :math:`A_i^T u_i` in a tree reduction.  The regression family's iterations (LSQR, iterative
+    sketching, FOSSILS, the Cholesky-QR refinement) run on the client unchanged with this operator:
+    the ``d``-vectors and the ``n``-vectors live there, ``A`` stays on the workers.
+    """
+
+    def __init__(self, A, split_every=None):
+        self.A, self.shape, self.dtype, self.split_every = A, A.shape, A.dtype, split_every
+
+    @property
+    def T(self):
+        """The adjoint: ``A.T @ u`` for an in-memory ``u`` of length ``n``."""
+        return _Adjoint(self)
+
+    def __matmul__(self, v):
+        return (self.A @ v).compute()
+
+    def rmatvec(self, u):
+        parts = da.from_array(u, chunks=(self.A.chunks[0],) + ((u.shape[1],) if u.ndim == 2 else ()),
+                              asarray=False, meta=meta(self.A, u.ndim))
+        contraction = "ij,i->j" if u.ndim == 1 else "ij,ik->jk"
+        return da.einsum(contraction, self.A, parts, split_every=self.split_every).compute()
+
+
+class _Adjoint:
+    def __init__(self, operator):
+        self._operator = operator
+        self.shape = operator.shape[::-1]
+
+    def __matmul__(self, u):
+        return self._operator.rmatvec(u)

@@ -1,0 +1,294 @@
+r"""SPD geometry over row-chunked ``(N, n, n)`` Dask stacks: distances, tangent maps and Fréchet means.
+
+Maps (:func:`distance`, :func:`pairwise_distances`, :func:`tangent_space`, :func:`untangent_space`)
+run the SPD family's private implementations chunk by chunk and return lazy Dask arrays; each
+chunk is validated where it is computed (an error names the argument and the chunk's first
+matrix).  :func:`mean` returns an in-memory matrix: flat metrics (log-Euclidean, Euclidean,
+power-Euclidean, (log-)Cholesky) in one tree reduction of the chart images, the affine-invariant
+(Karcher) and Bures-Wasserstein means by the family's own gradient descent, whose weighted mean of
+logarithms :math:`\sum_i w_i \operatorname{Log}_M X_i` is one tree reduction per iteration over the
+persisted stack: same steps, same stopping rule, same result as :func:`linalgkit.spd.mean` up to
+rounding.
+"""
+
+import numpy as np
+
+from .._backend import get_backend
+from .._solver import check_callback, progress_bar, warn_not_converged
+from ..exceptions import NotSupportedError, ShapeError, ValidationError
+from ..spd import _geometry as g
+from ..spd.means import MeanResult, _descent, _tolerances, _weights
+from ..spd.metrics import _callable_distances, _check_same_n, _pairwise_squared, _run, _spd, get_metric
+from ..spd.tangent import _reference
+from ._core import check_chunking, check_rows, check_split_every, check_stack, chunk_backend, da, meta
+
+__all__ = ["distance", "mean", "pairwise_distances", "tangent_space", "untangent_space"]
+
+
+def _checked(X, name, block_info, regularize=None):
+    """``(backend, X)``: one chunk of ``name`` validated as SPD; an error says where the chunk starts."""
+    be = get_backend(X=X)
+    try:
+        return be, _spd(be, X, name, regularize)
+    except ValidationError as error:
+        start = block_info[0]["array-location"][0][0] if block_info else 0
+        raise type(error)(f"{error} (in the chunk of {name} that starts at matrix {start})") from error
+
+
+def _as_stack(Y, name, reference_name, reference):
+    """A chunked stack with ``reference``'s row chunks, from a Dask or in-memory ``(N, n, n)`` ``Y``."""
+    if not isinstance(Y, da.Array):
+        Y = da.from_array(Y, chunks=(reference.chunks[0], -1, -1), asarray=False)
+    return check_chunking(name, check_stack(Y, name), reference_name, reference)
+
+
+def _metric(metric, allow_callable=True):
+    if allow_callable and callable(metric) and not hasattr(metric, "squared_distance"):
+        return metric
+    return get_metric(metric)
+
+
+def _squared_distances(be, m, A, B):
+    if not hasattr(m, "squared_distance"):
+        return _callable_distances(be, m, A, B, True)
+    return _run(be, lambda: m.squared_distance(be, A, B), A=A, B=B)
+
+
+def _distance_block(A, *B, m, single, squared, block_info=None):
+    be, A = _checked(A, "A", block_info)
+    B = _spd(be, single, "B") if single is not None else _checked(B[0], "B", block_info)[1]
+    _check_same_n(A=A, B=B)
+    d2 = _squared_distances(be, m, A, B)
+    return d2 if squared else be.xp.sqrt(d2)
+
+
+def distance(A, B, *, metric="affine_invariant", squared=False):
+    """Distances of matched matrices of a chunked stack: :func:`linalgkit.spd.distance` chunk by chunk.
+
+    Parameters
+    ----------
+    A : dask.array.Array, shape (N, n, n)
+        SPD matrices chunked along the first axis only.
+    B : dask.array.Array or array, shape (N, n, n) or (n, n)
+        Matched stack (rechunked to ``A``'s chunks) or one in-memory matrix for all of ``A``.
+    metric, squared
+        As in :func:`linalgkit.spd.distance`.
+
+    Returns
+    -------
+    dask.array.Array, shape (N,)
+        Lazy distances.
+    """
+    A = check_stack(A, "A")
+    m = _metric(metric)
+    single = None
+    if isinstance(B, da.Array) or np.ndim(B) == 3:
+        operands = (A, _as_stack(B, "B", "A", A))
+    else:
+        single, operands = B, (A,)
+    return da.map_blocks(_distance_block, *operands, m=m, single=single, squared=squared, drop_axis=[1, 2],
+                         meta=meta(A, 1))
+
+
+def _pairwise_block(X, Y, m, block_info=None):
+    be, X = _checked(X, "X", block_info)
+    Y = _spd(be, Y, "Y")
+    if not hasattr(m, "squared_distance"):
+        return _callable_distances(be, m, X[:, None, ...], Y[None, ...], True)
+    return _run(be, lambda: _pairwise_squared(be, m, X, Y, False), X=X, Y=Y)
+
+
+def pairwise_distances(X, Y=None, *, metric="affine_invariant", squared=False):
+    """Distance matrix of a chunked stack against a chunked or in-memory one: :func:`linalgkit.spd.pairwise_distances`.
+
+    Parameters
+    ----------
+    X : dask.array.Array, shape (N, n, n)
+        SPD matrices chunked along the first axis only.
+    Y : dask.array.Array or array, shape (M, n, n), optional
+        Defaults to ``X``; the result is then exactly symmetric with a zero diagonal.
+    metric, squared
+        As in :func:`linalgkit.spd.distance`.
+
+    Returns
+    -------
+    dask.array.Array, shape (N, M)
+        Lazy, chunked like ``X`` along rows and like ``Y`` along columns.
+    """
+    X = check_stack(X, "X")
+    Yv = X if Y is None else Y
+    if not isinstance(Yv, da.Array):
+        Yv = da.from_array(Yv, chunks=-1, asarray=False)
+    Yv = check_stack(Yv, "Y")
+    if Yv.shape[-1] != X.shape[-1]:
+        raise ShapeError(f"matrices must all be n x n with the same n, got {X.shape[-1]} (X) and {Yv.shape[-1]} (Y); "
+                         f"pass matrices of one size")
+    m = _metric(metric)
+    d2 = da.blockwise(_pairwise_block, "ij", X, "iab", Yv, "jab", m=m, concatenate=True, meta=meta(X, 2))
+    if Y is None:  # as in memory: exactly symmetric, exact zeros on the diagonal
+        d2 = (d2 + d2.T) / 2 * (1 - da.eye(X.shape[0], chunks=X.chunks[0][0], dtype=X.dtype))
+    return d2 if squared else da.sqrt(d2)
+
+
+def _tangent_block(X, C, m, block_info=None):
+    be, X = _checked(X, "X", block_info)
+    return _run(be, lambda: m.log_coordinates(be, C, X), X=X, reference=C)
+
+
+def _untangent_block(T, C, m):
+    be = get_backend(T=T)
+    return _run(be, lambda: m.exp_coordinates(be, C, T), reference=C)
+
+
+def _checked_reference(X, reference):
+    C = _reference(chunk_backend(X), reference)
+    if C.shape[-1] != X.shape[-1]:
+        raise ShapeError(f"X holds {X.shape[-1]} x {X.shape[-1]} matrices but reference is {tuple(C.shape)}")
+    return C
+
+
+def tangent_space(X, reference, *, metric="affine_invariant"):
+    """Tangent coordinates of a chunked stack at an in-memory reference: :func:`linalgkit.spd.tangent_space`.
+
+    Parameters
+    ----------
+    X : dask.array.Array, shape (N, n, n)
+        SPD matrices chunked along the first axis only.
+    reference : array, shape (n, n)
+        In-memory SPD reference point, of the chunks' array type.
+    metric : str or metric object, default="affine_invariant"
+
+    Returns
+    -------
+    dask.array.Array, shape (N, n (n + 1) / 2)
+        Lazy, chunked like ``X``.
+    """
+    X = check_stack(X, "X")
+    C = _checked_reference(X, reference)
+    n = X.shape[-1]
+    return da.blockwise(_tangent_block, "ij", X, "ijk", C=C, m=get_metric(metric),
+                        adjust_chunks={"j": n * (n + 1) // 2}, concatenate=True, meta=meta(X, 2))
+
+
+def untangent_space(T, reference, *, metric="affine_invariant"):
+    """Inverse of :func:`tangent_space` for chunked coordinates ``T`` of shape ``(N, n (n + 1) / 2)``.
+
+    Parameters
+    ----------
+    T : dask.array.Array, shape (N, n (n + 1) / 2)
+    reference : array, shape (n, n)
+    metric : str or metric object, default="affine_invariant"
+
+    Returns
+    -------
+    dask.array.Array, shape (N, n, n)
+    """
+    T = check_rows(T, "T")
+    C = _reference(chunk_backend(T), reference)
+    n = C.shape[-1]
+    if T.shape[-1] != n * (n + 1) // 2:
+        raise ShapeError(f"T must have n(n+1)/2 = {n * (n + 1) // 2} columns for {n} x {n} matrices, "
+                         f"got {T.shape[-1]}")
+    return da.blockwise(_untangent_block, "ijk", T, "ij", C=C, m=get_metric(metric), adjust_chunks={"j": n},
+                        new_axes={"k": n}, concatenate=True, meta=meta(T, 3))
+
+
+def _checked_block(X, regularize, block_info=None):
+    return _checked(X, "X", block_info, regularize)[1]
+
+
+def _reduce_block(X, w, op):
+    be = get_backend(X=X)
+    return _run(be, lambda: op(be, X, w), X=X)[None, ...]
+
+
+class _Stack:
+    """A validated, persisted chunked stack with its weights: ``sum_i op(X_i, w_i)`` as one tree reduction."""
+
+    def __init__(self, X, w, split_every):
+        self.X, self.split_every = X, split_every
+        self.w = da.from_array(w, chunks=(X.chunks[0],), asarray=False)
+
+    def reduce(self, op):
+        parts = da.blockwise(_reduce_block, "iab", self.X, "iab", self.w, "i", op=op, adjust_chunks={"i": 1},
+                             concatenate=True, meta=meta(self.X, 3))
+        return parts.sum(axis=0, split_every=self.split_every).compute()
+
+
+class _ReducedMetric:
+    """A metric whose ``mean_log`` is the tree reduction over a :class:`_Stack` (its ``X``, ``w`` arguments unused)."""
+
+    def __init__(self, metric, stack):
+        self.metric, self.stack = metric, stack
+
+    def __getattr__(self, name):
+        return getattr(self.metric, name)
+
+    def mean_log(self, be, M, X=None, w=None):
+        metric = self.metric
+        return self.stack.reduce(lambda be, Xi, wi: metric.mean_log(be, M, Xi, wi))
+
+
+def _start(be, m, reduced):
+    """The starting point of :func:`linalgkit.spd.means._start`: log-Euclidean mean for AI, arithmetic otherwise."""
+    if isinstance(m, g.AffineInvariant):
+        identity = be.xp.eye(reduced.stack.X.shape[-1], dtype=reduced.stack.X.dtype, device=be.device)
+        return m.exp(be, identity, reduced.mean_log(be, identity))
+    return reduced.stack.reduce(g.weighted_sum)
+
+
+def mean(X, *, metric="affine_invariant", weights=None, init=None, rtol=None, atol=0.0, maxiter=100, callback=None,
+         progress=False, return_info=False, regularize=None, split_every=None):
+    r"""Weighted Fréchet mean of a chunked ``(N, n, n)`` stack: :func:`linalgkit.spd.mean` over Dask.
+
+    Flat metrics: one tree reduction of the chart images.  Affine-invariant (Karcher) and
+    Bures-Wasserstein: the family's gradient descent with one tree reduction per iteration over the
+    stack persisted on the workers; the stopping rule is that of :func:`linalgkit.spd.mean`
+    (:math:`\|\sum_i w_i \operatorname{Log}_{M_k} X_i\|_{M_k} \le \max(\mathrm{rtol}, \mathrm{atol})`).
+    Non-flat pullbacks (power-affine) and kernel metrics are not distributed yet.
+
+    Parameters
+    ----------
+    X : dask.array.Array, shape (N, n, n)
+        SPD matrices chunked along the first axis only.
+    metric, weights, init, rtol, atol, maxiter, callback, progress, return_info
+        As in :func:`linalgkit.spd.mean` (``weights`` in memory or a Dask vector).
+    regularize : float in [0, 1], optional
+        Shrinkage applied to each matrix on validation (see :func:`linalgkit._validation.check_spd`).
+    split_every : int, optional
+        Fan-in of the tree reductions.
+
+    Returns
+    -------
+    array, shape (n, n), or MeanResult
+        In memory, of the chunks' array type.
+    """
+    X = check_stack(X, "X")
+    be = chunk_backend(X)
+    tolerances = _tolerances(rtol, atol, maxiter, None, X.dtype)
+    callback = check_callback(callback)
+    if isinstance(weights, da.Array):
+        weights = weights.compute()
+    w = _weights(be, weights, X)
+    init = None if init is None else _spd(be, init, "init")
+    m = get_metric(metric)
+    flat = isinstance(m, g.Pullback) and isinstance(m.base, g.Flat)
+    if isinstance(m, g.Pullback) and not flat or not hasattr(m, "mean_log"):
+        raise NotSupportedError(f"linalgkit.dask.mean supports flat metrics and the affine-invariant and "
+                                f"Bures-Wasserstein means, got {m.name!r}; compute it in memory with "
+                                f"linalgkit.spd.mean(X.compute(), metric=...)")
+    checked = X.map_blocks(_checked_block, regularize, meta=meta(X, 3))
+    stack = _Stack(checked if flat else checked.persist(), w, check_split_every(split_every))
+    if flat:  # one pass, one compute: nothing to persist
+        M = m.chart.inverse(be, stack.reduce(lambda be, Xi, wi: g.weighted_sum(be, wi, m.chart.forward(be, Xi)[0])))
+        result = MeanResult(mean=M, converged=True, iterations=0, residual_norm=0.0)
+    else:
+        reduced = _ReducedMetric(m, stack)
+        with progress_bar(progress, tolerances.maxiter, f"{m.name} mean (dask)") as bar:
+            start = _start(be, m, reduced) if init is None else init
+            result = _run(be, lambda: _descent(be, reduced, None, None, tolerances.threshold(1.0),
+                                                 tolerances.maxiter, start, callback, bar), view=lambda r: r.mean)
+        if not result.converged:
+            warn_not_converged(f"the {m.name} mean", tolerances, result.residual_norm, stacklevel=2)
+    return result if return_info else result.mean
+
