@@ -234,7 +234,7 @@ def _start(be, m, reduced):
     if isinstance(m, g.AffineInvariant):
         identity = be.xp.eye(reduced.stack.X.shape[-1], dtype=reduced.stack.X.dtype, device=be.device)
         return m.exp(be, identity, reduced.mean_log(be, identity))
-    return reduced.stack.reduce(g.weighted_sum)
+    return reduced.stack.reduce(lambda be, Xi, wi: g.weighted_sum(be, wi, Xi))
 
 
 def mean(X, *, metric="affine_invariant", weights=None, init=None, rtol=None, atol=0.0, maxiter=100, callback=None,
