@@ -428,7 +428,7 @@ def evaluate_walsh(support, coefficients, points, *, n=None, norm="forward"):
     bits = MAX_BITS if n is None else _check_bits(n)
     support = _check_indices(support, bits, "support")
     points = _check_indices(points, bits, "points")
-    coefficients = np.asarray(coefficients)
+    coefficients = _host_array(coefficients, "coefficients")
     if coefficients.shape != support.shape:
         raise ShapeError(f"coefficients must have shape {support.shape} like support, got {coefficients.shape}")
     if np.iscomplexobj(coefficients) or not (np.issubdtype(coefficients.dtype, np.number)
@@ -459,7 +459,7 @@ class _Sampler:
         if not callable(self.signal):
             return self.signal[indices]
         self.calls += 1
-        values = np.asarray(self.signal(indices))
+        values = _host_array(self.signal(indices), "the values returned by signal")
         if values.shape != indices.shape:
             raise ShapeError(f"signal must return one value per index, shape {indices.shape}, got shape "
                              f"{values.shape}; return a 1-D array of the same length as its argument")
@@ -484,7 +484,7 @@ def _check_signal(signal, n):
     if not hasattr(signal, "__len__") and not hasattr(signal, "__array__"):
         raise ArgumentTypeError(f"signal must be a callable or an array of length 2**n, got "
                                 f"{type(signal).__name__}; pass a function of the indices or a 1-D array")
-    array = np.asarray(signal)
+    array = _host_array(signal, "signal")
     if array.shape != (1 << n,):
         raise ShapeError(f"signal must be a callable or a 1-D array of length 2**n = {1 << n}, got shape "
                          f"{array.shape}; pass the matching n or a function of the indices")
@@ -499,8 +499,17 @@ def _check_bits(n):
     return int(n)
 
 
+def _host_array(value, name):
+    """``numpy.asarray(value)``, refusing what NumPy cannot convert (a ragged list) with an error naming it."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as error:
+        raise ShapeError(f"{name} must be an array or a rectangular sequence, got a {type(value).__name__} that "
+                         f"numpy cannot convert ({error}); pass a 1-D array") from None
+
+
 def _check_indices(values, n, name):
-    array = np.asarray(values)
+    array = _host_array(values, name)
     if array.ndim != 1:
         raise ShapeError(f"{name} must be 1-D, got shape {array.shape}; flatten it with .ravel()")
     if array.size and not np.issubdtype(array.dtype, np.integer):

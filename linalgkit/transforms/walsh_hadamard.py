@@ -6,7 +6,7 @@ import numpy as np
 
 from .._backend import capabilities, get_backend
 from .._validation import check_array, check_axis, check_out
-from ..exceptions import ArgumentTypeError, ShapeError
+from ..exceptions import ArgumentTypeError, DTypeError, ShapeError
 
 __all__ = ["fwht", "ifwht"]
 
@@ -33,7 +33,7 @@ def fwht(x, axis=-1, *, normalize=False, out=None, check_finite=False):
         Real or complex array of any batch shape: float32, float64, complex64 and complex128
         are kept, integer and boolean arrays (and lists) are cast to float64 as :mod:`numpy.fft`
         does.  NumPy, CuPy, or any array-API array (served by a slower pure array-API path).
-        Any memory layout and byte order; a zero-size array is returned as an empty copy.
+        Any memory layout and byte order; a zero-size array gives an empty result.
     axis : int, default=-1
         Axis along which to transform; its length ``N`` must be a power of two (or 0).
     normalize : bool, default=False
@@ -51,7 +51,8 @@ def fwht(x, axis=-1, *, normalize=False, out=None, check_finite=False):
     Returns
     -------
     array
-        The transform, of the same shape, dtype and library as ``x`` (``out`` when given).
+        The transform, of the same shape, dtype (in native byte order) and library as ``x``
+        (``out`` when given).
 
     Raises
     ------
@@ -61,7 +62,8 @@ def fwht(x, axis=-1, *, normalize=False, out=None, check_finite=False):
     ValidationError
         If ``axis`` is out of range, or ``out`` is read-only.
     DTypeError
-        If ``x`` is a half-precision or object array (cast it to float32 or float64), or
+        If ``x`` is a half-precision, extended-precision (``numpy.longdouble``) or object array
+        (cast it to float32, float64 or complex128), or
         ``out`` has another dtype than the (cast) ``x``.
     ArgumentTypeError
         If ``axis`` is not an integer, ``normalize`` or ``check_finite`` not a bool, or ``out``
@@ -135,6 +137,10 @@ def _transform(x, axis, normalize, out, check_finite, inverse):
     _check_flag(normalize, "normalize")
     _check_flag(check_finite, "check_finite")
     x = check_array(x, "x", backend=be, numeric="cast", finite=check_finite, allow_empty=True)
+    if be.kind == "numpy" and x.dtype.char in "gG":  # numpy.longdouble / clongdouble: no kernel has them
+        kept = "complex128" if x.dtype.kind == "c" else "float64"
+        raise DTypeError(f"x must have dtype float32, float64, complex64 or complex128, got {x.dtype.name}; convert "
+                         f"it with x.astype({kept}) (the transform has no extended-precision kernel)")
     axis = check_axis(axis, x.ndim)
     length = x.shape[axis]
     if length & (length - 1):
@@ -144,14 +150,22 @@ def _transform(x, axis, normalize, out, check_finite, inverse):
             f"e.g. numpy.pad(x, pad_width) with {target - length} zeros after the data on that axis"
         )
     if out is not None:
-        out = check_out(out, "out", like=x, backend=be)
-    if math.prod(x.shape) == 0:
-        return be.xp.asarray(x, copy=True) if out is None else out
+        out = check_out(out, "out", like=_in_byte_order_of(x, out), backend=be)
+    length = max(length, 1)  # the empty transform: nothing to scale
     if normalize:
         scale = 1 / math.sqrt(length)
     else:
         scale = 1 / length if inverse else 1
     return _fwht(be, x, axis, scale, out)
+
+
+def _in_byte_order_of(x, out):
+    """``x`` viewed in the byte order of a NumPy ``out`` of its dtype (the result is written in ``out``'s order)."""
+    if isinstance(x, np.ndarray) and isinstance(out, np.ndarray) and out.dtype.isnative != x.dtype.isnative:
+        swapped = x.dtype.newbyteorder()
+        if swapped == out.dtype:
+            return x.view(swapped)
+    return x
 
 
 def _check_flag(value, name):
@@ -199,7 +213,8 @@ def _run_native(module, transform_3d, x, axis, scale, out):
         and (out is x or not module.may_share_memory(out, x))
     )
     dst = out if direct else module.empty(shape, dtype=x.dtype)
-    transform_3d(src.reshape(cube), dst.reshape(cube), scale)
+    if dst.size:
+        transform_3d(src.reshape(cube), dst.reshape(cube), scale)
     if out is None or direct:
         return dst
     out[...] = dst
