@@ -189,7 +189,7 @@ def _draw_array(shape, dtype, layout, seed):
     base = np.asarray(base)
     if layout == "F":
         return np.asfortranarray(base)
-    if layout == "reversed":
+    if layout == "reversed" and base.ndim:
         return base[(slice(None, None, -1),) * base.ndim]
     if layout == "strided" and base.ndim:
         return np.repeat(base, 2, axis=-1)[..., ::2]
