@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from linalgkit.exceptions import (ArgumentTypeError, BackendError, ConvergenceWarning, DTypeError, LinalgkitError,
                                   NonFiniteError, ShapeError, ValidationError)
 from linalgkit.transforms import evaluate_walsh, fwht, ifwht, sparse_wht, walsh_basis
+from tests.conftest import to_numpy
 
 
 def _hadamard_along(x, axis, scale=1.0):
@@ -107,13 +108,19 @@ def test_fwht_out_layouts(kind):
     np.testing.assert_allclose(out, reference, rtol=1e-12, atol=1e-12)
 
 
-def test_fwht_casts_integers_on_the_array_api_path():
-    import array_api_strict as xp
-
-    result = fwht(xp.asarray([1, 0, 1, 0]))
+@pytest.mark.parametrize("values", [[1, 0, 1, 0], [True, False, True, True]], ids=["int", "bool"])
+def test_fwht_casts_integers_on_every_backend(xp, values):
+    result = fwht(xp.asarray(values), normalize=True)
     assert result.dtype == xp.float64
-    np.testing.assert_allclose(np.from_dlpack(result), _hadamard_along([1.0, 0.0, 1.0, 0.0], 0), rtol=0, atol=0)
-    assert fwht(xp.zeros((8, 0))).shape == (8, 0)
+    np.testing.assert_allclose(to_numpy(result), _hadamard_along(np.array(values, dtype=float), 0, 0.5), rtol=0,
+                               atol=1e-15)
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((8, 0), -1), ((8, 0), 0), ((0, 4), 1), ((2, 0, 4), 2)])
+def test_fwht_of_a_zero_size_array_is_empty_on_every_backend(xp, shape, axis):
+    for function in (fwht, ifwht):
+        result = function(xp.zeros(shape), axis=axis, normalize=True)
+        assert tuple(result.shape) == shape and result.dtype == xp.float64
 
 
 # ----------------------------------------------------------------------------- fwht: errors
