@@ -2,7 +2,7 @@
 the alternative it replaced, on the same data, in one process (best of several calls after a warm-up).
 
 Run ``python -m benchmarks.ablations [name ...]`` from the repository root; names: qr, srht, blas_spin,
-karcher, lockstep, lanes (all by default).  Numbers depend on the machine; the docs
+karcher, lockstep, lanes, arnoldi (all by default).  Numbers depend on the machine; the docs
 quote a 2-core run.
 """
 
@@ -231,7 +231,23 @@ def lockstep():
               "pyRiemann {:.1e}".format(seed, *errors))
 
 
-ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, karcher, lockstep, lanes)}
+def arnoldi():
+    """GCRO-DR(40, 20) on one Darcy 64^2 system (rtol 1e-8): the Numba MGS step against CGS2 on two GEMVs a pass."""
+    from linalgkit.datasets._krylov import make_darcy_sequence
+    from linalgkit.krylov import _engine, gcrodr
+
+    A, b = make_darcy_sequence(64, 1, random_state=0)[0]
+
+    def cgs2(be, W, count, w, buffer):
+        return _engine._cgs2(be, W, count, w)
+
+    mgs = _best(lambda: gcrodr(A, b, rtol=1e-8), repeat=3)
+    with mock.patch.object(_engine, "_orthogonalize", cgs2):
+        cgs = _best(lambda: gcrodr(A, b, rtol=1e-8), repeat=3)
+    _report("arnoldi", mgs, cgs, ("Numba MGS", "CGS2 (DGKS) on BLAS GEMVs"))
+
+
+ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, karcher, lockstep, lanes, arnoldi)}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or ABLATIONS:

@@ -8,9 +8,9 @@ constant             value       chooses                                        
 ===================  ==========  =============================================================  =================
 BREAKDOWN            1e-13       Arnoldi / Ritz breakdown: a new vector (or a diagonal of R)    rounding (not
                                  below this fraction of its column is treated as zero           tuned)
-REORTHOGONALIZE      0.7071      CGS2 in Arnoldi: the second Gram-Schmidt pass runs only when   DGKS criterion
-                                 the first left less than this fraction of the vector's norm    (Daniel et al.
-                                 (two GEMVs saved per step otherwise)                           1976), not tuned
+REORTHOGONALIZE      0.7071      CGS2 in Arnoldi (GPU / array-API body; NumPy runs the MGS      DGKS criterion
+                                 kernel): the second pass runs only when the first left less    (Daniel et al.
+                                 than this fraction of the vector's norm                        1976), not tuned
 GUARD_RATIO          0.995       ``recycle="auto"``: drop the space when projecting the first   conv-diff and
                                  residual onto ``C`` keeps more than this fraction of its norm  Darcy families
 GUARD_EASY           2           ``recycle="auto"``: drop the space after a solve that needed   conv-diff family

@@ -1,16 +1,17 @@
 r"""The GCRO-DR engine: restarted GMRES (``k = 0``), GMRES-DR (no incoming space) and GCRO-DR.
 
 One cycle runs ``s`` Arnoldi steps on the deflated operator :math:`(I - CC^T)AM` from the
-residual :math:`r \perp C`, with classical Gram-Schmidt of each new vector against the
-preallocated block :math:`[C; V_0; \dots; V_j]` (two GEMVs per pass), repeated once when the first
-pass cancelled more than ``1 - REORTHOGONALIZE`` of its norm (CGS2 with the DGKS criterion)
-and Givens rotations that give the least-squares residual after every step.  Because
-:math:`r \perp C` and :math:`AMU = C`, the GCRO-DR least-squares problem (Parks et al. 2006, eq.
-2.13) splits: :math:`w` minimizes :math:`\|\beta e_1 - \bar H w\|` and the correction is
-:math:`V w - U B w`, so the in-cycle residual is GMRES's.  After each cycle the harmonic Ritz
-vectors of :math:`AM` in :math:`[U, V]` with the ``k`` smallest harmonic Ritz values become the
-new :math:`U` (complex pairs as their real and imaginary parts) and :math:`C = AMU` is kept
-orthonormal without new products.
+residual :math:`r \perp C`, orthogonalizing each new vector against the preallocated block
+:math:`[C; V_0; \dots; V_j]` (modified Gram-Schmidt in a Numba kernel on NumPy; elsewhere
+classical Gram-Schmidt on GEMVs, repeated once when the first pass cancelled more than
+``1 - REORTHOGONALIZE`` of its norm: CGS2 with the DGKS criterion), with Givens rotations that
+give the least-squares residual after every step.  Because :math:`r \perp C` and
+:math:`AMU = C`, the GCRO-DR least-squares problem (Parks et al. 2006, eq. 2.13) splits:
+:math:`w` minimizes :math:`\|\beta e_1 - \bar H w\|` and the correction is :math:`V w - U B w`,
+so the in-cycle residual is GMRES's.  After each cycle the harmonic Ritz vectors of :math:`AM`
+in :math:`[U, V]` with the ``k`` smallest harmonic Ritz values become the new :math:`U` (complex
+pairs as their real and imaginary parts) and :math:`C = AMU` is kept orthonormal without new
+products.
 """
 
 import math
@@ -21,6 +22,7 @@ import scipy.linalg
 
 from ._common import norm, to_device
 from ._cutovers import BREAKDOWN, REORTHOGONALIZE
+from ._numba import mgs_step
 
 __all__ = ["EngineResult", "gcrodr_engine", "image_basis"]
 
@@ -101,23 +103,41 @@ def _correction(be, system, W, U, kc, cycle, w):
     return dz
 
 
+def _cgs2(be, W, count, w):
+    """Classical Gram-Schmidt against ``W[:count]`` (two GEMVs), repeated once by the DGKS criterion."""
+    basis = W[:count, :]
+    before = norm(be, w)
+    h = basis @ w
+    w = w - h @ basis
+    hnorm = norm(be, w)
+    if hnorm < REORTHOGONALIZE * before:  # a second pass only when the first cancelled much
+        h2 = basis @ w
+        w = w - h2 @ basis
+        h = h + h2
+        hnorm = norm(be, w)
+    return w, be.to_host(h).astype(np.float64), hnorm
+
+
+def _orthogonalize(be, W, count, w, buffer):
+    """The dispatch point of the family: ``(w', h, ||w'||)`` with ``w' = w - W[:count]^T h`` orthogonal to ``W[:count]``.
+
+    NumPy inputs take the Numba MGS kernel (one sweep over the basis; ``python -m benchmarks.ablations
+    arnoldi``), other backends CGS2 on GEMVs, which run well on a GPU and need no kernel.
+    """
+    if be.kind == "numpy" and be.use_numba:
+        w = np.array(w, dtype=W.dtype)  # the product may be a fresh array of another dtype: own it
+        hnorm = mgs_step(W, count, w, buffer)
+        return w, buffer[:count].astype(np.float64), hnorm
+    return _cgs2(be, W, count, w)
+
+
 def _arnoldi(be, system, W, kc, s, r, beta, threshold, monitor, iterate):
     """``s`` Arnoldi steps from ``r / beta`` (``W[:kc]`` holds ``C``) until the estimate meets ``threshold``."""
     cycle = _Cycle(kc, s, beta)
     W[kc, :] = r / beta
+    buffer = np.empty(W.shape[0], dtype=W.dtype) if be.kind == "numpy" else None
     for j in range(s):
-        w = system.op(W[kc + j, :])
-        basis = W[: kc + j + 1, :]
-        before = norm(be, w)
-        h = basis @ w
-        w = w - h @ basis
-        hnorm = norm(be, w)
-        if hnorm < REORTHOGONALIZE * before:  # DGKS: a second pass only when the first cancelled much
-            h2 = basis @ w
-            w = w - h2 @ basis
-            h = h + h2
-            hnorm = norm(be, w)
-        h = be.to_host(h).astype(np.float64)
+        w, h, hnorm = _orthogonalize(be, W, kc + j + 1, system.op(W[kc + j, :]), buffer)
         estimate = cycle.add_column(j, h, hnorm, kc)
         cycle.breakdown = hnorm <= BREAKDOWN * max(float(np.abs(h).max()), hnorm)
         if cycle.breakdown:
@@ -148,8 +168,13 @@ def _select(theta, k, k_max):
     return chosen
 
 
-def _harmonic_ritz(be, system, W, U, kc, cycle, k, m):
-    r"""New ``(U, C, theta)`` from :math:`G^TG p = \theta\, G^T \hat W^T \hat V p` on :math:`\hat V = [UD, V_j]`."""
+def _harmonic_ritz(be, system, W, U, CtU, kc, cycle, k, m):
+    r"""New ``(U, C, C^T U, theta)`` from :math:`G^TG p = \theta\, G^T \hat W^T \hat V p` on :math:`\hat V = [UD, V_j]`.
+
+    ``CtU`` is :math:`C^TU` on the host (``kc x kc``), carried from cycle to cycle: with
+    :math:`U' = \hat V S` and :math:`C' = \hat W Q`, :math:`C'^TU' = Q^T (\hat W^T \hat V) S` costs no
+    pass over the vectors, so :math:`\hat W^T \hat V` needs only :math:`V^TU`.
+    """
     j = cycle.steps
     size = kc + j
     G = np.zeros((size + 1, size))
@@ -160,7 +185,8 @@ def _harmonic_ritz(be, system, W, U, kc, cycle, k, m):
         d = 1.0 / be.to_host(be.xp.linalg.vector_norm(U, axis=1)).astype(np.float64)
         G[:kc, :kc] = np.diag(d)
         G[:kc, kc:] = cycle.B[:, :j]
-        WtV[:, :kc] = be.to_host(W[: size + 1, :] @ be.xp.matrix_transpose(U)).astype(np.float64) * d
+        WtV[:kc, :kc] = CtU * d
+        WtV[kc:, :kc] = be.to_host(W[kc: size + 1, :] @ be.xp.matrix_transpose(U)).astype(np.float64) * d
     try:  # a standard eigenproblem when G^T W^T V is invertible (it is, unless the cycle broke down): 3x faster
         theta, P = np.linalg.eig(np.linalg.solve(G.T @ WtV, G.T @ G))
     except np.linalg.LinAlgError:
@@ -185,7 +211,7 @@ def _harmonic_ritz(be, system, W, U, kc, cycle, k, m):
     if kc:
         U_new = U_new + to_device(be, (S[:kc] * d[:, None]).T, system.dtype) @ U
     C = to_device(be, Q.T, system.dtype) @ W[: size + 1, :]
-    return U_new, C, np.array([theta[i] for i, _ in chosen])
+    return U_new, C, Q.T @ WtV @ S, np.array([theta[i] for i, _ in chosen])
 
 
 def gcrodr_engine(be, system, *, k, m, tolerances, U=None, C=None, monitor, guard=None):
@@ -204,11 +230,13 @@ def gcrodr_engine(be, system, *, k, m, tolerances, U=None, C=None, monitor, guar
     incoming = U is not None
     if incoming and C is None:
         U, C = image_basis(be, system, U)
-    ratio = theta = None
+    ratio = theta = CtU = None
     if incoming:
         ratio = norm(be, r - (C @ r) @ C) / rnorm if rnorm > 0 else 0.0
         if guard is not None and ratio > guard:
             U = C = None
+        else:
+            CtU = be.to_host(C @ xp.matrix_transpose(U)).astype(np.float64)
     W = xp.zeros((m + 1, system.n), dtype=system.dtype, device=be.device)
     history, iterations, cycles = [rnorm], 0, 0
     best = (rnorm, x)
@@ -241,8 +269,8 @@ def gcrodr_engine(be, system, *, k, m, tolerances, U=None, C=None, monitor, guar
         if rnorm < best[0]:
             best = (rnorm, x)
         if k > 0 and cycle.steps > 0:
-            update = _harmonic_ritz(be, system, W, U, kc, cycle, k, m)
+            update = _harmonic_ritz(be, system, W, U, CtU, kc, cycle, k, m)
             if update is not None:
-                U, C, theta = update
+                U, C, CtU, theta = update
     rnorm, x = best
     return EngineResult(x, rnorm <= threshold, iterations, cycles, rnorm, tuple(history), U, C, theta, ratio)

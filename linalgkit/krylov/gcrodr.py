@@ -70,7 +70,7 @@ def _gcrodr(be, system, *, k, m, tolerances, U, C, monitor, guard=None):
     return to_result(be, result, system, _space(be, result, system) if k > 0 else None)
 
 
-@capabilities("linalgkit.krylov.gcrodr", numpy="NumPy/SciPy BLAS-2 CGS2 Arnoldi, LAPACK eig for harmonic Ritz",
+@capabilities("linalgkit.krylov.gcrodr", numpy="Numba MGS Arnoldi step, LAPACK eig for harmonic Ritz",
               cupy="the same code on CuPy arrays and cupyx sparse (small eig on the host)",
               generic="pure array-API Arnoldi (small eig on the host)")
 def gcrodr(A, b, x0=None, *, recycle=None, k=20, m=40, rtol=None, atol=0.0, maxiter=None, M=None, callback=None,

@@ -12,8 +12,8 @@ from .gcrodr import _gcrodr
 __all__ = ["gmres"]
 
 
-@capabilities("linalgkit.krylov.gmres", numpy="NumPy/SciPy BLAS-2 CGS2 Arnoldi with Givens rotations",
-              cupy="the same code on CuPy arrays and cupyx sparse", generic="pure array-API Arnoldi")
+@capabilities("linalgkit.krylov.gmres", numpy="Numba MGS Arnoldi step, Givens rotations on scalars",
+              cupy="CGS2 Arnoldi on CuPy GEMVs and cupyx sparse", generic="pure array-API CGS2 Arnoldi")
 def gmres(A, b, x0=None, *, rtol=None, atol=0.0, restart=40, maxiter=None, M=None, callback=None, progress=False):
     r"""Solve :math:`Ax = b` by restarted GMRES(``restart``) with right preconditioning.
 
