@@ -59,12 +59,14 @@ class SparseWHTResult(SolverResult):
         ones too weak to stand out in any single bin).
     noise_sd : float
         Per-query noise standard deviation :math:`\\sigma` behind the thresholds: given, derived
-        from ``snr_db``, estimated, or 0 for the noiseless design.
+        from ``snr_db``, estimated, or 0 for the noiseless design and for the dense route of
+        small ``n`` without a given noise level.
     converged : bool
         Whether the stopping rule of :func:`sparse_wht` holds for the returned spectrum: no bin
         above the zero-ton limit and the residual energy within the noise.
     iterations : int
-        Peeling passes made (each found at least one single-ton).
+        Peeling passes made (each found at least one single-ton); 1 on the dense route of small
+        ``n`` (see :func:`sparse_wht`).
     residual_norm : float
         :math:`\\|r\\|_F`, the norm of the bin residual of the returned spectrum.
     history : tuple of float

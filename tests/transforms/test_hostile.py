@@ -346,6 +346,7 @@ HELPER_VALUES = [
         _readonly(np.repeat(_SUPPORT, 2))[::2], _readonly(np.repeat(_COEF, 2))[::2], np.arange(8, dtype=np.int32)),
      _H8 @ _F8),
     ("evaluate_walsh, empty support", lambda: evaluate_walsh([], [], np.arange(4)), np.zeros(4)),
+    ("evaluate_walsh, no points", lambda: evaluate_walsh(_SUPPORT, _COEF, []), np.zeros(0)),
     ("evaluate_walsh, ortho", lambda: evaluate_walsh(_SUPPORT, _COEF * math.sqrt(8), np.arange(8), n=3,
                                                      norm="ortho"), _H8 @ _F8),
     ("walsh_basis, list and big-endian points", lambda: walsh_basis([0, 3, 5], 3, np.arange(8, dtype=">i8")),
