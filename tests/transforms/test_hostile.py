@@ -93,11 +93,14 @@ def test_fwht_value_cases_match_scipy_hadamard(call, reference):
     np.testing.assert_allclose(result, reference, rtol=tol, atol=tol * max(1.0, np.abs(reference).max(initial=0)))
 
 
-@pytest.mark.parametrize("kind", ["in place", "overlapping", "fortran", "strided", "big-endian"])
+@pytest.mark.parametrize("kind", ["in place", "overlapping", "transposed self", "fortran", "strided", "big-endian"])
 def test_fwht_out_layouts(kind):
     """``out`` of any writeable layout receives ``H @ x``; an overlapping ``out`` is staged, not corrupted."""
     if kind == "overlapping":
         x, out = _overlapping_pair()
+    elif kind == "transposed self":
+        x = _RNG.standard_normal((8, 8))
+        out = x.T
     else:
         x = _X.copy() if kind != "big-endian" else _X.astype(">f8")
         out = {"in place": x, "fortran": np.asfortranarray(np.empty_like(x)),
@@ -475,3 +478,65 @@ def test_sparse_error_cases_name_the_argument(call, error, text):
     with pytest.raises(error) as caught:
         call()
     assert text in str(caught.value)
+
+
+# ------------------------------------------------------- sparse helpers: hypothesis, never a crash
+
+_INDEX_DTYPES = ["uint64", "int64", "int32", "uint8", ">u8", ">i4", "float64", "bool"]
+_VALUE_DTYPES = ["float64", "float32", ">f8", "int64", "int8", "bool", "complex128", "object", "float16"]
+
+
+def _laid_out(array, layout):
+    if layout == "reversed":
+        return array[::-1].copy()[::-1]
+    if layout == "strided":
+        return np.repeat(array, 2)[::2]
+    if layout == "readonly":
+        array = array.copy()
+        array.flags.writeable = False
+    return array
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 6), index_dtype=st.sampled_from(_INDEX_DTYPES), value_dtype=st.sampled_from(_VALUE_DTYPES),
+       layout=st.sampled_from(["C", "reversed", "strided", "readonly"]), seed=st.integers(0, 2**16))
+def test_walsh_helpers_right_answer_or_linalgkit_error(n, index_dtype, value_dtype, layout, seed):
+    """evaluate_walsh, walsh_basis and the dense route of sparse_wht over index / value dtypes and layouts."""
+    N = 1 << n
+    rng = np.random.default_rng(seed)
+    H = scipy.linalg.hadamard(N).astype(np.float64)
+    support = np.sort(rng.choice(min(N, 128), size=rng.integers(1, min(N, 8) + 1), replace=False))
+    points = rng.integers(0, min(N, 128), size=5)
+    coefficients = rng.integers(-3, 4, size=support.size)
+    typed = {name: _laid_out(np.asarray(a).astype(index_dtype), layout) for name, a in
+             (("support", support), ("points", points))}
+    values = _laid_out(np.asarray(coefficients).astype(value_dtype), layout)
+    index_ok = np.dtype(index_dtype).kind in "iu"
+    value_ok = np.dtype(value_dtype).kind in "biuf"
+    cast = np.asarray(coefficients).astype(value_dtype).astype(np.float64)
+    try:
+        result = evaluate_walsh(typed["support"], values, typed["points"], n=n)
+    except LinalgkitError:
+        assert not (index_ok and value_ok)
+    else:
+        assert index_ok and value_ok
+        np.testing.assert_allclose(result, H[points][:, support] @ cast, rtol=0, atol=1e-12)
+    try:
+        basis = walsh_basis(typed["support"], n, typed["points"])
+    except LinalgkitError:
+        assert not index_ok
+    else:
+        assert index_ok
+        np.testing.assert_array_equal(basis, H[points][:, support])
+    signal = _laid_out((H @ np.resize(cast, N)).astype(value_dtype) if value_ok else np.zeros(N, value_dtype),
+                       layout)
+    try:
+        dense = sparse_wht(signal, n, b=n)
+    except LinalgkitError:
+        assert not value_ok
+    else:
+        assert value_ok
+        F = H @ np.asarray(signal).astype(np.float64) / N
+        assert dense.converged
+        np.testing.assert_array_equal(dense.support, np.flatnonzero(F))
+        np.testing.assert_allclose(dense.coefficients, F[dense.support.astype(np.int64)], rtol=0, atol=1e-12)
