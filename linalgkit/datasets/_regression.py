@@ -56,9 +56,9 @@ def make_lstsq_problem(n, d, *, cond=1e3, residual_norm=1.0, coherent=False, ran
     n, d : int
         Shape of ``A``, ``n > d >= 1``.
     cond : float, default=1e3
-        Condition number of ``A`` (at least 1).
+        Condition number of ``A`` (finite, at least 1).
     residual_norm : float, default=1.0
-        :math:`\rho = \|b - A x^*\|_2` (at least 0).
+        :math:`\rho = \|b - A x^*\|_2` (finite, at least 0).
     coherent : bool, default=False
         Put all of the range of ``A`` on its first ``d`` rows.
     random_state : None, int or numpy.random.Generator, default=None
@@ -78,8 +78,8 @@ def make_lstsq_problem(n, d, *, cond=1e3, residual_norm=1.0, coherent=False, ran
     """
     check_scalar(n, "n", kind=numbers.Integral, low=2)
     check_scalar(d, "d", kind=numbers.Integral, low=1, high=n - 1, closed="both")
-    check_scalar(cond, "cond", low=1.0)
-    check_scalar(residual_norm, "residual_norm", low=0.0)
+    check_scalar(cond, "cond", low=1.0, high=float(np.finfo(np.float64).max))  # finite: inf would give NaN
+    check_scalar(residual_norm, "residual_norm", low=0.0, high=float(np.finfo(np.float64).max))
     rng = check_random_state(random_state)
     if coherent:
         U = np.zeros((n, d))

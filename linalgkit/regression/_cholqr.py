@@ -87,26 +87,28 @@ def _cholesky_upper(backend, G):
     return xp.matrix_transpose(L)
 
 
-def _times_upper(backend, A, b, W):
-    r""":math:`[A\ b]\,W` for an upper triangular ``W``: BLAS ``trmm`` on a copy for dense NumPy, else a product."""
+def _times_upper(backend, A, B, W):
+    r""":math:`[A\ B]\,W` for an upper triangular ``W``: BLAS ``trmm`` on a copy for dense NumPy, else a product."""
     n, d = A.shape
     if backend.kind == "numpy" and not backend.issparse(A):
         import scipy.linalg
 
         trmm, = scipy.linalg.get_blas_funcs(("trmm",), (W,))
-        Z = np.empty((n, d + 1), dtype=A.dtype)
+        Z = np.empty((n, W.shape[0]), dtype=A.dtype)
         Z[:, :d] = A
-        Z[:, d] = b
+        Z[:, d:] = B
         # Z^T is Fortran-ordered, so trmm overwrites it in place: Z^T <- W^T Z^T, i.e. Z <- Z W
         return trmm(1.0, np.asfortranarray(W), Z.T, side=0, lower=0, trans_a=1, overwrite_b=1).T
     Y = A @ W[:d, :]
-    Y[:, d] = Y[:, d] + W[d, d] * b
+    Y[:, d:] = Y[:, d:] + B @ W[d:, d:]
     return Y
 
 
-def cholqr_factor(backend, A, b, stacked):
-    r"""Steps 2-4: ``(x, P, singular values of A)`` from the sketch's triangular factor ``stacked``.
+def cholqr_factor(backend, A, B, stacked):
+    r"""Steps 2-4 for ``k`` right-hand sides ``B``: ``(X, P, singular values of A)`` from the sketch's factor ``stacked``.
 
+    With :math:`R_c = [C\ C_{12};\ 0\ C_{22}]` and :math:`W = [W_{11}\ W_{12};\ 0\ W_{22}]` the solution is
+    :math:`X = (W_{11} C^{-1} C_{12} - W_{12})\,W_{22}^{-1}` (for one column, :math:`(W_{11}C^{-1}c - w)/\omega`).
     ``P = W_{11} C^{-1}`` makes :math:`AP` orthonormal up to :math:`u\,\kappa(A)`; the singular
     values of ``A`` are those of :math:`P^{-1}`, computed from ``P``.
     Raises :class:`CholeskyBreakdown` when the Gram matrix is not positive definite.
@@ -115,52 +117,63 @@ def cholqr_factor(backend, A, b, stacked):
     d = A.shape[1]
     with serial_blas(backend):
         W = _triangular_inverse(backend, stacked)
-    Y = _times_upper(backend, A, b, W)
+    Y = _times_upper(backend, A, B, W)
     G = xp.matrix_transpose(Y) @ Y
     with serial_blas(backend):
         Rc = _cholesky_upper(backend, G)
         C = Rc[:d, :d]
-        x = (W[:d, :d] @ solve_upper(backend, C, Rc[:d, d]) - W[:d, d]) / W[d, d]
+        M = W[:d, :d] @ solve_upper(backend, C, Rc[:d, d:]) - W[:d, d:]
+        X = xp.matrix_transpose(solve_upper(backend, W[d:, d:], xp.matrix_transpose(M), trans=True))
         P = xp.matrix_transpose(solve_upper(backend, C, xp.matrix_transpose(W[:d, :d]), trans=True))
         inverse_values = backend.to_host(xp.linalg.svdvals(P))
     if not (np.all(np.isfinite(inverse_values)) and inverse_values[-1] > 0):
         raise CholeskyBreakdown
-    return x, P, 1 / inverse_values[::-1]
+    return X, P, 1 / inverse_values[::-1]
 
 
-def refine(backend, A, b, x, P, singular_values, tolerances, monitor):
-    r"""Test ``x`` and refine it until the rule holds.
+def refine(backend, A, B, X, P, singular_values, tolerances, monitor):
+    r"""Test each column of ``X`` and refine those that fail until the rule holds.
 
-    Returns ``(x, converged, iterations, residual_norm, history, reached)``: the best iterate,
-    whether it meets the rule, the iterations run, :math:`\|b - Ax\|` of the returned ``x``, that
-    norm for every tested iterate, and :math:`\|r_k\|` of the returned ``x``.
+    Returns ``(X, converged, iterations, residual_norm, history, reached)``: the best iterate of
+    each column, whether each meets the rule (a tuple), the iterations run, :math:`\|B - AX\|_F` of
+    the returned ``X``, that norm for every tested iterate, and the largest :math:`\|r_k\|` of the
+    returned columns.
 
-    Rule (in the contract's form): :math:`r_k = \Delta x_k = PP^TA^T(b - Ax_k)`, the refinement
-    correction, which estimates the forward error :math:`x_k - x^*`, and
+    Rule (in the contract's form, per column): :math:`r_k = \Delta x_k = PP^TA^T(b - Ax_k)`, the
+    refinement correction, which estimates the forward error :math:`x_k - x^*`, and
     :math:`\|r_{\mathrm{ref}}\| = \kappa\|x_k\| + \kappa^2\|b - Ax_k\|/\sigma_{\max}`, the
     first-order bound on the forward error of a solution with unit relative backward error (Wedin);
     so the default ``rtol = eps`` asks for the forward error a backward-stable solver guarantees.
-    ``x`` (the Cholesky-QR solution) is iteration 1; each refinement step is one more.  The best
-    iterate is the one with the smallest ratio :math:`\|r_k\| / \text{threshold}`.
+    ``X`` (the Cholesky-QR solution) is iteration 1; each refinement step is one more and moves
+    only the columns that fail.  The best iterate of a column is the one with the smallest ratio
+    :math:`\|r_k\| / \text{threshold}`.
     """
     xp = backend.xp
+    norms = xp.linalg.vector_norm
     sigma_max, kappa = float(singular_values[0]), float(singular_values[0] / singular_values[-1])
     iterations, history, best = 1, [], None
-    monitor(lambda: x)
+    monitor(lambda: X)
     while True:
-        residual = b - A @ x
-        rnorm = float(xp.linalg.vector_norm(residual))
+        residual = B - A @ X
         correction = P @ (xp.matrix_transpose(P) @ (A.T @ residual))
-        history.append(rnorm)
-        threshold = tolerances.threshold(kappa * float(xp.linalg.vector_norm(x)) + kappa**2 * rnorm / sigma_max)
-        size = float(xp.linalg.vector_norm(correction))
-        ratio = size / threshold if threshold > 0 else (0.0 if size == 0 else math.inf)
-        if best is None or ratio < best[0]:
-            best = (ratio, x, rnorm, size)
-        if ratio <= 1 or iterations == tolerances.maxiter:
+        rnorms, sizes = backend.to_host(norms(residual, axis=0)), backend.to_host(norms(correction, axis=0))
+        history.append(float(np.sqrt(np.sum(rnorms**2))))
+        thresholds = np.maximum(tolerances.rtol * (kappa * backend.to_host(norms(X, axis=0)) + kappa**2 * rnorms
+                                                   / sigma_max), tolerances.atol)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = np.where(thresholds > 0, sizes / thresholds, np.where(sizes == 0, 0.0, np.inf))
+        if best is None:
+            best = [ratios, X, rnorms, sizes]
+        else:
+            better = ratios < best[0]
+            best = [np.where(better, ratios, best[0]), xp.where(backend.from_host(better), X, best[1]),
+                    np.where(better, rnorms, best[2]), np.where(better, sizes, best[3])]
+        failing = ratios > 1
+        if not failing.any() or iterations == tolerances.maxiter:
             break
-        x = x + correction
+        X = xp.where(backend.from_host(failing), X + correction, X)
         iterations += 1
-        monitor(lambda: x)
-    ratio, x, rnorm, size = best
-    return x, ratio <= 1, iterations, rnorm, tuple(history), size
+        monitor(lambda: X)
+    ratios, X, rnorms, sizes = best
+    return X, tuple(bool(r <= 1) for r in ratios), iterations, float(np.sqrt(np.sum(rnorms**2))), tuple(history), \
+        float(sizes.max())

@@ -16,13 +16,16 @@ STABLE_SKETCH            12d         default ``m`` of ``"ihs"`` and ``"fossils"`
                                      repositories' default)                                    papers')
 CHOLQR_SKETCH            4d          default ``m`` of ``"cholqr"``: :math:`A R_s^{-1}` has      none yet
                                      condition number about 3, its Gram about 9
+DIVERGENCE               100         growth of the tested quantity over its smallest value at   none (a
+                                     which ``"ihs"`` / ``"fossils"`` stop as diverging          safety stop)
 =======================  ==========  ========================================================  ==========
 """
 
-__all__ = ["CHOLQR_SKETCH", "PRECONDITION_SKETCH", "QR_BLOCK", "SPARSE_SKETCH", "STABLE_SKETCH"]
+__all__ = ["CHOLQR_SKETCH", "DIVERGENCE", "PRECONDITION_SKETCH", "QR_BLOCK", "SPARSE_SKETCH", "STABLE_SKETCH"]
 
 QR_BLOCK = 32
 PRECONDITION_SKETCH = (16, 4, 20)  # (rows per sketch row, floor and cap in multiples of d)
 SPARSE_SKETCH = 8
 STABLE_SKETCH = 12
 CHOLQR_SKETCH = 4
+DIVERGENCE = 100

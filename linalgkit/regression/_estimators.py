@@ -1,18 +1,20 @@
 """scikit-learn estimator over the sketched least-squares solvers."""
 
 import numbers
+import warnings
 
 import numpy as np
+import scipy.sparse
 from sklearn.base import RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .._backend import check_random_state, get_backend
 from .._estimator import RANDOM_STATE_CONSTRAINT, LinalgkitEstimator
-from ..exceptions import ShapeError
+from ..exceptions import ShapeError, ValidationError
 from ..sketch import SKETCH_KINDS
 from ._common import design_matrix
-from .precondition import _default_size, _lstsq_precondition, default_tolerances, resolve_method
+from .precondition import _lstsq_precondition, default_tolerances, plan, resolve_method
 from .sketched import _lstsq_sketched, sketch_size
 
 __all__ = ["SketchedLinearRegression"]
@@ -38,8 +40,10 @@ class SketchedLinearRegression(RegressorMixin, LinalgkitEstimator):
     delta : float in (0, 1), default=0.01
         Failure probability of ``mode="solve"``.
     m : int, optional
-        Sketch size; default :func:`~linalgkit.regression.sketch_size` (``"solve"``) or the default
-        of :func:`~linalgkit.regression.lstsq_precondition`, in both cases at most ``n_samples``.
+        Sketch size in ``(n_coefficients, n_samples]`` (``n_coefficients`` counts the intercept);
+        default :func:`~linalgkit.regression.sketch_size` (``"solve"``, capped at ``n_samples``
+        with a warning) or the default of :func:`~linalgkit.regression.lstsq_precondition` (which
+        solves directly where a sketch would not pay).
     fit_intercept : bool, default=True
         Whether to fit an intercept (a column of ones appended to ``X``).
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState, default=None
@@ -48,8 +52,8 @@ class SketchedLinearRegression(RegressorMixin, LinalgkitEstimator):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
-    intercept_ : float
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    intercept_ : float or ndarray of shape (n_targets,)
         0.0 when ``fit_intercept=False``.
     result_ : SketchedLstsqResult or PreconditionedLstsqResult
         The solver's full result (sketch size, condition estimate, iterations).
@@ -92,43 +96,67 @@ class SketchedLinearRegression(RegressorMixin, LinalgkitEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
         return tags
 
-    def fit(self, X, y):
-        """Fit the linear model.
+    def fit(self, X, y, sample_weight=None):
+        r"""Fit the linear model.
 
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
             Training data, with ``n_samples > n_features + fit_intercept``.
-        y : array-like of shape (n_samples,)
-            Target values.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values; the targets share one sketch and one factorization.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights: row ``i`` of ``[X 1]`` and ``y`` is scaled by :math:`\sqrt{w_i}`
+            (weighted least squares, as :class:`~sklearn.linear_model.LinearRegression`).
 
         Returns
         -------
         self : SketchedLinearRegression
             The fitted estimator.
+
+        Warns
+        -----
+        UserWarning
+            When ``mode="solve"`` asks for at least as many sketch rows as there are samples: the
+            sketch is capped at ``n_samples``, gives no speed-up and keeps no guarantee, and
+            ``mode="precondition"`` is the better choice.
         """
         self._validate_params()
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], y_numeric=True)
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], y_numeric=True,
+                             multi_output=True)
         design = design_matrix(X, self.fit_intercept)
         n, p = design.shape
         if n <= p:
             raise ShapeError(f"X must have more samples than coefficients to fit, got n_samples = {n} for {p} "
                              f"coefficients; use sklearn.linear_model.LinearRegression for small or wide data")
+        if self.m is not None and not p < self.m <= n:
+            raise ValidationError(f"m must be in [{p + 1}, {n}] (more than the {p} coefficients, at most n_samples), "
+                                  f"got {self.m}; leave m=None for the default rule")
         y = y.astype(design.dtype, copy=False)
+        if sample_weight is not None:
+            design, y = _weighted(design, y, _check_sample_weight(sample_weight, X, dtype=design.dtype,
+                                                                  ensure_non_negative=True))
         backend, rng = get_backend(A=design, b=y), check_random_state(self.random_state)
+        sparse = backend.issparse(design)
         if self.mode == "solve":
-            m = max(min(self.m or sketch_size(p, eps=self.eps, delta=self.delta), n), p + 1)
-            self.result_ = _lstsq_sketched(backend, design, y, sketch=self.sketch, m=m, random_state=rng)
+            m = self.m or sketch_size(p, eps=self.eps, delta=self.delta)
+            if m >= n:
+                warnings.warn(f"mode='solve' asks for m = {m} sketch rows for eps={self.eps}, but X has only {n} "
+                              f"samples: the sketch is capped at n_samples, gives no speed-up and keeps no guarantee; "
+                              f"use mode='precondition' (the exact least-squares fit) on data this small",
+                              UserWarning, stacklevel=2)
+            self.result_ = _lstsq_sketched(backend, design, y, sketch=self.sketch, m=min(m, n), random_state=rng)
         else:
-            method = resolve_method("auto", backend.issparse(design))
-            m = self._precondition_size(method, n, p, backend.issparse(design))
+            method, m = plan(resolve_method("auto", sparse), self.m, n, p, sparse)
             self.result_ = _lstsq_precondition(backend, design, y, sketch=self.sketch, m=m, method=method,
                                                tolerances=default_tolerances(method, design.dtype), random_state=rng)
         coef = np.asarray(self.result_.x)
-        self.coef_ = coef[: X.shape[1]]
-        self.intercept_ = float(coef[-1]) if self.fit_intercept else 0.0
+        self.coef_ = coef[: X.shape[1]] if coef.ndim == 1 else coef[: X.shape[1]].T
+        intercept = coef[-1] if self.fit_intercept else np.zeros(coef.shape[1:])
+        self.intercept_ = float(intercept) if coef.ndim == 1 else intercept
         return self
 
     def predict(self, X):
@@ -146,8 +174,14 @@ class SketchedLinearRegression(RegressorMixin, LinalgkitEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], reset=False)
-        return np.asarray(X @ self.coef_).ravel() + self.intercept_
+        if np.ndim(self.coef_) == 1:
+            return np.asarray(X @ self.coef_).ravel() + self.intercept_
+        return np.asarray(X @ self.coef_.T) + self.intercept_
 
-    def _precondition_size(self, method, n, p, sparse):
-        """``m`` (clipped to ``[p + 1, n]``) or the method's default."""
-        return _default_size(method, n, p, sparse) if self.m is None else max(min(self.m, n), p + 1)
+
+def _weighted(design, y, weights):
+    """Rows of ``design`` and ``y`` scaled by the square roots of ``weights``."""
+    root = np.sqrt(weights)
+    if scipy.sparse.issparse(design):
+        return scipy.sparse.diags_array(root) @ design, y * (root if y.ndim == 1 else root[:, None])
+    return design * root[:, None], y * (root if y.ndim == 1 else root[:, None])

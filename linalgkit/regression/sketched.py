@@ -14,6 +14,8 @@ from ._common import check_problem, check_sketch_size, residual_norm, sketch_and
 
 __all__ = ["SketchedLstsqResult", "lstsq_sketched", "sketch_size"]
 
+_MOST_ROWS = 2**62  # a sketch size beyond this is no size (and its float bound overflows)
+
 
 @dataclass(frozen=True)
 class SketchedLstsqResult(SolverResult):
@@ -25,9 +27,9 @@ class SketchedLstsqResult(SolverResult):
 
     Attributes
     ----------
-    x : array of shape (d,)
+    x : array of shape (d,) or (d, k)
         Solution of the sketched problem (minimum-norm, truncated to ``rank`` when ``SA`` is
-        rank-deficient).
+        rank-deficient), one column per right-hand side.
     m : int
         Sketch size used.
     sketch : str
@@ -38,7 +40,8 @@ class SketchedLstsqResult(SolverResult):
         Numerical rank of ``SA``; below ``d`` a :class:`~linalgkit.exceptions.RankDeficiencyWarning`
         was emitted.
     residual_norm : float
-        :math:`\\|A x - b\\|_2` of the returned ``x`` (one extra pass over ``A``).
+        :math:`\\|A x - b\\|_2` of the returned ``x`` (one extra pass over ``A``; the Frobenius norm
+        for ``k`` right-hand sides).
     converged : bool
         Always True (see above).
     iterations : int
@@ -105,6 +108,12 @@ def sketch_size(d, *, eps, delta):
     check_scalar(d, "d", kind=numbers.Integral, low=1)
     check_scalar(eps, "eps", low=0.0, high=1.0, closed="right")
     check_scalar(delta, "delta", low=0.0, high=1.0, closed="neither")
+    # the bound's numerator alone asks for 2 d log(4d/delta) / eps^2 rows (compared in logarithms: eps^2 underflows)
+    log_floor = math.log(2 * d * math.log(4 * d / delta)) - 2 * math.log(eps)
+    if log_floor > math.log(_MOST_ROWS):
+        raise ValidationError(f"eps must be larger: eps={eps:g}, delta={delta:g} need more than 2^62 sketch "
+                              f"rows (about 2 d log(4d/delta) / eps^2); raise eps, or solve directly with "
+                              f"scipy.linalg.lstsq")
     high = d + 1
     while _gaussian_bound(high, d, delta) > eps:
         high *= 2
@@ -135,8 +144,10 @@ def lstsq_sketched(A, b, *, eps=0.5, delta=0.01, sketch="srht", m=None, random_s
     ----------
     A : array or sparse matrix of shape (n, d)
         Tall (``n > d``) real matrix, NumPy/CuPy dense or SciPy/CuPy sparse.
-    b : array of shape (n,)
-        Right-hand side, on the same library and device as ``A``.
+    b : array of shape (n,) or (n, k)
+        Right-hand side(s), on the same library and device as ``A``: ``k`` columns share one sketch
+        and one factorization (as in :func:`numpy.linalg.lstsq`).  Integer and boolean ``A`` and
+        ``b`` are cast to float64.
     eps : float in (0, 1], default=0.5
         Coordinate-wise accuracy target :math:`\varepsilon` (used when ``m`` is None).
     delta : float in (0, 1), default=0.01
@@ -202,7 +213,7 @@ def _lstsq_sketched(backend, A, b, *, sketch, m, random_state):
     The entry other families call; ``random_state`` is a Generator.
     """
     d = A.shape[1]
-    factor = sketch_and_factor(backend, A, b, sketch, m, random_state)
+    factor = sketch_and_factor(backend, A, b if b.ndim == 2 else b[:, None], sketch, m, random_state)
     if factor.rank < d:
         warnings.warn(f"the sketch S A is rank-deficient (numerical rank {factor.rank} < d = {d}, condition number "
                       f"{factor.cond:.2g}): A is rank-deficient or the {sketch!r} sketch lost rank (CountSketch on "
@@ -210,5 +221,6 @@ def _lstsq_sketched(backend, A, b, *, sketch, m, random_state):
                       f"no guarantee. Use sketch='srht' or 'gaussian', or a larger m", RankDeficiencyWarning,
                       stacklevel=3)
     x = factor.solve(backend)
+    x = x if b.ndim == 2 else x[:, 0]
     return SketchedLstsqResult(x, m, sketch, factor.cond, factor.rank, converged=True, iterations=0,
                                residual_norm=residual_norm(backend, A, x, b))

@@ -15,8 +15,16 @@ from linalgkit.regression import SketchedLinearRegression, sketch_size
 
 # Skipped by scikit-learn itself here: check_array_api_input (needs SCIPY_ARRAY_API=1) and
 # check_regressor_data_not_an_array (needs pandas, not a test dependency).
+def _expected_failures(estimator):
+    """Checks that fit wide data: sketched least squares needs more samples than coefficients (a ShapeError)."""
+    wide = "fits as many coefficients as samples or more; sketched least squares needs n_samples > n_coefficients"
+    return {name: wide for name in ("check_sample_weight_equivalence_on_dense_data",
+                                    "check_sample_weight_equivalence_on_sparse_data", "check_regressor_multioutput")}
+
+
 @parametrize_with_checks([SketchedLinearRegression(random_state=0),
-                          SketchedLinearRegression(mode="precondition", sketch="sparse_sign", random_state=0)])
+                          SketchedLinearRegression(mode="precondition", sketch="sparse_sign", random_state=0)],
+                         expected_failed_checks=_expected_failures)
 def test_sklearn_contract(estimator, check):
     check(estimator)
 

@@ -156,7 +156,7 @@ def test_default_size_rule():
     (dict(callback=3), ArgumentTypeError, "callback must be None or a callable"),
     (dict(progress="yes"), ArgumentTypeError, "progress must be True or False"),
     (dict(maxiter=0), ValidationError, r"maxiter must be in \[1, inf\]"),
-    (dict(x0=np.zeros(5)), ShapeError, "x0 must have length 6"),
+    (dict(x0=np.zeros(5)), ShapeError, r"x0 must have shape \(6,\)"),
     (dict(m=6), ValidationError, r"m must be in \[7, 200\]"),
     (dict(sketch="dense"), ValidationError, "sketch must be one of"),
 ])
