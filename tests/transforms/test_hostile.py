@@ -513,7 +513,7 @@ def test_walsh_helpers_right_answer_or_linalgkit_error(n, index_dtype, value_dty
     values = _laid_out(np.asarray(coefficients).astype(value_dtype), layout)
     index_ok = np.dtype(index_dtype).kind in "iu"
     value_ok = np.dtype(value_dtype).kind in "biuf"
-    cast = np.asarray(coefficients).astype(value_dtype).astype(np.float64)
+    cast = np.asarray(coefficients).astype(value_dtype).astype(np.float64) if value_ok else None
     try:
         result = evaluate_walsh(typed["support"], values, typed["points"], n=n)
     except LinalgkitError:
