@@ -25,14 +25,21 @@ from ._core import check_chunking, check_rows, check_split_every, check_stack, c
 __all__ = ["distance", "mean", "pairwise_distances", "tangent_space", "untangent_space"]
 
 
-def _checked(X, name, block_info, regularize=None):
-    """``(backend, X)``: one chunk of ``name`` validated as SPD; an error says where the chunk starts."""
-    be = get_backend(X=X)
+def _located(name, block_info, work):
+    """``work()``; a validation error is re-raised with the first matrix of the chunk of ``name`` it came from."""
     try:
-        return be, _spd(be, X, name, regularize)
+        return work()
     except ValidationError as error:
-        start = block_info[0]["array-location"][0][0] if block_info else 0
+        if block_info is None:  # a blockwise product: the error names the matrix within its chunk
+            raise
+        start = block_info[0]["array-location"][0][0]
         raise type(error)(f"{error} (in the chunk of {name} that starts at matrix {start})") from error
+
+
+def _checked(X, name, block_info, regularize=None):
+    """``(backend, X)``: one chunk of ``name`` validated as SPD."""
+    be = get_backend(X=X)
+    return be, _located(name, block_info, lambda: _spd(be, X, name, regularize))
 
 
 def _as_stack(Y, name, reference_name, reference):
@@ -58,7 +65,7 @@ def _distance_block(A, *B, m, single, squared, block_info=None):
     be, A = _checked(A, "A", block_info)
     B = _spd(be, single, "B") if single is not None else _checked(B[0], "B", block_info)[1]
     _check_same_n(A=A, B=B)
-    d2 = _squared_distances(be, m, A, B)
+    d2 = _located("A", block_info, lambda: _squared_distances(be, m, A, B))
     return d2 if squared else be.xp.sqrt(d2)
 
 
@@ -95,7 +102,7 @@ def _pairwise_block(X, Y, m, block_info=None):
     Y = _spd(be, Y, "Y")
     if not hasattr(m, "squared_distance"):
         return _callable_distances(be, m, X[:, None, ...], Y[None, ...], True)
-    return _run(be, lambda: _pairwise_squared(be, m, X, Y, False), X=X, Y=Y)
+    return _located("X", block_info, lambda: _run(be, lambda: _pairwise_squared(be, m, X, Y, False), X=X, Y=Y))
 
 
 def pairwise_distances(X, Y=None, *, metric="affine_invariant", squared=False):
@@ -132,7 +139,7 @@ def pairwise_distances(X, Y=None, *, metric="affine_invariant", squared=False):
 
 def _tangent_block(X, C, m, block_info=None):
     be, X = _checked(X, "X", block_info)
-    return _run(be, lambda: m.log_coordinates(be, C, X), X=X, reference=C)
+    return _located("X", block_info, lambda: _run(be, lambda: m.log_coordinates(be, C, X), X=X, reference=C))
 
 
 def _untangent_block(T, C, m):
@@ -166,8 +173,8 @@ def tangent_space(X, reference, *, metric="affine_invariant"):
     X = check_stack(X, "X")
     C = _checked_reference(X, reference)
     n = X.shape[-1]
-    return da.blockwise(_tangent_block, "ij", X, "ijk", C=C, m=get_metric(metric),
-                        adjust_chunks={"j": n * (n + 1) // 2}, concatenate=True, meta=meta(X, 2))
+    return da.map_blocks(_tangent_block, X, C=C, m=get_metric(metric), drop_axis=2,
+                         chunks=(X.chunks[0], (n * (n + 1) // 2,)), meta=meta(X, 2))
 
 
 def untangent_space(T, reference, *, metric="affine_invariant"):
@@ -197,9 +204,9 @@ def _checked_block(X, regularize, block_info=None):
     return _checked(X, "X", block_info, regularize)[1]
 
 
-def _reduce_block(X, w, op):
+def _reduce_block(X, w, op, block_info=None):
     be = get_backend(X=X)
-    return _run(be, lambda: op(be, X, w), X=X)[None, ...]
+    return _located("X", block_info, lambda: _run(be, lambda: op(be, X, w[:, 0, 0]), X=X))[None, ...]
 
 
 class _Stack:
@@ -207,11 +214,12 @@ class _Stack:
 
     def __init__(self, X, w, split_every):
         self.X, self.split_every = X, split_every
-        self.w = da.from_array(w, chunks=(X.chunks[0],), asarray=False)
+        self.w = da.from_array(w[:, None, None], chunks=(X.chunks[0], 1, 1), asarray=False)
 
     def reduce(self, op):
-        parts = da.blockwise(_reduce_block, "iab", self.X, "iab", self.w, "i", op=op, adjust_chunks={"i": 1},
-                             concatenate=True, meta=meta(self.X, 3))
+        n = self.X.shape[-1]
+        parts = da.map_blocks(_reduce_block, self.X, self.w, op=op, chunks=((1,) * len(self.X.chunks[0]), (n,), (n,)),
+                              meta=meta(self.X, 3))
         return parts.sum(axis=0, split_every=self.split_every).compute()
 
 

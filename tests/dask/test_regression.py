@@ -1,0 +1,123 @@
+"""Dask least squares against the in-memory functions (same seed, same sketch) and SciPy."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+da = pytest.importorskip("dask.array")
+
+import linalgkit.dask as ld  # noqa: E402
+from linalgkit.exceptions import ConvergenceWarning, RankDeficiencyWarning, ShapeError, ValidationError  # noqa: E402
+from linalgkit.regression import SketchedLinearRegression, lstsq_precondition, lstsq_sketched  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def problem():
+    rng = np.random.default_rng(0)
+    n, d = 6000, 12
+    A = rng.standard_normal((n, d)) * np.logspace(0, 3, d)
+    b = A @ rng.standard_normal(d) + rng.standard_normal(n)
+    return A, b
+
+
+def _chunked(A, b, rows):
+    return da.from_array(A, chunks=(rows, A.shape[1])), da.from_array(b, chunks=rows)
+
+
+@pytest.mark.parametrize("method", ["cholqr", "lsqr", "ihs", "fossils"])
+@pytest.mark.parametrize("kind", ["sparse_sign", "gaussian"])
+def test_precondition_equals_in_memory(problem, method, kind):
+    A, b = problem
+    local = lstsq_precondition(A, b, method=method, sketch=kind, random_state=3)
+    exact = scipy.linalg.lstsq(A, b)[0]
+    for rows in (1700,):  # any chunking: the sketch tests prove S A independent of it
+        result = ld.lstsq_precondition(*_chunked(A, b, rows), method=method, sketch=kind, random_state=3)
+        assert type(result) is type(local)
+        assert (result.method, result.m, result.converged, result.fallback) == (local.method, local.m, True, False)
+        np.testing.assert_allclose(result.x, local.x, rtol=1e-12, atol=1e-12 * np.abs(local.x).max())
+        np.testing.assert_allclose(result.x, exact, rtol=0, atol=1e-9 * np.abs(exact).max())
+        assert result.residual_norm == pytest.approx(local.residual_norm, rel=1e-12)
+        assert result.iterations == local.iterations
+        np.testing.assert_allclose(result.history, local.history, rtol=1e-8)
+
+
+def test_precondition_in_memory_b_and_callback(problem):
+    A, b = problem
+    seen = []
+    result = ld.lstsq_precondition(da.from_array(A, chunks=(2000, 12)), b, method="lsqr", random_state=1,
+                                   callback=lambda xk: seen.append(xk.copy()))
+    assert len(seen) == result.iterations
+    np.testing.assert_array_equal(seen[-1], result.x)
+
+
+def test_precondition_not_converged_warns_like_in_memory(problem):
+    A, b = problem
+    with pytest.warns(ConvergenceWarning, match="lstsq_precondition") as record:
+        result = ld.lstsq_precondition(*_chunked(A, b, 2000), method="lsqr", maxiter=2, rtol=1e-15, random_state=1)
+    with pytest.warns(ConvergenceWarning) as local_record:
+        local = lstsq_precondition(A, b, method="lsqr", maxiter=2, rtol=1e-15, random_state=1)
+    assert len(record) == len(local_record) == 1
+    assert (result.converged, result.iterations) == (local.converged, local.iterations) == (False, 2)
+    np.testing.assert_allclose(result.x, local.x, rtol=1e-12)
+
+
+def test_rank_deficient_falls_back_to_tsqr(problem):
+    A, b = problem
+    A = np.hstack([A[:, :5], A[:, :1]])  # a repeated column
+    with pytest.warns(RankDeficiencyWarning, match="TSQR"):
+        result = ld.lstsq_precondition(*_chunked(A, b, 1500), random_state=0)
+    x = scipy.linalg.lstsq(A, b)[0]  # gelsd: the minimum-norm solution
+    assert (result.method, result.fallback) == ("tsqr", True)
+    np.testing.assert_allclose(result.x, x, rtol=1e-8, atol=1e-10 * np.abs(x).max())
+    assert result.residual_norm == pytest.approx(np.linalg.norm(A @ x - b), rel=1e-10)
+
+
+@pytest.mark.parametrize("kind", ["sparse_sign", "gaussian", "countsketch", "rademacher"])
+def test_sketched_equals_in_memory(problem, kind):
+    A, b = problem
+    local = lstsq_sketched(A, b, sketch=kind, m=400, random_state=5)
+    for rows in (6000, 1111):
+        result = ld.lstsq_sketched(*_chunked(A, b, rows), sketch=kind, m=400, random_state=5)
+        assert (result.m, result.rank, result.sketch) == (local.m, local.rank, local.sketch)
+        np.testing.assert_allclose(result.x, local.x, rtol=1e-12, atol=1e-12 * np.abs(local.x).max())
+        assert result.cond == pytest.approx(local.cond, rel=1e-10)
+        assert result.residual_norm == pytest.approx(local.residual_norm, rel=1e-12)
+
+
+def test_sketched_block_srht_is_a_sketch_and_solve(problem):
+    # sketch-and-solve residual: at most (1 + eps) times the optimum with m = 2000 >> d = 12
+    A, b = problem
+    optimum = np.linalg.norm(A @ scipy.linalg.lstsq(A, b)[0] - b)
+    for seed in range(5):
+        result = ld.lstsq_sketched(*_chunked(A, b, 1500), sketch="srht", m=1000, random_state=seed)
+        assert optimum <= result.residual_norm < 1.05 * optimum
+
+
+def test_estimator_equals_in_memory(problem):
+    A, b = problem
+    X, y = A[:, :-1], b
+    for mode in ("solve", "precondition"):
+        local = SketchedLinearRegression(sketch="sparse_sign", mode=mode, random_state=0).fit(X, y)
+        model = ld.SketchedLinearRegression(sketch="sparse_sign", mode=mode, random_state=0).fit(
+            da.from_array(X, chunks=(1000, 11)), da.from_array(y, chunks=1000))
+        assert isinstance(model.coef_, np.ndarray) and model.n_features_in_ == 11
+        np.testing.assert_allclose(model.coef_, local.coef_, rtol=1e-12, atol=1e-12 * np.abs(local.coef_).max())
+        assert model.intercept_ == pytest.approx(local.intercept_, rel=1e-10, abs=1e-12)
+        prediction = model.predict(da.from_array(X, chunks=(1000, 11)))
+        assert isinstance(prediction, da.Array)
+        np.testing.assert_allclose(prediction.compute(), local.predict(X), rtol=1e-10, atol=1e-9)
+
+
+def test_problem_errors(problem):
+    A, b = problem
+    Ad = da.from_array(A, chunks=(1000, 12))
+    with pytest.raises(ShapeError, match="tall"):
+        ld.lstsq_precondition(Ad[:10], b[:10])
+    with pytest.raises(ShapeError, match="b"):
+        ld.lstsq_precondition(Ad, b[:-1])
+    with pytest.raises(ValidationError, match="sketch must be one of"):
+        ld.lstsq_precondition(Ad, b, sketch="srtt")
+    with pytest.raises(ValidationError, match=r"m must be in \[13, 6000\]"):
+        ld.lstsq_sketched(Ad, b, m=5)
+    with pytest.raises(ValidationError, match="split_every"):
+        ld.lstsq_sketched(Ad, b, split_every=1)
