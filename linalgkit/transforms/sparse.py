@@ -188,7 +188,8 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
     ------
     ValidationError
         For an argument outside its range above (``n``, ``K``, ``b``, ``C``, ``chains``,
-        ``n_offsets``, ``max_peeling``, ``snr_db``, ``noise_sd``), both ``snr_db`` and
+        ``n_offsets``, ``max_peeling``, ``snr_db``, ``noise_sd``), a design of at least
+        :math:`N` queries for ``n > 24`` (where the dense route would not fit in memory), both ``snr_db`` and
         ``noise_sd``, an option that does not belong to ``design`` (``chains`` with
         ``"noiseless"`` or ``"sample_optimal"``, ``n_offsets`` with the chain designs), an unknown
         ``design``, ``subsampling`` or ``norm``.
@@ -210,7 +211,7 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
     instead and one dense :func:`fwht` gives every coefficient exactly; those above four standard
     errors :math:`\sigma/\sqrt N` of the noise are kept.  With no noise level given, one query
     per coefficient cannot tell noise from signal, so :math:`\sigma` is taken as 0 and only
-    round-off is dropped.  The result then has ``iterations = 1``, no ``multitons``, and
+    round-off is dropped; above ``n = 24`` such a design is refused.  The result then has ``iterations = 1``, no ``multitons``, and
     ``converged`` states the energy rule below with the :math:`N` coefficients as the bins
     (:math:`CBP = N`, :math:`\nu^2 = \sigma^2 / N`).
 
@@ -254,7 +255,12 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
     norm = check_option(norm, "norm", NORMS)
     callback = check_callback(callback)
     rng = check_random_state(random_state)
-    if _n_queries(n, C, params) >= 1 << n:
+    queries = _n_queries(n, C, params)
+    if queries >= 1 << n:
+        if n > MAX_DENSE_BITS:
+            raise ValidationError(f"b = {params['b']} must leave the design fewer queries than the 2**n = 2**{n} "
+                                  f"of the dense transform, got C * P * 2**b = {queries}; lower b (or K, C, chains, "
+                                  f"n_offsets)")
         return _dense_wht(be, sample, n, snr_db, noise_sd, callback, norm)
     front = make_design(n, params["b"], C, subsampling=subsampling, rng=rng, **params["offsets"])
     return _sparse_wht(be, sample, front, snr_db, noise_sd, design, max_peeling, callback, norm)

@@ -425,6 +425,8 @@ SPARSE_ERRORS = [
      "subsampling must be one of"),
     ("random_state string", lambda: sparse_wht(np.ones(4), 2, 1, random_state="0"), ArgumentTypeError,
      "random_state must be"),
+    ("design above N queries at n = 30", lambda: sparse_wht(_zeros, 30, b=30), ValidationError,
+     "b = 30 must leave the design fewer queries than the 2**n = 2**30"),
     ("search too wide", lambda: sparse_wht(_zeros, 30, b=5, design="sample_optimal"), ValidationError,
      "n - b must be at most 20"),
     # signal
