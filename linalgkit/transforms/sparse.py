@@ -207,13 +207,13 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
     -----
     **Small n.**  Where the design would query at least :math:`N` values (``C P B >= N``:
     ``n <= 8`` for any ``K`` at the defaults, larger ``n`` for larger ``K``, and whenever
-    ``b = n``), all :math:`N` values are queried
-    instead and one dense :func:`fwht` gives every coefficient exactly; those above four standard
-    errors :math:`\sigma/\sqrt N` of the noise are kept.  With no noise level given, one query
-    per coefficient cannot tell noise from signal, so :math:`\sigma` is taken as 0 and only
-    round-off is dropped; above ``n = 24`` such a design is refused.  The result then has ``iterations = 1``, no ``multitons``, and
-    ``converged`` states the energy rule below with the :math:`N` coefficients as the bins
-    (:math:`CBP = N`, :math:`\nu^2 = \sigma^2 / N`).
+    ``b = n``), all :math:`N` values are queried instead and one dense :func:`fwht` gives every
+    coefficient exactly; those above four standard errors :math:`\sigma/\sqrt N` of the noise
+    are kept.  With no noise level given, one query per coefficient cannot tell noise from
+    signal, so :math:`\sigma` is taken as 0 and only round-off is dropped.  The result then has
+    ``iterations = 1``, no ``multitons``, and ``converged`` states the energy rule below with the
+    :math:`N` coefficients as the bins (:math:`CBP = N`, :math:`\nu^2 = \sigma^2 / N`).  Above
+    ``n = 24`` such a design is refused.
 
     **Stopping rule.**  ``sparse_wht`` follows the solver contract of :mod:`linalgkit._solver`
     with ``max_peeling`` as its ``maxiter``.  Its residual :math:`r` is the bin array minus the
