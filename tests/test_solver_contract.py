@@ -88,7 +88,7 @@ def _sparse_wht(**contract):
 SOLVERS = [
     *(_lstsq(method) for method in ("cholqr", "lsqr", "ihs", "fossils")),
     *(_mean(metric) for metric in ("affine_invariant", "bures_wasserstein", spd.power_affine(0.5))),
-    *(_krylov(solve) for solve in (krylov.gmres, krylov.gcrodr, krylov.rcg)),
+    *(_krylov(solve) for solve in (krylov.gmres, krylov.gcrodr, krylov.rcg, krylov.rminres)),
     *(Solver(f"sampling.lewis_weights[p={p}]", lambda p=p, **contract: sampling.lewis_weights(TALL, p, **contract))
       for p in (1, 3)),
     *(Solver(f"sampling.lp_regression[{method}]",

@@ -10,10 +10,11 @@ from ._cutovers import GUARD_EASY, GUARD_RATIO
 from ._monitor import DEFAULT_RTOL, default_maxiter
 from .gcrodr import _gcrodr, check_recycle, check_sizes
 from .rcg import _rcg, check_symmetric
+from .rminres import _rminres
 
 __all__ = ["RecyclingSolver"]
 
-METHODS = ("gcrodr", "rcg", "auto")
+METHODS = ("gcrodr", "rcg", "rminres", "auto")
 RECYCLE = ("auto", True, False)
 
 
@@ -37,14 +38,16 @@ class RecyclingSolver:
 
     Parameters
     ----------
-    method : {"gcrodr", "rcg", "auto"}, default="gcrodr"
-        ``"auto"``: ``"rcg"`` when the first ``A`` is an explicit symmetric matrix with a positive
-        diagonal and ``M`` is None, else ``"gcrodr"`` (and ``"gcrodr"`` from then on if CG meets
-        a direction of non-positive curvature).
+    method : {"gcrodr", "rcg", "rminres", "auto"}, default="gcrodr"
+        ``"auto"``, from the first system with ``M`` None: ``"rcg"`` when ``A`` is an explicit
+        symmetric matrix with a positive diagonal, ``"rminres"`` when it is symmetric otherwise,
+        else ``"gcrodr"``; ``"rminres"`` from then on if CG meets a direction of non-positive
+        curvature (``A`` symmetric indefinite).  With ``M``, ``"auto"`` is ``"gcrodr"``.
     k : int, default=20
         Dimension of the recycle space.
     m : int, optional
-        Cycle length of GCRO-DR (default 40) or directions stored by recycled CG (default ``4 k``).
+        Cycle length of GCRO-DR (default 40) or directions (Lanczos vectors) stored by recycled CG
+        and MINRES for their Ritz update (default ``4 k``).
     recycle : {"auto", True, False}, default="auto"
         True always passes the space on; False solves each system fresh (GMRES-DR / CG).
     rtol, atol, maxiter
@@ -86,8 +89,10 @@ class RecyclingSolver:
     def _resolve(self, system):
         if self._method is None:
             self._method = "gcrodr"
-            if system.M is None:
+            if system.M is None and not callable(getattr(system.A, "matvec", None)):
                 try:
+                    check_symmetric(system.be, system.A, definite=False)
+                    self._method = "rminres"
                     check_symmetric(system.be, system.A)
                     self._method = "rcg"
                 except NotSPDError:
@@ -158,9 +163,9 @@ class RecyclingSolver:
             try:
                 result = self._run(method, system, k, m, tolerances, U, C, monitor, guard)
             except NotSPDError:
-                if self.method != "auto":
+                if self.method != "auto" or method != "rcg":
                     raise
-                self._method, self.space = "gcrodr", None
+                self._method, self.space = "rminres", None  # A passed the symmetry check: indefinite
                 return self._solve(system, callback, progress)
         self._update_guard(result, used and U is not None)
         if result.recycle is not None:
@@ -172,4 +177,6 @@ class RecyclingSolver:
         be = system.be
         if method == "rcg":
             return _rcg(be, system, k=k, m=m, tolerances=tolerances, U=U, C=C, monitor=monitor)
+        if method == "rminres":
+            return _rminres(be, system, k=k, m=m, tolerances=tolerances, U=U, C=C, monitor=monitor)
         return _gcrodr(be, system, k=k, m=m, tolerances=tolerances, U=U, C=C, monitor=monitor, guard=guard)

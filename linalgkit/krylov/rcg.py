@@ -21,8 +21,14 @@ _NOT_SPD = ("A must be symmetric positive definite for rcg, got {what}; solve it
             "or make it SPD")
 
 
-def check_symmetric(be, A, name="A"):
-    """Raise :class:`NotSPDError` when an explicit ``A`` is not symmetric (to 1e-10) or has a diagonal entry <= 0."""
+_NOT_SYMMETRIC = "A must be symmetric for rminres, got {what}; solve it with gcrodr (any nonsingular A)"
+
+
+def check_symmetric(be, A, *, definite=True):
+    """Raise :class:`NotSPDError` when an explicit ``A`` is not symmetric (to 1e-10).
+
+    With ``definite``, also when a diagonal entry is <= 0 (a necessary condition for SPD).
+    """
     if not hasattr(A, "T") or callable(getattr(A, "matvec", None)):
         return
     xp = be.xp
@@ -33,7 +39,10 @@ def check_symmetric(be, A, name="A"):
         gap = xp.max(xp.abs(A - xp.matrix_transpose(A)))
         scale, diagonal = xp.max(xp.abs(A)), xp.linalg.diagonal(A)
     if float(gap) > 1e-10 * float(scale):
-        raise NotSPDError(_NOT_SPD.format(what=f"max |A - A^T| = {float(gap):.3g}"))
+        message = _NOT_SPD if definite else _NOT_SYMMETRIC
+        raise NotSPDError(message.format(what=f"max |A - A^T| = {float(gap):.3g}"))
+    if not definite:
+        return
     smallest = float(xp.min(diagonal))
     if not smallest > 0:
         raise NotSPDError(_NOT_SPD.format(what=f"a diagonal entry {smallest:.3g} <= 0"))

@@ -217,7 +217,7 @@ def solve_sequence(systems, *, order="sorted", features=None, solver="gcrodr", k
     features : array_like of shape (N, p), optional
         Sorting features (PDE parameters per system).  Default: the systems' own features, or
         the entries of the ``A_i``.
-    solver : {"gcrodr", "rcg", "auto"} or RecyclingSolver, default="gcrodr"
+    solver : {"gcrodr", "rcg", "rminres", "auto"} or RecyclingSolver, default="gcrodr"
         The method (with ``k``, ``m``, ``recycle``, tolerances), or a configured solver, used as is.
     k, m, recycle, rtol, atol, maxiter
         Passed to :class:`RecyclingSolver` when ``solver`` is a name.
@@ -250,7 +250,7 @@ def solve_sequence(systems, *, order="sorted", features=None, solver="gcrodr", k
     elif isinstance(solver, str):
         engine = RecyclingSolver(solver, k=k, m=m, recycle=recycle, rtol=rtol, atol=atol, maxiter=maxiter)
     else:
-        raise ArgumentTypeError(f"solver must be 'gcrodr', 'rcg', 'auto' or a RecyclingSolver, got "
+        raise ArgumentTypeError(f"solver must be 'gcrodr', 'rcg', 'rminres', 'auto' or a RecyclingSolver, got "
                                 f"{type(solver).__name__}")
     if not isinstance(warm_start, bool):
         raise ArgumentTypeError(f"warm_start must be True or False, got {type(warm_start).__name__}")

@@ -1,4 +1,4 @@
-"""gmres, gcrodr and rcg: the rule on the true residual, SciPy references, input types, the contract, bad input."""
+"""gmres, gcrodr, rcg and rminres: the rule on the true residual, SciPy references, input types, the contract, bad input."""
 
 import warnings
 
@@ -9,8 +9,8 @@ import scipy.sparse.linalg as sla
 
 from linalgkit.datasets._krylov import make_convection_diffusion, make_darcy, make_poisson
 from linalgkit.exceptions import (ArgumentTypeError, ConvergenceWarning, LinalgkitError, NonFiniteError,
-                                  NotSPDError, ShapeError, ValidationError)
-from linalgkit.krylov import RecycleSpace, gcrodr, gmres, rcg
+                                  NotSPDError, NotSupportedError, ShapeError, ValidationError)
+from linalgkit.krylov import RecycleSpace, gcrodr, gmres, rcg, rminres
 from tests.conftest import to_numpy
 
 DARCY = make_darcy(16, random_state=0)
@@ -25,14 +25,15 @@ SOLVERS = {
     "gmres": lambda A, b, **kw: gmres(A, b, restart=30, **kw),
     "gcrodr": lambda A, b, **kw: gcrodr(A, b, k=10, m=30, **kw),
     "rcg": lambda A, b, **kw: rcg(A, b, k=10, **kw),
+    "rminres": lambda A, b, **kw: rminres(A, b, k=10, **kw),
 }
 
 
 @pytest.mark.parametrize("name", SOLVERS)
 @pytest.mark.parametrize("problem", ["darcy", "poisson", "convdiff"])
 def test_true_relative_residual_meets_rtol(name, problem):
-    if name == "rcg" and problem == "convdiff":
-        pytest.skip("rcg is for SPD systems")
+    if name in ("rcg", "rminres") and problem == "convdiff":
+        pytest.skip(f"{name} is for symmetric systems")
     A, b = {"darcy": DARCY, "poisson": make_poisson(16), "convdiff": CONVDIFF}[problem]
     for rtol in (1e-6, 1e-10):
         result = SOLVERS[name](A, b, rtol=rtol)
@@ -101,6 +102,10 @@ def test_preconditioner_as_matrix_or_operator(name):
     jacobi = scipy.sparse.diags(1.0 / A.diagonal()).tocsr()
     plain = SOLVERS[name](A, b, rtol=1e-10)
     for M in (jacobi, _as_operator(jacobi)):
+        if name == "rminres":
+            with pytest.raises(NotSupportedError, match="M is not supported by rminres"):
+                SOLVERS[name](A, b, rtol=1e-10, M=M)
+            continue
         result = SOLVERS[name](A, b, rtol=1e-10, M=M)
         assert result.converged and _relres(A, b, result.x) <= 1e-10
         assert result.iterations < plain.iterations
@@ -190,6 +195,8 @@ BAD = [
     (lambda: rcg(*CONVDIFF), NotSPDError, "A must be symmetric positive definite for rcg"),
     (lambda: rcg(-DARCY[0], DARCY[1]), NotSPDError, "diagonal entry"),
     (lambda: rcg(_as_operator(-DARCY[0]), DARCY[1]), NotSPDError, "p^T A p"),
+    (lambda: rminres(*CONVDIFF), NotSPDError, "A must be symmetric for rminres"),
+    (lambda: rminres(*DARCY, k=10, m=5), ValidationError, "k must be smaller than m, got k=10"),
     (lambda: gmres(DARCY[0], DARCY[1], restart=0), ValidationError, "restart must be in"),
     (lambda: gmres("A", DARCY[1]), ArgumentTypeError, "A must be an array"),
     (lambda: gmres(*DARCY, rtol=2.0), ValidationError, "rtol"),
