@@ -119,7 +119,7 @@ def _cgs2(be, W, count, w):
 
 
 def _orthogonalize(be, W, count, w, buffer):
-    """The dispatch point of the family: ``(w', h, ||w'||)`` with ``w' = w - W[:count]^T h`` orthogonal to ``W[:count]``.
+    """The family's dispatch point: ``(w', h, ||w'||)``, ``w' = w - W[:count]^T h`` orthogonal to ``W[:count]``.
 
     NumPy inputs take the Numba MGS kernel (one sweep over the basis; ``python -m benchmarks.ablations
     arnoldi``), other backends CGS2 on GEMVs, which run well on a GPU and need no kernel.

@@ -72,7 +72,7 @@ def _same_operator_counts(method, A):
 
 
 def test_same_operator_new_right_hand_sides():
-    """Recycling pays from the third solve on (the first space holds only the first 4k Lanczos vectors), as GCRO-DR's."""
+    """Recycling pays from the third solve on (the first space holds only 4k Lanczos vectors), as GCRO-DR's."""
     A, _ = make_shifted_laplacian(32, [-25.0])[0]
     counts = _same_operator_counts("rminres", A)  # observed 115, 92, 58, 51
     reference = _same_operator_counts("gcrodr", A)  # observed 121, 94, 57, 52
