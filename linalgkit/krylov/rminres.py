@@ -79,7 +79,7 @@ class _Lanczos:
 
 
 def _harmonic_ritz(be, system, U, C, V, AV, k):
-    r"""The ``k`` harmonic Ritz vectors of symmetric ``A`` in span(U, V) of smallest :math:`|\theta|`: ``(U, C, theta)``.
+    r"""The ``k`` harmonic Ritz vectors of symmetric ``A`` in span(U, V), smallest :math:`|\theta|`: ``(U, C, theta)``.
 
     With :math:`Z = [U; V]` (rows) and :math:`AZ = [C; AV]` (no products), :math:`AZ\,p = \theta\,Z\,p`
     projected on :math:`AZ` is the symmetric-definite pencil :math:`(ZAZ^T) p = \mu (AZ\,AZ^T) p`,

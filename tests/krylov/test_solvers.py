@@ -1,4 +1,4 @@
-"""gmres, gcrodr, rcg, rminres: the rule on the true residual, SciPy references, input types, the contract, bad input."""
+"""gmres, gcrodr, rcg, rminres: the rule on the true residual, SciPy references, input types, contract, bad input."""
 
 import warnings
 
