@@ -86,6 +86,8 @@ def fwht(x, axis=-1, *, normalize=False, out=None, check_finite=False):
     >>> from linalgkit.transforms import fwht
     >>> fwht(np.array([1.0, 0.0, 1.0, 0.0]))
     array([2., 2., 0., 0.])
+    >>> fwht([1, 0, 1, 0], normalize=True)  # integers are cast to float64
+    array([1., 1., 0., 0.])
     """
     return _transform(x, axis, normalize, out, check_finite, inverse=False)
 
