@@ -58,6 +58,7 @@ class SketchOperator:
 
     kind = None
     backends = ("numpy", "cupy")
+    __array_ufunc__ = None  # ``X @ S`` with a NumPy ``X`` calls ``S.__rmatmul__`` instead of failing inside NumPy
 
     def __init__(self, m, n):
         self.shape = (m, n)
@@ -76,6 +77,9 @@ class SketchOperator:
         X, vector = self._check_operand(backend, X, "X", self.shape[1], sparse_ok=True)
         out = self._apply(backend, X, backend.zeros((X.shape[0], 0), X.dtype))
         return out[:, 0] if vector else out
+
+    def __rmatmul__(self, X):
+        return _right_product(self, X, "S")
 
     def apply_pair(self, A, b):
         """Sketch ``[A b]`` in one pass over ``A`` and return ``(S @ A, S @ b)``.
@@ -120,7 +124,7 @@ class SketchOperator:
     def _apply_stacked(self, A, b):
         backend = get_backend(A=A, b=b)
         A, _ = self._check_operand(backend, A, "A", self.shape[1], sparse_ok=True, vector_ok=False)
-        b = check_array(b, "b", backend=backend, allow_complex=False, finite=False)
+        b = check_array(b, "b", backend=backend, allow_complex=False, finite=False, numeric="cast")
         if b.ndim > 2 or b.shape[0] != self.shape[1]:
             raise ShapeError(f"b must have shape ({self.shape[1]},) or ({self.shape[1]}, k) to match the sketch, "
                              f"got {tuple(b.shape)}")
@@ -184,13 +188,11 @@ class SketchOperator:
     def _check_operand(self, backend, X, name, rows, *, sparse_ok, vector_ok=True):
         """Validate an operand on the already resolved ``backend``; returns ``(X as 2-D, was_vector)``."""
         self.check_backend(backend, name)
-        if backend.issparse(X):
-            if not sparse_ok:
-                X = X.toarray()
-            else:
-                X = check_matrix(X, name, backend=backend, allow_complex=False, finite=False).tocsr()
+        if backend.issparse(X):  # its index arrays are checked before any conversion touches them
+            X = check_matrix(X, name, backend=backend, allow_complex=False, finite=False, numeric="cast")
+            X = X.tocsr() if sparse_ok else X.toarray()
         else:
-            X = check_array(X, name, backend=backend, allow_complex=False, finite=False)
+            X = check_array(X, name, backend=backend, allow_complex=False, finite=False, numeric="cast")
         if X.ndim > 2 or (X.ndim == 1 and not vector_ok) or X.shape[0] != rows:
             wanted = f"({rows},) or ({rows}, k)" if vector_ok else f"({rows}, k)"
             raise ShapeError(f"{name} must have shape {wanted} to match the {self.shape[0]} x {self.shape[1]} "
@@ -206,8 +208,23 @@ class SketchOperator:
         return self._cache[key]
 
 
+def _right_product(op, X, label):
+    r"""``X @ op`` as :math:`(\mathrm{op}^T X^T)^T`, for ``X`` of shape ``(p, rows of op)`` or ``(rows of op,)``."""
+    backend = get_backend(X=X)
+    if not backend.issparse(X):
+        X = check_array(X, "X", backend=backend, allow_complex=False, finite=False, numeric="cast")
+    rows = op.shape[0]
+    if X.ndim > 2 or X.shape[-1] != rows:
+        raise ShapeError(f"{label} is {rows} x {op.shape[1]}, so X @ {label} needs X of shape (p, {rows}) or "
+                         f"({rows},), got {tuple(X.shape)}; for {label} applied to the rows of X, write {label} @ X")
+    out = op.T @ (X.T if X.ndim == 2 else X)
+    return out.T if X.ndim == 2 else out
+
+
 class _Adjoint:
     """The transpose :math:`S^T` of a sketch, an ``n x m`` operator."""
+
+    __array_ufunc__ = None
 
     def __init__(self, sketch):
         self._sketch = sketch
@@ -226,6 +243,9 @@ class _Adjoint:
         Y, vector = self._sketch._check_operand(backend, Y, "Y", self.shape[1], sparse_ok=False)
         out = self._sketch._adjoint(backend, Y)
         return out[:, 0] if vector else out
+
+    def __rmatmul__(self, X):
+        return _right_product(self, X, "S.T")
 
     def todense(self):
         """The matrix :math:`S^T` as a float64 NumPy array."""

@@ -264,7 +264,7 @@ def test_bad_operands(kind):
     with pytest.raises(ShapeError, match="X must have shape"):
         S @ np.ones((10, 2, 2))
     with pytest.raises(DTypeError, match="X must have a floating dtype"):
-        S @ np.ones((10, 2), dtype=np.int64)
+        S @ np.ones((10, 2), dtype=np.float16)
     with pytest.raises(DTypeError, match="X must have a floating dtype"):
         S @ np.ones(10, dtype=complex)
     with pytest.raises(ShapeError, match=r"Y must have shape \(4,\)"):
