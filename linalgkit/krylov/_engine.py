@@ -14,7 +14,6 @@ pairs as their real and imaginary parts) and :math:`C = AMU` is kept orthonormal
 products.
 """
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +21,7 @@ import scipy.linalg
 
 from ._common import norm, to_device
 from ._cutovers import BREAKDOWN, REORTHOGONALIZE
-from ._numba import mgs_step
+from ._numba import givens_column, mgs_step
 
 __all__ = ["EngineResult", "gcrodr_engine", "image_basis"]
 
@@ -60,38 +59,27 @@ class _Cycle:
         self.H = np.zeros((s + 1, s))
         self.B = np.zeros((kc, s))
         self.R = np.zeros((s + 1, s))
-        self.cs, self.sn = [], []  # Python floats: the rotations are sequential scalar work
-        self.g = [beta]
+        self.cs, self.sn = np.zeros(s), np.zeros(s)
+        self.g = np.zeros(s + 1)
+        self.g[0] = beta
         self.steps = 0
         self.breakdown = False
 
     def add_column(self, j, h, hnorm, kc):
         """Record step ``j``: rotate the new column, make the next rotation; return the residual estimate."""
         self.B[:, j] = h[:kc]
-        col = h[kc:].tolist()
-        col.append(hnorm)
-        self.H[: j + 2, j] = col
-        for i, (c, s) in enumerate(zip(self.cs, self.sn)):
-            a, b = col[i], col[i + 1]
-            col[i], col[i + 1] = c * a + s * b, c * b - s * a
-        rho = math.hypot(col[j], col[j + 1])
-        c, s = (1.0, 0.0) if rho == 0 else (col[j] / rho, col[j + 1] / rho)
-        self.cs.append(c)
-        self.sn.append(s)
-        col[j], col[j + 1] = rho, 0.0
-        self.R[: j + 2, j] = col
-        gj = self.g[j]
-        self.g[j] = c * gj
-        self.g.append(-s * gj)
+        self.H[: j + 1, j] = h[kc:]
+        self.H[j + 1, j] = hnorm
+        self.R[: j + 2, j] = self.H[: j + 2, j]
         self.steps = j + 1
-        return abs(self.g[j + 1])
+        return givens_column(self.R[: j + 2, j], self.cs, self.sn, j, self.g)
 
     def coefficients(self):
         """The least-squares solution :math:`w` of the steps so far."""
         j = self.steps
         if j == 0:
             return np.zeros(0)
-        return scipy.linalg.solve_triangular(self.R[:j, :j], np.asarray(self.g[:j]), check_finite=False)
+        return scipy.linalg.solve_triangular(self.R[:j, :j], self.g[:j], check_finite=False)
 
 
 def _correction(be, system, W, U, kc, cycle, w):

@@ -37,3 +37,24 @@ def mgs_step(basis, count, w, h):
     for c in range(n):
         total += w[c] * w[c]
     return math.sqrt(total)
+
+
+@numba.njit(cache=True)
+def givens_column(column, cs, sn, j, g):
+    r"""Rotate the new Hessenberg column ``j`` (length ``j + 2``) in place, make rotation ``j`` and apply it to ``g``.
+
+    The rotations :math:`0..j-1` of the earlier columns come first; rotation ``j`` zeroes
+    ``column[j + 1]``.  ``g`` is the rotated right-hand side :math:`\beta e_1`; returns
+    :math:`|g_{j+1}|`, the least-squares residual after step ``j``.
+    """
+    for i in range(j):
+        a, b = column[i], column[i + 1]
+        column[i] = cs[i] * a + sn[i] * b
+        column[i + 1] = cs[i] * b - sn[i] * a
+    rho = math.hypot(column[j], column[j + 1])
+    c, s = (1.0, 0.0) if rho == 0 else (column[j] / rho, column[j + 1] / rho)
+    cs[j], sn[j] = c, s
+    column[j], column[j + 1] = rho, 0.0
+    g[j + 1] = -s * g[j]
+    g[j] = c * g[j]
+    return abs(g[j + 1])

@@ -48,3 +48,21 @@ def test_the_kernel_serves_numpy_only():
     np.testing.assert_allclose(w, [0.0, 0.0, 3.0])
     np.testing.assert_allclose(h, [1.0, 2.0])
     assert hnorm == pytest.approx(3.0)
+
+
+def test_givens_columns_give_the_least_squares_residual_of_the_hessenberg_matrix():
+    """After each column, |g_{j+1}| equals min_y ||beta e_1 - H[:j+2, :j+1] y|| from LAPACK's lstsq."""
+    from linalgkit.krylov._numba import givens_column
+
+    rng = np.random.default_rng(4)
+    s, beta = 12, 3.0
+    H = np.triu(rng.standard_normal((s + 1, s)), -1)
+    R, cs, sn, g = H.copy(), np.zeros(s), np.zeros(s), np.zeros(s + 1)
+    g[0] = beta
+    for j in range(s):
+        estimate = givens_column(R[: j + 2, j], cs, sn, j, g)
+        rhs = np.zeros(j + 2)
+        rhs[0] = beta
+        y = np.linalg.lstsq(H[: j + 2, : j + 1], rhs, rcond=None)[0]
+        assert estimate == pytest.approx(np.linalg.norm(rhs - H[: j + 2, : j + 1] @ y), rel=1e-10, abs=1e-13)
+    np.testing.assert_allclose(np.tril(R[:s], -1), 0.0, atol=0)
