@@ -63,11 +63,13 @@ def fwht(x, axis=-1, *, normalize=False, out=None, check_finite=False):
         If ``axis`` is out of range, or ``out`` is read-only.
     DTypeError
         If ``x`` is a half-precision, extended-precision (``numpy.longdouble``) or object array
-        (cast it to float32, float64 or complex128), or
-        ``out`` has another dtype than the (cast) ``x``.
+        (cast it to float32, float64 or complex128), or ``out`` has another dtype than the
+        (cast) ``x``.
     ArgumentTypeError
         If ``axis`` is not an integer, ``normalize`` or ``check_finite`` not a bool, or ``out``
-        not an array of the library of ``x``.
+        not an array.
+    BackendError
+        If ``out`` is an array of another library than ``x``.
 
     See Also
     --------
