@@ -5,14 +5,16 @@ row-chunked Dask arrays, stores its fitted attributes as in-memory arrays and re
 arrays from ``transform`` / ``predict``.
 """
 
+import warnings
+
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import check_random_state
-from ..exceptions import ShapeError
+from ..exceptions import ShapeError, ValidationError
 from ..regression import SketchedLinearRegression as _SketchedLinearRegression
-from ..regression.precondition import _default_size, default_tolerances, resolve_method
+from ..regression.precondition import default_tolerances, plan, resolve_method
 from ..regression.sketched import sketch_size
 from ..spd import MDM as _MDM
 from ..spd import TangentSpace as _TangentSpace
@@ -32,6 +34,16 @@ def _labels(y, n):
     return y
 
 
+def _weights(sample_weight, n):
+    """In-memory non-negative sample weights (``n`` floats, small next to ``X``)."""
+    w = np.asarray(sample_weight.compute() if isinstance(sample_weight, da.Array) else sample_weight, dtype=float)
+    if w.shape != (n,):
+        raise ShapeError(f"sample_weight must have one entry per sample ({n}), got shape {w.shape}")
+    if not (np.all(np.isfinite(w)) and np.all(w >= 0)):
+        raise ValidationError("sample_weight must be finite and non-negative, got negative, NaN or inf entries")
+    return w
+
+
 class SketchedLinearRegression(_SketchedLinearRegression):
     """:class:`linalgkit.regression.SketchedLinearRegression` for row-chunked Dask ``X`` and ``y``.
 
@@ -43,13 +55,15 @@ class SketchedLinearRegression(_SketchedLinearRegression):
     _parameter_constraints = {**_SketchedLinearRegression._parameter_constraints,
                               "sketch": [StrOptions(set(DASK_SKETCH_KINDS))]}
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the linear model on row-chunked ``X`` (n_samples, n_features) and ``y`` (n_samples,).
 
         Parameters
         ----------
         X : dask.array.Array of shape (n_samples, n_features)
         y : dask.array.Array or array of shape (n_samples,)
+        sample_weight : dask.array.Array or array of shape (n_samples,), optional
+            Non-negative weights: rows of ``[X 1]`` and ``y`` scaled by their square roots.
 
         Returns
         -------
@@ -61,18 +75,29 @@ class SketchedLinearRegression(_SketchedLinearRegression):
         if self.fit_intercept:
             ones = da.ones((X.shape[0], 1), chunks=(X.chunks[0], 1), dtype=X.dtype, meta=meta(X, 2))
             design = da.concatenate([X, ones], axis=1).rechunk({1: -1})
+        if sample_weight is not None:
+            root = da.from_array(np.sqrt(_weights(sample_weight, X.shape[0])), chunks=(X.chunks[0],))
+            y = (y if isinstance(y, da.Array) else da.from_array(np.asarray(y), chunks=(X.chunks[0],))) * root
+            design = design * root[:, None]
         n, p = design.shape
         if n <= p:
             raise ShapeError(f"X must have more samples than coefficients to fit, got n_samples = {n} for {p} "
                              f"coefficients; use sklearn.linear_model.LinearRegression for small or wide data")
+        if self.m is not None and not p < self.m <= n:
+            raise ValidationError(f"m must be in [{p + 1}, {n}] (more than the {p} coefficients, at most n_samples), "
+                                  f"got {self.m}; leave m=None for the default rule")
         backend, design, y = check_problem(design, y)
         rng = check_random_state(self.random_state)
         if self.mode == "solve":
-            m = max(min(self.m or sketch_size(p, eps=self.eps, delta=self.delta), n), p + 1)
-            self.result_ = _lstsq_sketched(backend, design, y, sketch=self.sketch, m=m, random_state=rng)
+            m = self.m or sketch_size(p, eps=self.eps, delta=self.delta)
+            if m >= n:
+                warnings.warn(f"mode='solve' asks for m = {m} sketch rows for eps={self.eps}, but X has only {n} "
+                              f"samples: the sketch is capped at n_samples, gives no speed-up and keeps no guarantee; "
+                              f"use mode='precondition' (the exact least-squares fit) on data this small",
+                              UserWarning, stacklevel=2)
+            self.result_ = _lstsq_sketched(backend, design, y, sketch=self.sketch, m=min(m, n), random_state=rng)
         else:
-            method = resolve_method("auto", False)
-            m = self._precondition_size(method, n, p, False)
+            method, m = plan(resolve_method("auto", False), self.m, n, p, False)
             self.result_ = _lstsq_precondition(backend, design, y, sketch=self.sketch, m=m, method=method,
                                                tolerances=default_tolerances(method, design.dtype), random_state=rng)
         coef = backend.to_host(self.result_.x)
@@ -212,9 +237,7 @@ class MDM(_ChunkedSPD, _MDM):
         be = chunk_backend(X)
         y = _labels(y, X.shape[0])
         self.classes_ = np.unique(y)
-        weights = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        if weights.shape != y.shape:
-            raise ShapeError(f"sample_weight must have one entry per matrix ({len(y)}), got shape {weights.shape}")
+        weights = np.ones(len(y)) if sample_weight is None else _weights(sample_weight, len(y))
         means = [self._mean(X[np.flatnonzero(y == c)], weights[y == c], tolerances) for c in self.classes_]
         self.covmeans_ = be.xp.stack(means)
         self.n_channels_ = X.shape[-1]

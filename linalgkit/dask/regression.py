@@ -20,8 +20,8 @@ from ..exceptions import RankDeficiencyWarning, ShapeError, ValidationError
 from ..regression._cholqr import (CholeskyBreakdown, _cholesky_upper, _times_upper, _triangular_inverse, refine,
                                   solve_upper)
 from ..regression._common import SketchedFactor, _qr_r, check_sketch_size, residual_norm
-from ..regression.precondition import (METHODS, PreconditionedLstsqResult, _default_size, _iterate,
-                                       _Preconditioned, default_tolerances, resolve_method)
+from ..regression.precondition import (METHODS, PreconditionedLstsqResult, _iterate, _Preconditioned, _squeezed,
+                                       default_tolerances, plan, resolve_method)
 from ..regression.sketched import SketchedLstsqResult, sketch_size
 from ._core import RowOperator, check_chunking, check_rows, check_split_every, chunk_backend, da, meta
 from .sketch import DASK_SKETCH_KINDS, _sketch_pass, make_dask_sketch
@@ -29,40 +29,46 @@ from .sketch import DASK_SKETCH_KINDS, _sketch_pass, make_dask_sketch
 __all__ = ["lstsq_precondition", "lstsq_sketched"]
 
 
-def check_problem(A, b):
-    """Validate a tall row-chunked problem: ``(backend, A, b)``, ``b`` a dask vector with ``A``'s row chunks and dtype."""
+def check_problem(A, b, *, columns=False):
+    """Validate a tall row-chunked problem: ``(backend, A, b)``, ``b`` a Dask array with ``A``'s row chunks and dtype.
+
+    ``b`` is a vector of length ``n``, or with ``columns`` also an ``(n, k)`` array.
+    """
     A = check_rows(A, "A")
     backend = chunk_backend(A)
     n, d = A.shape
     if n <= d:
         raise ShapeError(f"A must be tall (more rows than columns) for sketched least squares, got shape {(n, d)}; "
                          f"solve small or wide problems in memory with scipy.linalg.lstsq(A.compute(), b)")
+    ndim = b.ndim if columns and getattr(b, "ndim", 1) == 2 else 1
     if isinstance(b, da.Array):
-        b = check_chunking("b", check_rows(b, "b", ndim=1), "A", A)
+        b = check_chunking("b", check_rows(b, "b", ndim=ndim), "A", A)
     else:
-        b = check_vector(b, "b", backend=backend, length=n, allow_complex=False)
-        b = da.from_array(b, chunks=(A.chunks[0],), asarray=False, meta=meta(A, 1))
+        b = check_vector(b, "b", backend=backend, length=n, allow_complex=False) if ndim == 1 else b
+        b = da.from_array(b, chunks=(A.chunks[0],) + b.shape[1:], asarray=False, meta=meta(A, ndim))
+        b = check_rows(b, "b", ndim=ndim)
     return backend, A, b.astype(A.dtype)
 
 
-def _factor(backend, stacked, m, vectors=True):
-    """QR of the in-memory sketch ``S[A b]`` and SVD of its ``R``, as :func:`~linalgkit.regression._common.sketch_and_factor`."""
+def _factor(backend, stacked, m, d, vectors=True):
+    """QR of the in-memory sketch ``S[A B]`` and SVD of its ``R``, as :func:`~linalgkit.regression._common.sketch_and_factor`."""
     xp = backend.xp
-    d = stacked.shape[1] - 1
     with serial_blas(backend):
         Rb = _qr_r(backend, stacked)
+        if Rb.shape[0] < Rb.shape[1]:  # fewer sketch rows than d + k: the missing rows of the factor are zero
+            Rb = xp.concat([Rb, backend.zeros((Rb.shape[1] - Rb.shape[0], Rb.shape[1]), Rb.dtype)], axis=0)
         W, s, Zt = xp.linalg.svd(Rb[:d, :d], full_matrices=False) if vectors else (None, xp.linalg.svdvals(
             Rb[:d, :d]), None)
     s_host = backend.to_host(s)
     rank = int(np.count_nonzero(s_host > max(m, d) * np.finfo(s_host.dtype).eps * s_host[0]))
     cond = float(s_host[0] / s_host[-1]) if s_host[-1] > 0 else float("inf")
-    return SketchedFactor(Rb, W, s, Zt, rank, cond)
+    return SketchedFactor(Rb, W, s, Zt, rank, cond, d)
 
 
-def _sketch_and_factor(backend, A, b, kind, m, random_state, split_every, vectors=True):
+def _sketch_and_factor(backend, A, B, kind, m, random_state, split_every, vectors=True):
+    """Sketch ``[A B]`` (``B`` of shape ``(n, k)``) in one pass and factor it: a ``SketchedFactor``."""
     S = make_dask_sketch(kind, m, A, random_state)
-    stacked = _sketch_pass(S, A, b[:, None], split_every=split_every).compute()
-    return _factor(backend, stacked, m, vectors)
+    return _factor(backend, _sketch_pass(S, A, B, split_every=split_every).compute(), m, A.shape[1], vectors)
 
 
 def lstsq_sketched(A, b, *, eps=0.5, delta=0.01, sketch="srht", m=None, random_state=None, split_every=None):
@@ -78,8 +84,8 @@ def lstsq_sketched(A, b, *, eps=0.5, delta=0.01, sketch="srht", m=None, random_s
     ----------
     A : dask.array.Array of shape (n, d)
         Tall real matrix chunked along rows only.
-    b : dask.array.Array or array of shape (n,)
-        Right-hand side (rechunked to ``A``'s rows).
+    b : dask.array.Array or array of shape (n,) or (n, k)
+        Right-hand side(s) (rechunked to ``A``'s rows).
     eps, delta, m, random_state
         As in :func:`linalgkit.regression.lstsq_sketched`.
     sketch : {"srht", "gaussian", "rademacher", "countsketch", "sparse_sign"}, default="srht"
@@ -91,7 +97,7 @@ def lstsq_sketched(A, b, *, eps=0.5, delta=0.01, sketch="srht", m=None, random_s
     SketchedLstsqResult
         With ``x`` an in-memory array.
     """
-    backend, A, b = check_problem(A, b)
+    backend, A, b = check_problem(A, b, columns=True)
     n, d = A.shape
     sketch = check_option(sketch, "sketch", DASK_SKETCH_KINDS)
     if m is None:
@@ -107,20 +113,21 @@ def lstsq_sketched(A, b, *, eps=0.5, delta=0.01, sketch="srht", m=None, random_s
 def _lstsq_sketched(backend, A, b, *, sketch, m, random_state, split_every=None):
     """:func:`lstsq_sketched` on checked inputs (the entry of the Dask estimator)."""
     d = A.shape[1]
-    factor = _sketch_and_factor(backend, A, b, sketch, m, random_state, split_every)
+    factor = _sketch_and_factor(backend, A, b if b.ndim == 2 else b[:, None], sketch, m, random_state, split_every)
     if factor.rank < d:
         warnings.warn(f"the sketch S A is rank-deficient (numerical rank {factor.rank} < d = {d}, condition number "
                       f"{factor.cond:.2g}): A is rank-deficient or the {sketch!r} sketch lost rank; returning the "
                       f"truncated minimum-norm sketched solution, which carries no guarantee. Use sketch='srht' or "
                       f"'gaussian', or a larger m", RankDeficiencyWarning, stacklevel=3)
     x = factor.solve(backend)
+    x = x if b.ndim == 2 else x[:, 0]
     rnorm = float(da.linalg.norm(A @ x - b).compute())
     return SketchedLstsqResult(x, m, sketch, factor.cond, factor.rank, converged=True, iterations=0,
                                residual_norm=rnorm)
 
 
 def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="auto", x0=None, rtol=None, atol=0.0,
-                       maxiter=100, callback=None, progress=False, random_state=None, split_every=None):
+                       maxiter=100, callback=None, progress=False, random_state=None, persist=True, split_every=None):
     r"""Sketch-and-precondition least squares of a row-chunked Dask array: :func:`linalgkit.regression.lstsq_precondition`.
 
     One sketch pass, the factorization of the sketch in memory, then the method's iterations over
@@ -143,6 +150,10 @@ def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="auto", x0=
         block SRHT.
     m, method, x0, rtol, atol, maxiter, callback, progress, random_state
         As in :func:`linalgkit.regression.lstsq_precondition`.
+    persist : bool, default=True
+        Keep ``A`` and ``b`` in the workers' memory for the passes.  False recomputes their graph
+        at every pass: for an ``A`` larger than the cluster's memory that is generated or read
+        chunk by chunk (cheaper than spilling it to disk).
     split_every : int, optional
         Fan-in of the tree reductions.
 
@@ -160,62 +171,91 @@ def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="auto", x0=
     n, d = A.shape
     sketch = check_option(sketch, "sketch", DASK_SKETCH_KINDS)
     method = resolve_method(check_option(method, "method", METHODS), False)
-    tolerances = default_tolerances(method, A.dtype, rtol, atol, maxiter)
     callback = check_callback(callback)
     if x0 is not None:
         x0 = backend.xp.astype(check_vector(x0, "x0", backend=backend, length=d, allow_complex=False), A.dtype)
-    m = _default_size(method, n, d, False) if m is None else check_sketch_size(m, n, d)
+    method, m = plan(method, None if m is None else check_sketch_size(m, n, d), n, d, False)
+    tolerances = default_tolerances(method, A.dtype, rtol, atol, maxiter)
     return _lstsq_precondition(backend, A, b, sketch=sketch, m=m, method=method, x0=x0, tolerances=tolerances,
                                callback=callback, progress=progress, random_state=check_random_state(random_state),
-                               split_every=check_split_every(split_every))
+                               persist=bool(persist), split_every=check_split_every(split_every))
 
 
 def _lstsq_precondition(backend, A, b, *, sketch, m, method, tolerances, random_state, x0=None, callback=None,
-                        progress=False, split_every=None):
-    """:func:`lstsq_precondition` on checked inputs (the entry of the Dask estimators)."""
-    d = A.shape[1]
-    A, b = A.persist(), b.persist()
-    operator = RowOperator(A, split_every)
+                        progress=False, persist=True, split_every=None):
+    """:func:`lstsq_precondition` on checked inputs (``method`` and ``m`` from ``plan``): the Dask estimators' entry."""
+    if persist:
+        A, b = A.persist(), b.persist()
+    b_local = b.compute()
     with progress_bar(progress, tolerances.maxiter, f"lstsq_precondition ({method}, dask)") as bar:
-        monitor = IterationMonitor(callback, bar)
-        factor = _sketch_and_factor(backend, A, b, sketch, m, random_state, split_every, vectors=method == "fossils")
-        if factor.rank < d:
-            return _solve_without_sketch(backend, A, b, sketch, m, factor.cond, split_every)
-        fallback, b_local = False, b.compute()
-        if method == "cholqr":
-            try:
-                x, P, singular_values = _cholqr_factor(backend, A, b, factor.stacked, split_every)
-                x, converged, iterations, rnorm, history, reached = refine(backend, operator, b_local, x, P,
-                                                                            singular_values, tolerances, monitor)
-            except CholeskyBreakdown:
-                warnings.warn(f"the Cholesky factorization of [A b] R_s^-1 broke down (S A has condition number "
-                              f"{factor.cond:.2g}): solving with LSQR preconditioned by the sketch instead "
-                              f"(fallback=True); A may be numerically rank-deficient", RankDeficiencyWarning,
-                              stacklevel=3)
-                method, fallback = "lsqr", True
-                tolerances = default_tolerances("lsqr", A.dtype, None, tolerances.atol, tolerances.maxiter)
-        if method != "cholqr":
-            op = _Preconditioned(backend, operator, factor.R)
-            start = op.solve(factor.c) if x0 is None else x0
-            x, converged, iterations, history, reached = _iterate(backend, method, op, factor, b_local, start, m,
-                                                                  tolerances, monitor)
-            rnorm = residual_norm(backend, operator, x, b_local)
+        monitor = IterationMonitor(None if callback is None else _squeezed(callback), bar)
+        if not float(backend.xp.linalg.vector_norm(b_local)) > 0:  # b = 0: x = 0, as in memory
+            x = backend.zeros((A.shape[1],), A.dtype)
+            return PreconditionedLstsqResult(x, method, sketch, 0, float("nan"), False, converged=True, iterations=0,
+                                             residual_norm=0.0, history=(0.0,))
+        if m is None:
+            return _tsqr(backend, A, b, method="tsqr", sketch=sketch, m=0, cond=float("nan"), fallback=False)
+        x, method, fallback, factor, converged, iterations, history, reached = _solve(
+            backend, A, b, b_local, sketch, m, method, tolerances, random_state, x0, monitor, split_every)
+        if factor is None:
+            return x
     if not converged:
         warn_not_converged(f"lstsq_precondition (method={method!r})", tolerances, reached, stacklevel=4,
                            advice="raise maxiter or m, or loosen rtol")
     return PreconditionedLstsqResult(x, method, sketch, m, factor.cond, fallback, converged=converged,
-                                     iterations=iterations, residual_norm=rnorm, history=history)
+                                     iterations=iterations, residual_norm=residual_norm(backend, RowOperator(
+                                         A, split_every), x, b_local), history=history)
+
+
+def _solve(backend, A, b, b_local, sketch, m, method, tolerances, random_state, x0, monitor, split_every):
+    """The sketch, then ``method``: ``(x, method, fallback, factor, converged, iterations, history, reached)``.
+
+    The rank-deficient fallback returns its result as ``x`` with ``factor = None``.
+    """
+    d = A.shape[1]
+    operator = RowOperator(A, split_every)
+    factor = _sketch_and_factor(backend, A, b[:, None], sketch, m, random_state, split_every,
+                                vectors=method == "fossils")
+    if factor.rank < d:
+        warnings.warn(f"the sketch S A is numerically rank-deficient (condition number {factor.cond:.2g}), so its R "
+                      f"cannot precondition A: solving without the sketch instead (fallback=True, a TSQR of [A b]). "
+                      f"A may be rank-deficient; otherwise use sketch='srht' or a larger m", RankDeficiencyWarning,
+                      stacklevel=5)
+        return _tsqr(backend, A, b, method="tsqr", sketch=sketch, m=m, cond=factor.cond, fallback=True), \
+            None, None, None, None, None, None, None
+    fallback = False
+    if method == "cholqr":
+        try:
+            X, P, singular_values = _cholqr_factor(backend, A, b, factor.stacked, split_every)
+            X, converged, iterations, _, history, reached = refine(backend, operator, b_local[:, None], X, P,
+                                                                   singular_values, tolerances, monitor)
+            return X[:, 0], method, False, factor, all(converged), iterations, history, reached
+        except CholeskyBreakdown:
+            warnings.warn(f"the Cholesky factorization of [A b] R_s^-1 broke down (S A has condition number "
+                          f"{factor.cond:.2g}): solving with LSQR preconditioned by the sketch instead "
+                          f"(fallback=True); A may be numerically rank-deficient", RankDeficiencyWarning,
+                          stacklevel=5)
+            method, fallback = "lsqr", True
+            tolerances = default_tolerances("lsqr", A.dtype, None, tolerances.atol, tolerances.maxiter)
+    op = _Preconditioned(backend, operator, factor.R)
+    start = op.solve(factor.c)[:, 0] if x0 is None else x0  # the sketch-and-solve warm start R^-1 c
+    x, converged, iterations, history, reached = _iterate(backend, method, op, factor, b_local, start, m, tolerances,
+                                                          monitor)
+    return x, method, fallback, factor, converged, iterations, history, reached
 
 
 def _gram_block(X, y, W):
     """``(1, d+1, d+1)``: the Gram of ``[X y] W`` for one row chunk."""
     backend = get_backend(X=X)
-    Y = _times_upper(backend, X, y, W)
+    Y = _times_upper(backend, X, y[:, None], W)
     return (backend.xp.matrix_transpose(Y) @ Y)[None, ...]
 
 
 def _cholqr_factor(backend, A, b, stacked, split_every):
-    r"""Distributed :func:`~linalgkit.regression._cholqr.cholqr_factor`: the Gram of :math:`[A\ b]R_s^{-1}` by one reduction."""
+    r"""Distributed :func:`~linalgkit.regression._cholqr.cholqr_factor`: the Gram of :math:`[A\ b]R_s^{-1}` by one reduction.
+
+    Returns ``(X, P, singular values of A)`` with ``X`` of shape ``(d, 1)``.
+    """
     xp = backend.xp
     d = A.shape[1]
     with serial_blas(backend):
@@ -226,23 +266,25 @@ def _cholqr_factor(backend, A, b, stacked, split_every):
     with serial_blas(backend):
         Rc = _cholesky_upper(backend, G)
         C = Rc[:d, :d]
-        x = (W[:d, :d] @ solve_upper(backend, C, Rc[:d, d]) - W[:d, d]) / W[d, d]
+        M = W[:d, :d] @ solve_upper(backend, C, Rc[:d, d:]) - W[:d, d:]
+        X = xp.matrix_transpose(solve_upper(backend, W[d:, d:], xp.matrix_transpose(M), trans=True))
         P = xp.matrix_transpose(solve_upper(backend, C, xp.matrix_transpose(W[:d, :d]), trans=True))
         inverse_values = backend.to_host(xp.linalg.svdvals(P))
     if not (np.all(np.isfinite(inverse_values)) and inverse_values[-1] > 0):
         raise CholeskyBreakdown
-    return x, P, 1 / inverse_values[::-1]
+    return X, P, 1 / inverse_values[::-1]
 
 
-def _solve_without_sketch(backend, A, b, sketch, m, cond, split_every):
-    """The rank-deficient fallback: TSQR of ``[A b]``, then LAPACK ``gelsd`` on its ``(d+1) x (d+1)`` ``R``."""
-    warnings.warn(f"the sketch S A is numerically rank-deficient (condition number {cond:.2g}), so its R cannot "
-                  f"precondition A: solving without the sketch instead (fallback=True, a TSQR of [A b]). A may be "
-                  f"rank-deficient; otherwise use sketch='srht' or a larger m", RankDeficiencyWarning, stacklevel=4)
+def _tsqr(backend, A, b, *, method, sketch, m, cond, fallback):
+    """The solve without a sketch: TSQR of ``[A b]`` (one pass), then LAPACK ``gelsd`` on its ``(d+1) x (d+1)`` ``R``."""
     d = A.shape[1]
     stacked = da.concatenate([A, b[:, None]], axis=1).rechunk({1: -1})
     R = backend.to_host(da.linalg.tsqr(stacked)[1].compute())
-    x = backend.from_host(scipy.linalg.lstsq(R[:d, :d], R[:d, d], check_finite=False)[0])
-    rnorm = float(np.linalg.norm(R @ np.append(backend.to_host(x), -1.0)))  # = ||A x - b||, as [A b] = Q R
-    return PreconditionedLstsqResult(x, "tsqr", sketch, m, cond, True, converged=True, iterations=0,
-                                     residual_norm=rnorm, history=(rnorm,))
+    x, _, rank, s = scipy.linalg.lstsq(R[:d, :d], R[:d, d], check_finite=False)
+    if not fallback and rank < d:
+        warnings.warn(f"A is numerically rank-deficient (rank {rank} < d = {d}): returning LAPACK's minimum-norm "
+                      f"least-squares solution", RankDeficiencyWarning, stacklevel=4)
+    rnorm = float(np.linalg.norm(R @ np.append(x, -1.0)))  # = ||A x - b||, as [A b] = Q R
+    return PreconditionedLstsqResult(backend.from_host(x), method, sketch, m,
+                                     cond if fallback else float(s[0] / s[-1]) if s[-1] > 0 else float("inf"),
+                                     fallback, converged=True, iterations=0, residual_norm=rnorm, history=None)

@@ -121,3 +121,37 @@ def test_problem_errors(problem):
         ld.lstsq_sketched(Ad, b, m=5)
     with pytest.raises(ValidationError, match="split_every"):
         ld.lstsq_sketched(Ad, b, split_every=1)
+
+
+def test_zero_b_and_small_problems_as_in_memory(problem):
+    A, b = problem
+    zero = ld.lstsq_precondition(*_chunked(A, 0 * b, 1500), random_state=0)
+    np.testing.assert_array_equal(zero.x, 0.0)
+    assert (zero.converged, zero.m, zero.residual_norm) == (True, 0, 0.0)
+    # n <= 4 d: no sketch would help, so the in-memory function solves directly, and so does this one (a TSQR)
+    small, rhs = A[:40], b[:40]
+    result = ld.lstsq_precondition(*_chunked(small, rhs, 15), random_state=0)
+    local = lstsq_precondition(small, rhs, random_state=0)
+    assert (result.method, result.m, local.method, local.m) == ("tsqr", 0, "lapack", 0)
+    np.testing.assert_allclose(result.x, local.x, rtol=1e-10, atol=1e-12 * np.abs(local.x).max())
+
+
+def test_sketched_several_right_hand_sides(problem):
+    A, b = problem
+    B = np.stack([b, 2 * b - 1], axis=1)
+    local = lstsq_sketched(A, B, sketch="gaussian", m=300, random_state=2)
+    result = ld.lstsq_sketched(da.from_array(A, chunks=(2000, 12)), da.from_array(B, chunks=(2000, 2)),
+                               sketch="gaussian", m=300, random_state=2)
+    assert result.x.shape == (12, 2)
+    np.testing.assert_allclose(result.x, local.x, rtol=1e-12, atol=1e-12 * np.abs(local.x).max())
+
+
+def test_estimator_sample_weight_equals_in_memory(problem):
+    A, b = problem
+    weights = np.random.default_rng(3).uniform(0, 2, size=A.shape[0])
+    local = SketchedLinearRegression(mode="precondition", random_state=0).fit(A[:, :-1], b, sample_weight=weights)
+    model = ld.SketchedLinearRegression(mode="precondition", sketch="sparse_sign", random_state=0).fit(
+        da.from_array(A[:, :-1], chunks=(1000, 11)), b, sample_weight=weights)
+    np.testing.assert_allclose(model.coef_, local.coef_, rtol=1e-10, atol=1e-12 * np.abs(local.coef_).max())
+    with pytest.raises(ValidationError, match="non-negative"):
+        ld.SketchedLinearRegression().fit(da.from_array(A[:, :-1], chunks=(1000, 11)), b, sample_weight=-weights)
