@@ -166,7 +166,8 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
         ``"coordinate"``: group ``c`` hashes by the coordinate block ``c*b .. c*b+b-1`` (mod n);
         it fails on supports of low Hamming weight, which crowd into bin 0.
     max_peeling : int, default=20
-        Cap on peeling passes, at least 1: the ``maxiter`` of the solver contract (one iteration is one pass).
+        Cap on peeling passes, at least 1: the ``maxiter`` of the solver contract (one
+        iteration is one pass).
     callback : callable, optional
         ``callback(support, coefficients)`` after each peeling pass, with the spectrum found so
         far: the indices (uint64, sorted) and their coefficients in the normalization ``norm``,
@@ -189,19 +190,19 @@ def sparse_wht(signal, n, K=None, *, snr_db=None, noise_sd=None, design="robust"
     ValidationError
         For an argument outside its range above (``n``, ``K``, ``b``, ``C``, ``chains``,
         ``n_offsets``, ``max_peeling``, ``snr_db``, ``noise_sd``), a design of at least
-        :math:`N` queries for ``n > 24`` (where the dense route would not fit in memory), both ``snr_db`` and
-        ``noise_sd``, an option that does not belong to ``design`` (``chains`` with
-        ``"noiseless"`` or ``"sample_optimal"``, ``n_offsets`` with the chain designs), an unknown
-        ``design``, ``subsampling`` or ``norm``.
+        :math:`N` queries for ``n > 24`` (where the dense route would not fit in memory), both
+        ``snr_db`` and ``noise_sd``, an option that does not belong to ``design`` (``chains``
+        with ``"noiseless"`` or ``"sample_optimal"``, ``n_offsets`` with the chain designs), an
+        unknown ``design``, ``subsampling`` or ``norm``.
     ArgumentTypeError
         If ``signal`` is neither callable nor an array, ``callback`` is not callable, or an
         integer argument is not an integer (a bool is not one).
-    ShapeError
-        If a ``signal`` array is not 1-D of length ``2**n``.
     BackendError
         If ``signal`` is a CuPy or other non-NumPy array (the decoder runs on the host).
     ShapeError, DTypeError, NonFiniteError
-        If the values returned by ``signal`` have the wrong shape, are complex, or hold NaN.
+        If a ``signal`` array (1-D of length ``2**n``) or the values returned by ``signal`` have
+        the wrong shape (or are a ragged sequence), are complex or not numbers, or hold NaN or
+        infinity.
 
     Notes
     -----
