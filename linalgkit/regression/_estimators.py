@@ -11,6 +11,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .._backend import check_random_state, get_backend
 from .._estimator import RANDOM_STATE_CONSTRAINT, LinalgkitEstimator
+from .._validation_sparse import check_sparse_structure
 from ..exceptions import ShapeError, ValidationError
 from ..sketch import SKETCH_KINDS
 from ._common import design_matrix
@@ -125,6 +126,7 @@ class SketchedLinearRegression(RegressorMixin, LinalgkitEstimator):
             ``mode="precondition"`` is the better choice.
         """
         self._validate_params()
+        _check_structure(X)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], y_numeric=True,
                              multi_output=True)
         design = design_matrix(X, self.fit_intercept)
@@ -173,10 +175,17 @@ class SketchedLinearRegression(RegressorMixin, LinalgkitEstimator):
             ``X @ coef_ + intercept_``.
         """
         check_is_fitted(self)
+        _check_structure(X)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], reset=False)
         if np.ndim(self.coef_) == 1:
             return np.asarray(X @ self.coef_).ravel() + self.intercept_
         return np.asarray(X @ self.coef_.T) + self.intercept_
+
+
+def _check_structure(X):
+    """The funnel's index check of a sparse ``X``, before scikit-learn's validation converts it (in compiled code)."""
+    if scipy.sparse.issparse(X):
+        check_sparse_structure(X, "X", backend=get_backend(X=X))
 
 
 def _weighted(design, y, weights):
