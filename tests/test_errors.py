@@ -29,7 +29,7 @@ ERRORS = {
     exceptions.NotSPDError: (ValueError, lambda: spd.distance(INDEFINITE, np.eye(2)), "positive definite"),
     exceptions.ArgumentTypeError: (TypeError, lambda: make_sketch("gaussian", 4, 10, random_state="seed"),
                                    "random_state must be"),
-    exceptions.DTypeError: (TypeError, lambda: fwht(np.arange(8)), "x must have a floating dtype"),
+    exceptions.DTypeError: (TypeError, lambda: fwht(np.ones(8, dtype=np.float16)), "x must have a floating dtype"),
     exceptions.NotSupportedError: (NotImplementedError,
                                    lambda: spd.parallel_transport(np.eye(2), np.diag([1.0, 2.0]), np.eye(2),
                                                                   metric="bkm"),
