@@ -132,10 +132,12 @@ def check_matrix(A, name, *, backend, square=False, sparse_ok=True, **kwargs):
             raise DTypeError(f"{name} must be a dense array, got a sparse {A.format} matrix; pass {name}.toarray()")
         if A.ndim != 2:
             raise ShapeError(f"{name} must be 2-D, got shape {A.shape}")
+        if not kwargs.get("allow_empty", False) and 0 in A.shape:
+            raise ShapeError(f"{name} must not be empty, got shape {tuple(A.shape)}; pass at least one row and column")
         A = check_sparse_structure(A, name, backend=backend)
         if A.format not in ("csr", "csc", "coo"):
             A = A.tocsr()
-        values = check_array(A.data, name, backend=backend, ndim=1, allow_empty=True, **kwargs)
+        values = check_array(A.data, name, backend=backend, ndim=1, **{**kwargs, "allow_empty": True})
         if values is not A.data:
             A = A.astype(values.dtype)
     else:
@@ -293,7 +295,7 @@ def definiteness_floor(dtype, n):
     needs definiteness can tell it from an indefinite one.  Documented in ``docs/spd.rst``
     ("Definiteness").
     """
-    return max(int(n), 1) * float(np.finfo(np.dtype(getattr(dtype, "name", dtype))).eps)
+    return max(int(n), 1) * float(np.finfo(np.float32 if "32" in str(dtype) else np.float64).eps)
 
 
 def check_spd_scaled(X, name, *, backend, rtol=1e-10, definite=True, regularize=None):
@@ -306,9 +308,18 @@ def check_spd_scaled(X, name, *, backend, rtol=1e-10, definite=True, regularize=
     if backend.issparse(X) or hasattr(X, "tocsr") or hasattr(X, "todense"):
         raise DTypeError(f"{name} must be a dense array; sparse input is not supported by the SPD functions, got "
                          f"{type(X).__name__}; pass {name}.toarray()")
+    if backend.kind == "numpy":
+        X = np.asarray(X)
+        if np.issubdtype(X.dtype, np.complexfloating):  # a ValueError with scikit-learn's wording
+            raise ValidationError(f"Complex data not supported: {name} must hold real symmetric matrices, got "
+                                  f"{X.dtype}; pass the real part (Hermitian matrices are not supported)")
     X = check_array(X, name, backend=backend, min_ndim=2, allow_complex=False, numeric="cast", allow_empty=True)
-    if X.shape[-1] != X.shape[-2] or X.shape[-1] == 0:
-        raise ShapeError(f"{name} must hold square matrices (..., n, n) with n >= 1, got shape {tuple(X.shape)}")
+    if X.shape[-1] == 0:
+        raise ShapeError(f"{name} has 0 feature(s) (shape={tuple(X.shape)}) while a minimum of 1 is required: it "
+                         f"must hold n x n matrices with n >= 1")
+    if X.shape[-1] != X.shape[-2]:
+        table = f", a 2-D table (n_samples={X.shape[0]}, n_features={X.shape[1]})" if X.ndim == 2 else ""
+        raise ShapeError(f"{name} must hold square matrices (..., n, n), got shape {tuple(X.shape)}{table}")
     asym, scale = _symmetry_defects(X, backend)
     bad = asym > rtol * scale
     if bool(xp.any(bad)):

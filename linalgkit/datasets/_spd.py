@@ -19,7 +19,7 @@ def make_spd_matrices(n_matrices, n, *, cond=10.0, random_state=None):
     ----------
     n_matrices, n : int
     cond : float, default=10.0
-        Condition number bound: eigenvalues are drawn in ``[1, cond]``.
+        Condition number bound, finite: eigenvalues are drawn in ``[1, cond]``.
     random_state : int, Generator or None
 
     Returns
@@ -28,7 +28,7 @@ def make_spd_matrices(n_matrices, n, *, cond=10.0, random_state=None):
     """
     check_scalar(n_matrices, "n_matrices", kind=numbers.Integral, low=1)
     check_scalar(n, "n", kind=numbers.Integral, low=1)
-    check_scalar(cond, "cond", low=1)
+    check_scalar(cond, "cond", low=1, high=float(np.finfo(np.float64).max))  # finite: inf and NaN are refused
     rng = check_random_state(random_state)
     Q, R = np.linalg.qr(rng.standard_normal((n_matrices, n, n)))
     Q = Q * np.sign(np.diagonal(R, axis1=-2, axis2=-1))[:, None, :]

@@ -161,7 +161,7 @@ def mean_log(be, S, X, w, body):
     In lanes (one fused pass: whitening, eigen-decomposition, weighted sum), else ``body(S, X, w)``.  The
     lanes whiten with the Cholesky factor :math:`S = L L^T`: :math:`L = S^{1/2} U` with :math:`U`
     orthogonal, so :math:`L \log(L^{-1} X L^{-T}) L^T = S^{1/2} \log(S^{-1/2} X S^{-1/2}) S^{1/2}`.
-    Failed lanes are summed by LAPACK's ``eigh``.
+    Failed lanes (the sum is linear in them) are added by ``body``.
     """
     if not (S.ndim == 2 and X.ndim == 3 and lanes(be, X, "vectors_n")):
         return body(S, X, w)
@@ -178,8 +178,6 @@ def mean_log(be, S, X, w, body):
     partial = np.zeros((numba.get_num_threads(), n, n), dtype=X.dtype)
     _kernels().ai_whitened_log_sums(X, L_inv, weights, partial, failed)
     lower = np.tril(partial.sum(axis=0))
-    if failed.any():
-        d, P = np.linalg.eigh(L_inv @ X[failed] @ L_inv.T)
-        lower += np.tril(np.einsum("k,kab->ab", w[failed], (P * np.log(d)[:, None, :]) @ np.swapaxes(P, 1, 2)))
     G = L @ (lower + np.tril(lower, -1).T) @ L.T
-    return (G + G.T) / 2
+    G = (G + G.T) / 2
+    return G + body(S, X[failed], w[failed]) if failed.any() else G

@@ -12,12 +12,13 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Hidden, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import check_random_state, get_backend
 from .._estimator import RANDOM_STATE_CONSTRAINT, LinalgkitEstimator
 from .._validation import check_spd, check_vector
-from ..exceptions import ShapeError
+from ..exceptions import ShapeError, ValidationError
 from .means import mean
 from .metrics import METRICS, pairwise_distances
 from .sliced import _METRICS as _SLICED_METRICS
@@ -26,30 +27,38 @@ from .tangent import tangent_space, untangent_space
 
 __all__ = ["EXPECTED_FAILED_CHECKS", "MDM", "FrechetMean", "SPDSlicedWassersteinKernel", "TangentSpace"]
 
-_TABLE = ("feeds a 2-D feature table; SPD estimators take stacks (n_matrices, n, n) and reject other shapes "
-          "with a ShapeError (the SPD analogue of this check is in tests/spd/test_estimators.py)")
-_FUNNEL = "bad input is rejected by linalgkit's funnel with its own message, not the pattern sklearn greps for"
+_TABLE = ("3-D input: the check feeds a 2-D array (n_samples, n_features); the SPD estimators take stacks "
+          "(n_matrices, n, n) and raise ShapeError ('X must hold square matrices' or 'X must be a stack') before "
+          "reaching what the check tests")
+_OBJECT = ("3-D input: the check feeds a 2-D table of dtype object; linalgkit's funnel refuses object arrays "
+           "(DTypeError 'must be a numeric array') before the shape, which would be refused next")
+_WEIGHTS = ("3-D input: the check feeds 2-D X with sample weights; X is refused (ShapeError) before the weights "
+            "are read")
+_COMMON = ("check_dict_unchanged", "check_dont_overwrite_parameters", "check_estimators_dtypes",
+           "check_estimators_fit_returns_self", "check_estimators_nan_inf", "check_estimators_overwrite_params",
+           "check_estimators_pickle", "check_f_contiguous_array_estimator", "check_fit2d_predict1d",
+           "check_fit_check_is_fitted", "check_fit_idempotent", "check_fit_score_takes_y",
+           "check_methods_sample_order_invariance", "check_methods_subset_invariance", "check_n_features_in",
+           "check_n_features_in_after_fitting", "check_pipeline_consistency", "check_positive_only_tag_during_fit",
+           "check_readonly_memmap_input", "check_transformer_data_not_an_array", "check_transformer_general",
+           "check_transformer_preserve_dtypes")
+_SAMPLE_WEIGHTS = ("check_sample_weight_equivalence_on_dense_data", "check_sample_weights_list",
+                   "check_sample_weights_not_an_array", "check_sample_weights_not_overwritten",
+                   "check_sample_weights_shape")
+_CLASSIFIER = ("check_classifier_data_not_an_array", "check_classifiers_classes", "check_classifiers_train",
+               "check_supervised_y_2d")
 EXPECTED_FAILED_CHECKS = {
-    **{name: _TABLE for name in (
-        "check_all_zero_sample_weights_error", "check_classifier_data_not_an_array", "check_classifiers_classes",
-        "check_classifiers_one_label", "check_classifiers_one_label_sample_weights",
-        "check_classifiers_regression_target", "check_classifiers_train", "check_dict_unchanged",
-        "check_dont_overwrite_parameters", "check_estimators_dtypes", "check_estimators_fit_returns_self",
-        "check_estimators_nan_inf", "check_estimators_overwrite_params", "check_estimators_pickle",
-        "check_f_contiguous_array_estimator", "check_fit2d_predict1d", "check_fit_check_is_fitted",
-        "check_fit_idempotent", "check_fit_score_takes_y", "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance", "check_n_features_in", "check_n_features_in_after_fitting",
-        "check_pipeline_consistency", "check_positive_only_tag_during_fit", "check_readonly_memmap_input",
-        "check_requires_y_none", "check_sample_weight_equivalence_on_dense_data", "check_sample_weights_list",
-        "check_sample_weights_not_an_array", "check_sample_weights_not_overwritten", "check_sample_weights_shape",
-        "check_supervised_y_2d", "check_transformer_data_not_an_array", "check_transformer_general",
-        "check_transformer_preserve_dtypes")},
-    **{name: _FUNNEL for name in (
-        "check_complex_data", "check_dtype_object", "check_estimator_sparse_array", "check_estimator_sparse_matrix",
-        "check_estimator_sparse_tag", "check_estimators_empty_data_messages", "check_fit2d_1feature",
-        "check_fit2d_1sample")},
+    "TangentSpace": {**dict.fromkeys(_COMMON, _TABLE), "check_dtype_object": _OBJECT,
+                     **dict.fromkeys(_SAMPLE_WEIGHTS + ("check_all_zero_sample_weights_error",), _WEIGHTS)},
+    "FrechetMean": {**dict.fromkeys(_COMMON, _TABLE), "check_dtype_object": _OBJECT,
+                    **dict.fromkeys(_SAMPLE_WEIGHTS + ("check_all_zero_sample_weights_error",), _WEIGHTS)},
+    "MDM": {**dict.fromkeys(_COMMON + _CLASSIFIER, _TABLE), "check_dtype_object": _OBJECT,
+            **dict.fromkeys(_SAMPLE_WEIGHTS, _WEIGHTS)},
+    "SPDSlicedWassersteinKernel": {**dict.fromkeys(_COMMON, _TABLE), "check_dtype_object": _OBJECT},
 }
-"""Checks of ``check_estimator`` that do not apply to SPD inputs, with the reason (the rest pass)."""
+"""For each SPD estimator, the checks of ``check_estimator`` (scikit-learn 1.9) that fail only because the
+input is 3-D, with the exact reason; every other check passes (the SPD analogues of these are in
+tests/spd/test_estimators.py)."""
 
 _METRIC = [StrOptions(set(METRICS)), HasMethods(["squared_distance", "exp", "log"])]
 _REGULARIZE = [Interval(Real, 0, 1, closed="both"), None]
@@ -63,12 +72,29 @@ _MEAN_SOLVER = {
 
 
 def _as_spd(be, X, regularize, name="X"):
-    """The input stack, validated (and regularized when asked) once."""
+    """The input stack, validated (and regularized when asked) once: at least one matrix."""
     X = check_spd(X, name, backend=be, definite=False, regularize=regularize)
     if X.ndim != 3:
         raise ShapeError(f"{name} must be a stack of SPD matrices (n_matrices, n, n), got shape {tuple(X.shape)}; "
                          f"estimate covariances first (e.g. numpy.cov per trial)")
+    if X.shape[0] == 0:
+        raise ShapeError(f"{name} must hold at least one matrix, got 0 samples (shape={tuple(X.shape)})")
     return X
+
+
+def _check_labels(y):
+    """Class labels of a classifier's ``y`` by scikit-learn's target checks (before ``X``, as scikit-learn does)."""
+    if y is None:
+        raise ValidationError("MDM requires y to be passed, but the target y is None; pass one label per matrix")
+    try:
+        check_classification_targets(y)
+    except ValueError as error:
+        raise ValidationError(f"y must hold class labels: {error}; MDM is a classifier") from None
+    classes = np.unique(np.asarray(y))
+    if classes.size < 2:
+        raise ValidationError(f"y must hold at least 2 classes, got {classes.size} class(es) "
+                              f"({', '.join(map(repr, classes.tolist()))}); MDM classifies between class means")
+    return classes
 
 
 class _SPDEstimator(LinalgkitEstimator):
@@ -78,9 +104,12 @@ class _SPDEstimator(LinalgkitEstimator):
         return tags
 
     def _check_channels(self, X, name="X"):
-        if X.shape[-1] != self.n_channels_:
-            raise ShapeError(f"{name} holds {X.shape[-1]} x {X.shape[-1]} matrices but the estimator is fitted on "
-                             f"{self.n_channels_} x {self.n_channels_}; pass matrices of the fitted size")
+        """``n_features_in_`` is the matrix size ``n``; the message follows scikit-learn's."""
+        if X.shape[-1] != self.n_features_in_:
+            raise ShapeError(f"{name} has {X.shape[-1]} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input ({name} holds {X.shape[-1]} x {X.shape[-1]} "
+                             f"matrices, fitted on {self.n_features_in_} x {self.n_features_in_}); pass matrices "
+                             f"of the fitted size")
 
 
 class _MeanEstimator(_SPDEstimator):
@@ -129,6 +158,9 @@ class FrechetMean(TransformerMixin, _MeanEstimator):
     n_iter_ : int
     gradient_norm_ : float
     n_channels_ : int
+        Matrix size ``n`` of the training stack.
+    n_features_in_ : int
+        The same ``n`` (scikit-learn's name; ``transform`` and ``predict`` check it).
     """
 
     _parameter_constraints = {"metric": _METRIC, **_MEAN_SOLVER, "regularize": _REGULARIZE}
@@ -165,7 +197,7 @@ class FrechetMean(TransformerMixin, _MeanEstimator):
         result = self._mean(X, sample_weight, tolerances, return_info=True)
         self.mean_, self.converged_ = result.mean, result.converged
         self.n_iter_, self.gradient_norm_ = result.iterations, result.gradient_norm
-        self.n_channels_ = X.shape[-1]
+        self.n_channels_ = self.n_features_in_ = X.shape[-1]
         return self
 
     def transform(self, X):
@@ -205,6 +237,9 @@ class TangentSpace(TransformerMixin, _MeanEstimator):
     ----------
     reference_ : array, shape (n, n)
     n_channels_ : int
+        Matrix size ``n`` of the training stack.
+    n_features_in_ : int
+        The same ``n`` (scikit-learn's name; ``transform`` and ``predict`` check it).
     """
 
     _parameter_constraints = {"metric": _METRIC, "reference": ["array-like", None], **_MEAN_SOLVER,
@@ -245,7 +280,7 @@ class TangentSpace(TransformerMixin, _MeanEstimator):
             self.reference_ = self._mean(X, sample_weight, tolerances)
         else:
             self.reference_ = _as_spd(be, be.xp.asarray(self.reference)[None, ...], None, "reference")[0]
-        self.n_channels_ = X.shape[-1]
+        self.n_channels_ = self.n_features_in_ = X.shape[-1]
         self._check_channels(self.reference_, "reference")
         return self
 
@@ -301,6 +336,9 @@ class MDM(ClassifierMixin, TransformerMixin, _MeanEstimator):
     classes_ : ndarray, shape (n_classes,)
     covmeans_ : array, shape (n_classes, n, n)
     n_channels_ : int
+        Matrix size ``n`` of the training stack.
+    n_features_in_ : int
+        The same ``n`` (scikit-learn's name; ``transform`` and ``predict`` check it).
     """
 
     _parameter_constraints = {"metric": _METRIC, **_MEAN_SOLVER, "regularize": _REGULARIZE}
@@ -333,18 +371,22 @@ class MDM(ClassifierMixin, TransformerMixin, _MeanEstimator):
         """
         self._validate_params()
         tolerances = self._tolerances()
-        be = get_backend(X=X, sample_weight=sample_weight)
-        X = _as_spd(be, X, self.regularize)
+        self.classes_ = _check_labels(y)
         y = np.asarray(y)
-        if y.ndim != 1 or y.shape[0] != X.shape[0]:
-            raise ShapeError(f"y must be 1-D with one label per matrix ({X.shape[0]}), got shape {y.shape}")
-        self.classes_ = np.unique(y)
+        be = get_backend(X=X, sample_weight=sample_weight)
         weights = np.ones(len(y)) if sample_weight is None else be.to_host(check_vector(
             sample_weight, "sample_weight", backend=be, length=len(y), numeric="cast", allow_complex=False))
+        weighted = [c for c in self.classes_ if np.sum(weights[y == c]) > 0]
+        if len(weighted) < 2:
+            raise ValidationError(f"sample_weight must give at least 2 classes a positive total weight, but the weights "
+                                  f"are zero for all but {len(weighted)} class(es)")
+        X = _as_spd(be, X, self.regularize)
+        if y.ndim != 1 or y.shape[0] != X.shape[0]:
+            raise ShapeError(f"y must be 1-D with one label per matrix ({X.shape[0]}), got shape {y.shape}")
         means = [self._mean(X[be.from_host(np.flatnonzero(y == c))], be.from_host(weights[y == c]), tolerances)
                  for c in self.classes_]
         self.covmeans_ = be.xp.stack(means)
-        self.n_channels_ = X.shape[-1]
+        self.n_channels_ = self.n_features_in_ = X.shape[-1]
         return self
 
     def transform(self, X):
@@ -431,6 +473,9 @@ class SPDSlicedWassersteinKernel(TransformerMixin, _SPDEstimator):
     seed_ : int
         Seed of the directions, drawn from ``random_state`` at fit (reused by ``transform``).
     n_channels_ : int
+        Matrix size ``n`` of the training stack.
+    n_features_in_ : int
+        The same ``n`` (scikit-learn's name; ``transform`` and ``predict`` check it).
     """
 
     _parameter_constraints = {
@@ -475,7 +520,7 @@ class SPDSlicedWassersteinKernel(TransformerMixin, _SPDEstimator):
         X = _distributions(be, X, "X", self.regularize)
         self.seed_ = int(check_random_state(self.random_state).integers(2**63))
         self.embedding_ = self._embed(be, X)
-        self.n_channels_ = X.shape[-1]
+        self.n_channels_ = self.n_features_in_ = X.shape[-1]
         return self
 
     def embed(self, X):

@@ -57,6 +57,42 @@ def _solve_lower(be, C, X):
     return xp.linalg.solve(C, X)
 
 
+def factor(be, X):
+    """Lower Cholesky factor of ``X``, NaN where ``X`` breaks the definiteness rule.
+
+    The rule (:func:`~linalgkit._validation.definiteness_floor`) is screened by the pivots: a matrix
+    whose squared pivots all exceed :math:`\\sqrt{\\epsilon}` times its largest diagonal entry passes;
+    the others are tested exactly on their eigenvalues.  NaN makes the caller's funnel name the argument.
+    """
+    xp = be.xp
+    L = xp.linalg.cholesky(X)
+    if not X.size:
+        return L
+    eps = float(xp.finfo(X.dtype).eps)
+    pivots = xp.linalg.diagonal(L) ** 2
+    top = xp.max(xp.linalg.diagonal(X), axis=-1)
+    if bool(xp.all(xp.min(pivots, axis=-1) > math.sqrt(eps) * top)):
+        return L
+    w = xp.linalg.eigvalsh(X)
+    bad = ~(w[..., 0] > X.shape[-1] * eps * w[..., -1])
+    return xp.where(bad[..., None, None], xp.full_like(L, float("nan")), L)
+
+
+def _whitened(be, L, X):
+    """Singular value decomposition ``U, s`` of :math:`M = L^{-1} \\operatorname{chol}(X)`.
+
+    :math:`L^{-1} X L^{-T} = U \\operatorname{diag}(s^2) U^T`: the whitened matrix from the factor, its
+    eigenvalues as squared singular values (accurate where ``eigh`` of the product loses them).
+    """
+    U, s, _ = be.xp.linalg.svd(_solve_lower(be, L, factor(be, X)), full_matrices=False)
+    return U, s
+
+
+def _from_svd(be, U, values):
+    """``U diag(values) U^T``, symmetrized."""
+    return sp.sym(be, (U * values[..., None, :]) @ be.xp.matrix_transpose(U))
+
+
 def vech_weighted(be, W, lower_only=False):
     r"""Upper-triangle vector of symmetric ``W`` with off-diagonals times :math:`\sqrt{2}`.
 
@@ -185,11 +221,13 @@ class AffineInvariant(Metric):
         return dispatch.squared_distances(be, "affine_invariant", A, B, lambda A, B: self._squared_distance(be, A, B))
 
     def _squared_distance(self, be, A, B):
-        """Array-API body: :math:`C = \\operatorname{chol}(B)`, eigenvalues of :math:`C^{-1} A C^{-T}`."""
+        """Array-API body: singular values :math:`\\sigma` of :math:`M = C^{-1} R` with :math:`B = C C^T`,
+        :math:`A = R R^T`, so :math:`\\lambda(A, B) = \\sigma^2` without forming :math:`M M^T` (whose
+        eigenvalues would lose the digits the condition number squares)."""
         xp = be.xp
-        C = xp.linalg.cholesky(B)
-        Z = sp.sym(be, _solve_lower(be, C, xp.matrix_transpose(_solve_lower(be, C, A))))
-        return log_squared_sum(be, Z)
+        C, R = factor(be, B), factor(be, A)
+        s = xp.linalg.svdvals(_solve_lower(be, C, R))
+        return 4 * xp.sum(xp.log(s) ** 2, axis=-1)
 
     def _halves(self, be, S):
         xp = be.xp
@@ -203,25 +241,32 @@ class AffineInvariant(Metric):
         return xp.sum(white[0] * white[1], axis=(-2, -1))
 
     def exp(self, be, S, V):
-        R, Ri = self._halves(be, S)
-        return sp.congruence(be, R, sp.apply(be, sp.congruence(be, Ri, V), "exp"))
+        """:math:`L \\exp(L^{-1} V L^{-T}) L^T` with :math:`S = L L^T` (equal to the :math:`S^{1/2}` form)."""
+        xp = be.xp
+        L = factor(be, S)
+        white = _solve_lower(be, L, xp.matrix_transpose(_solve_lower(be, L, V)))
+        return sp.congruence(be, L, sp.apply(be, sp.sym(be, white), "exp"))
 
     def log(self, be, S, P):
-        R, Ri = self._halves(be, S)
-        return sp.congruence(be, R, sp.apply(be, sp.congruence(be, Ri, P), "log"))
+        """:math:`L \\log(L^{-1} P L^{-T}) L^T`, the whitened logarithm from singular values (:func:`_whitened`)."""
+        L = factor(be, S)
+        U, s = _whitened(be, L, P)
+        return sp.congruence(be, L, _from_svd(be, U, 2 * be.xp.log(s)))
 
     def mean_log(self, be, S, X, w):
         return dispatch.mean_log(be, S, X, w, lambda S, X, w: self._mean_log(be, S, X, w))
 
     def _mean_log(self, be, S, X, w):
-        """Array-API body: ``Log_S X_i = R log(Ri X_i Ri) R`` is linear in the whitened log, summed first."""
-        R, Ri = self._halves(be, S)
-        white = sp.apply(be, sp.congruence(be, Ri[..., None, :, :], X), "log")
-        return sp.congruence(be, R, weighted_sum(be, w, white))
+        """Array-API body: ``Log_S X_i = L log(L^{-1} X_i L^{-T}) L^T`` is linear in the whitened log, summed first."""
+        L = factor(be, S)
+        U, s = _whitened(be, L[..., None, :, :], X)
+        return sp.congruence(be, L, weighted_sum(be, w, _from_svd(be, U, 2 * be.xp.log(s))))
 
     def geodesic(self, be, A, B, t):
-        R, Ri = self._halves(be, A)
-        return sp.congruence(be, R, sp.apply(be, sp.congruence(be, Ri, B), "pow", t))
+        """:math:`L (L^{-1} B L^{-T})^t L^T` with :math:`A = L L^T`, the power from singular values."""
+        L = factor(be, A)
+        U, s = _whitened(be, L, B)
+        return sp.congruence(be, L, _from_svd(be, U, s ** (2 * t)))
 
     def transport(self, be, A, B, V):
         R, Ri = self._halves(be, A)
@@ -242,12 +287,6 @@ class AffineInvariant(Metric):
         return sp.congruence(be, self._halves(be, S)[0], white)
 
 
-def log_squared_sum(be, Z):
-    r""":math:`\sum_i \log^2 \lambda_i(Z)` for a batch of SPD ``Z`` (NaN propagates from non-SPD input)."""
-    xp = be.xp
-    return xp.sum(xp.log(sp.eigvalsh(be, Z)) ** 2, axis=-1)
-
-
 class BuresWasserstein(KernelCoordinates):
     r"""Bures-Wasserstein metric :math:`g_S(U, V) = \tfrac12 \operatorname{tr}(\mathcal{L}_S(U) V)`.
 
@@ -261,15 +300,11 @@ class BuresWasserstein(KernelCoordinates):
         return dispatch.squared_distances(be, "bures_wasserstein", A, B, lambda A, B: self._squared_distance(be, A, B))
 
     def _squared_distance(self, be, A, B):
+        """Array-API body: the nuclear norm :math:`\\sum \\sigma(C^T R)` with :math:`B = C C^T`, :math:`A = R R^T`
+        (the singular values are the square roots of :math:`\\lambda(AB)`, without a square root of a product)."""
         xp = be.xp
-        C = xp.linalg.cholesky(B)
-        M = sp.sym(be, xp.matrix_transpose(C) @ A @ C)
-        w = sp.eigvalsh(be, M)
-        # eig(C^T A C) = eig(AB): clearly negative values mean A is not PD (NaN lets the funnel name it);
-        # round-off-sized negatives are clipped at 0
-        indefinite = w[..., 0] < -100 * float(xp.finfo(w.dtype).eps) * w[..., -1]
-        nuclear = xp.sum(xp.sqrt(xp.clip(w, 0, None)), axis=-1)
-        nuclear = xp.where(indefinite, xp.full_like(nuclear, float("nan")), nuclear)
+        C, R = factor(be, B), factor(be, A)
+        nuclear = xp.sum(xp.linalg.svdvals(xp.matrix_transpose(C) @ R), axis=-1)
         return xp.clip(_trace(be, A) + _trace(be, B) - 2 * nuclear, 0, None)
 
     def _kernel(self, be, d):
@@ -283,7 +318,8 @@ class BuresWasserstein(KernelCoordinates):
         xp = be.xp
         e = sp.eig(be, A)
         R, Ri = sp.from_eig(e, xp.sqrt(e.d)), sp.from_eig(e, 1 / xp.sqrt(e.d))
-        return sp.congruence(be, Ri, sp.apply(be, sp.congruence(be, R, B), "sqrt"))
+        inner = sp.eig(be, sp.congruence(be, R, B))  # PSD: rounding-level negative eigenvalues clip at 0
+        return sp.congruence(be, Ri, sp.from_eig(inner, xp.sqrt(xp.clip(inner.d, 0, None))))
 
     def exp(self, be, S, V):
         e = sp.eig(be, S)
@@ -363,8 +399,15 @@ class SpectralChart(Chart):
         self.function, self.p = function, p
 
     def forward(self, be, S):
+        """Chart image, NaN where ``S`` breaks the definiteness rule (its eigenvalues are at hand)."""
+        xp = be.xp
         e = sp.eig(be, S)
-        return sp.from_eig(e, sp.scalar(be, self.function, e.d, self.p)), e
+        values = sp.scalar(be, self.function, e.d, self.p)
+        if S.size:
+            floor = S.shape[-1] * float(xp.finfo(S.dtype).eps)
+            bad = ~(e.d[..., :1] > floor * e.d[..., -1:])
+            values = xp.where(bad, xp.full_like(values, float("nan")), values)
+        return sp.from_eig(e, values), e
 
     def inverse(self, be, W):
         xp = be.xp
@@ -404,7 +447,7 @@ class CholeskyChart(Chart):
 
     def forward(self, be, S):
         xp = be.xp
-        L = xp.linalg.cholesky(S)
+        L = factor(be, S)
         if not self.log_diagonal:
             return L, L
         d = xp.linalg.diagonal(L)

@@ -15,8 +15,8 @@ eigenvector perturbation; no :math:`n^2 \times n^2` metric is ever inverted.  ``
 system with classical RK4 over ``n_steps`` steps (global error :math:`O(n_{\mathrm{steps}}^{-4})`, about
 1e-9 relative at 40 steps for unit distances, see the tests), and ``log`` shoots: it solves
 :math:`\operatorname{Exp}_S(V) = P` by Broyden's quasi-Newton method on half-vectorized coordinates
-(initial Jacobian :math:`I`, initial guess the log-Euclidean :math:`\operatorname{Log}_S P`, per-matrix
-backtracking) until the solver contract's rule (:mod:`linalgkit._solver`) holds with
+(initial Jacobian :math:`I`, initial guess the :math:`\operatorname{Log}_S P` of a closed-form neighbour,
+halved while its geodesic leaves the cone, per-matrix backtracking) until the solver contract's rule (:mod:`linalgkit._solver`) holds with
 :math:`r_k = \operatorname{vech}(\operatorname{Exp}_S(V_k) - P)` and :math:`r_{\mathrm{ref}} =
 \operatorname{vech}(P)` (Frobenius norms, the largest over a batch): superlinear near the solution; for
 points too far apart it may not converge, and the best iterate is returned with one
@@ -26,7 +26,7 @@ points too far apart it may not converge, and the best iterate is returned with 
 import numpy as np
 
 from .._solver import warn_not_converged
-from ..exceptions import NotSupportedError
+from ..exceptions import NotSupportedError, ValidationError
 from . import _spectral as sp
 from ._geometry import Flat, KernelCoordinates, Pullback, SpectralChart, unvech_weighted, vech_weighted
 
@@ -53,9 +53,10 @@ class KernelMetric(KernelCoordinates):
     difference with relative step :math:`\\epsilon^{1/3}` (error about 1e-11 relative).
     """
 
-    def __init__(self, name, phi, dphi, n_steps, tolerances):
+    def __init__(self, name, phi, dphi, n_steps, tolerances, start=None):
         self.name, self.phi, self.dphi = name, phi, dphi
         self.n_steps, self.tolerances = n_steps, tolerances
+        self.start = LOG_EUCLIDEAN if start is None else start
 
     def _kernel(self, be, d):
         return self.phi(be.xp, d[..., :, None], d[..., None, :])
@@ -109,8 +110,18 @@ class KernelMetric(KernelCoordinates):
             except np.linalg.LinAlgError:  # the trial geodesic left the domain (NaN): no progress
                 return xp.full(v.shape, float("inf"), dtype=v.dtype)
 
-        v = vech_weighted(be, LOG_EUCLIDEAN.log(be, S, P))  # initial guess: the closed-form log-Euclidean Log
+        v = vech_weighted(be, self.start.log(be, S, P))  # initial guess: the Log of the closed-form neighbour
         f = mismatch(v)
+        for _ in range(30):  # damping: shorten the guesses whose geodesic leaves the cone (incomplete metrics)
+            lost = ~xp.isfinite(_norms(be, f))
+            if not bool(xp.any(lost)):
+                break
+            v = xp.where(lost[..., None], v / 2, v)
+            f = xp.where(lost[..., None], mismatch(v), f)
+        if not bool(xp.all(xp.isfinite(_norms(be, f)))):
+            raise ValidationError(f"{self.name} Log: the shooting failed, no trial geodesic stayed in the SPD cone "
+                                  f"(the metric may not be complete, or the points are too far apart); try more "
+                                  f"RK4 steps (n_steps=), points closer together, or a complete metric")
         m = v.shape[-1]
         J = xp.zeros((*v.shape[:-1], m, m), dtype=v.dtype) + xp.eye(m, dtype=v.dtype)
         for _ in range(self.tolerances.maxiter):
@@ -137,7 +148,8 @@ class KernelMetric(KernelCoordinates):
                 break
         if float(xp.max(_norms(be, f))) > threshold:  # residuals only decrease: v is the best iterate
             warn_not_converged(f"{self.name} Log by shooting", self.tolerances, _largest_norm(be, f), stacklevel=6,
-                               advice="the points may be too far apart for shooting; raise maxiter or loosen rtol")
+                               advice="the shooting failed: the points may be too far apart; raise maxiter or "
+                                      "n_steps (RK4 steps), loosen rtol, or split the geodesic (geodesic at t=0.5)")
         return unvech_weighted(be, v, n)
 
     def squared_distance(self, be, A, B):

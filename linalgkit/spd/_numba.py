@@ -381,12 +381,27 @@ def _add_spectral(Qt, n, coefficients, D):
 
 
 @njit(**_OPTIONS)
+def _ill_conditioned(d, n, floor):
+    """Lanes whose eigenvalues ``d`` (rows ``0..n-1``) have ``min <= floor * max``."""
+    low, high = load(d, 0, 0), load(d, 0, 0)
+    for i in range(1, n):
+        x = load(d, i, 0)
+        low, high = select(x < low, x, low), select(x > high, x, high)
+    return ~(low > high * floor)
+
+
+@njit(**_OPTIONS)
 def _add_logarithm(S, first, sign, Qt, work, D):
-    """``D += sign * log(S[first + lane])`` (packed) for every lane; returns the failed lanes."""
+    """``D += sign * log(S[first + lane])`` (packed) for every lane; returns the failed lanes.
+
+    A lane that breaks the definiteness rule (smallest eigenvalue at most ``n eps`` times the largest)
+    fails, for the caller's exact check.
+    """
     n = S.shape[1]
     _gather(S, first, Qt)
     scale, failed = _normalize(Qt, n)
     failed = _diagonalize(Qt, n, work, failed, True)
+    failed = failed | _ill_conditioned(work[0], n, n * np.finfo(S.dtype).eps)
     d, v = work[0], work[3]
     for k in range(n):
         store(v, k, 0, sign * log(load(d, k, 0) * scale))
@@ -476,10 +491,11 @@ def _congruence(L_inv, X, W, row):
 
 @njit(**_PARALLEL)
 def ai_whitened_log_sums(X, L_inv, weights, partial, failed):
-    """``partial.sum(0) = sum_i w_i log(L_inv X_i L_inv^T)`` (lower triangle), ``WIDTH`` matrices per group.
+    r"""``partial.sum(0) = sum_i w_i log(L_inv X_i L_inv^T)`` (lower triangle), ``WIDTH`` matrices per group.
 
     ``weights`` has shape ``(1, K + WIDTH)`` (zero past ``K``); each thread sums into its ``partial[t]``.
-    ``failed[i]`` marks the matrices left out (non-finite, QL breakdown), for the caller to add.
+    ``failed[i]`` marks the matrices left out (non-finite, QL breakdown, whitened condition number above
+    :math:`1/\sqrt{\epsilon}`), for the caller to add.
     """
     K, n = X.shape[0], X.shape[1]
     threads, groups = partial.shape[0], -(-K // WIDTH)
@@ -493,6 +509,7 @@ def ai_whitened_log_sums(X, L_inv, weights, partial, failed):
             _congruence(L_inv, G, Qt, v)
             scale, bad = _normalize(Qt, n)
             bad = _diagonalize(Qt, n, work, bad, True)
+            bad = bad | _ill_conditioned(d, n, np.sqrt(np.finfo(X.dtype).eps))  # the factor's SVD keeps more digits
             weight = select(bad, 0.0, load(weights, 0, first))
             for k in range(n):
                 store(v, k, 0, weight * log(load(d, k, 0) * scale))
@@ -507,7 +524,11 @@ def ai_whitened_log_sums(X, L_inv, weights, partial, failed):
 
 @njit(**_OPTIONS)
 def _log_squared_sum(W, n, work, failed, result):
-    """``result[0] = sum_k log^2 lambda_k(W)`` for every lane (``W`` destroyed), ``result[1] = 1`` where it failed."""
+    r"""``result[0] = sum_k log^2 lambda_k(W)`` for every lane (``W`` destroyed), ``result[1] = 1`` where it failed.
+
+    A lane whose condition number exceeds :math:`1/\sqrt{\epsilon}` also fails: the eigenvalues of the
+    Gram matrix ``W = M M^T`` lose the digits that the singular values of ``M`` (the caller's fallback) keep.
+    """
     d, e, taus, v, w = work
     scale, singular = _normalize(W, n)
     _tridiagonalize(W, n, d, e, taus, v, w)
@@ -516,6 +537,7 @@ def _log_squared_sum(W, n, work, failed, result):
     for i in range(n):
         x = log(load(d, i, 0) * scale)
         total = total + x * x
+    failed = failed | _ill_conditioned(d, n, np.sqrt(np.finfo(d.dtype).eps))
     store(result, 0, 0, total)
     store(result, 1, 0, select(failed, splat(result, 1.0), 0.0))
 
@@ -524,15 +546,22 @@ def _log_squared_sum(W, n, work, failed, result):
 def _cholesky(A, n):
     """Lower Cholesky factor of every lane of ``A`` in place; returns the lanes that are not positive definite.
 
-    A failed lane continues on a unit pivot (its result is discarded), so that no lane produces NaN.
+    A lane fails when a pivot is not above sqrt(eps) times its largest diagonal entry (a screen for
+    the definiteness rule, applied exactly by the caller to the failed lanes).  A failed lane continues
+    on a unit pivot (its result is discarded), so that no lane produces NaN.
     """
     failed = splat(A, 0.0) != 0.0
+    top = load(A, 0, 0)
+    for j in range(1, n):
+        diagonal = load(A, j * n + j, 0)
+        top = select(diagonal > top, diagonal, top)
+    floor = top * np.sqrt(np.finfo(A.dtype).eps)
     for j in range(n):
         total = load(A, j * n + j, 0)
         for k in range(j):
             x = load(A, j * n + k, 0)
             total = total - x * x
-        failed = failed | ~(total > 0.0)
+        failed = failed | ~(total > floor)
         pivot = sqrt(select(failed, 1.0, total))
         store(A, j * n + j, 0, pivot)
         inverse = 1.0 / pivot

@@ -3,8 +3,16 @@ r"""Fréchet means of SPD matrices: closed forms where the geometry is flat, Rie
 The weighted Fréchet (Karcher) mean minimizes :math:`\sum_i w_i\, d^2(M, X_i)`.  Its Riemannian gradient
 is :math:`-2G` with :math:`G = \sum_i w_i \operatorname{Log}_M X_i`, and the iteration
 :math:`M \leftarrow \operatorname{Exp}_M(\tau G)` follows the solver contract of :mod:`linalgkit._solver`
-with :math:`r_k = \|G\|_M` at the iterate :math:`M_k` and :math:`r_{\mathrm{ref}} = 1`: it stops at
-:math:`\|G\|_M \le \max(\mathrm{rtol}, \mathrm{atol})`.
+with :math:`r_k = \|G\|_M` at the iterate :math:`M_k`: it stops at
+:math:`\|G\|_M \le \max(\mathrm{rtol}\, r_{\mathrm{ref}}, \mathrm{atol}, \phi_k)`, with
+:math:`r_{\mathrm{ref}} = 1` where the gradient is dimensionless (affine-invariant, power-affine) and
+:math:`r_{\mathrm{ref}} = \sqrt{\operatorname{tr} M_k} = d_{BW}(0, M_k)` for Bures-Wasserstein (whose gradient
+has the units of :math:`X^{1/2}`), and the rounding floor
+:math:`\phi_k = 4\sqrt{n}\,\epsilon\,\kappa(M_k)^{1/2}\, r_{\mathrm{ref}}` (:math:`\kappa` the condition
+number): below it the computed gradient is rounding noise of the whitening, so a right answer does not
+warn.  Problems over leading batch axes run together but each has its own step and its own stopping
+test; a converged problem stops moving.  Inputs whose entries leave the dtype's safe range are scaled by
+a power of two first (every mean here is homogeneous, :math:`\bar M(cX) = c\,\bar M(X)`).
 
 * Flat pullbacks (Euclidean, log-Euclidean, power-Euclidean, Cholesky, log-Cholesky): closed form
   :math:`\chi^{-1}(\sum_i w_i \chi(X_i))`.
@@ -24,7 +32,7 @@ rejected and :math:`\tau` halved.
 """
 
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,7 +42,8 @@ from .._solver import warn_not_converged
 from .._validation import check_array, check_scalar
 from ..exceptions import ShapeError, ValidationError
 from . import _geometry as g
-from .metrics import _CAPS, _run, _spd, get_metric
+from ._kernel import KernelMetric
+from .metrics import _CAPS, _check_same_n, _rescaling, _run, _spd, _spd_scaled, get_metric
 
 __all__ = ["MeanResult", "geometric_mean", "mean"]
 
@@ -119,18 +128,30 @@ def mean(X, *, metric="affine_invariant", weights=None, init=None, rtol=None, at
            [0., 2.]])
     """
     be = get_backend(X=X, weights=weights, init=init)
-    X = _spd(be, X, "X")
-    if X.ndim < 3:
-        raise ShapeError(f"X must be a stack (..., n_matrices, n, n), got shape {tuple(X.shape)}; "
-                         f"add an axis with X[None]")
+    X, scale = _spd_scaled(be, X, "X")
+    if X.ndim < 3 or X.shape[-3] == 0:
+        raise ShapeError(f"X must be a stack (..., n_matrices, n, n) of at least one matrix, got shape "
+                         f"{tuple(X.shape)}; add an axis with X[None]")
     tolerances = _tolerances(rtol, atol, maxiter, tol, X.dtype)
     callback = check_callback(callback)
     w = _weights(be, weights, X)
     if init is not None:
         init = _spd(be, init, "init")
+        _check_same_n(X=X[..., 0, :, :], init=init)
     m = get_metric(metric)
+    if not X.size:  # empty leading batch: an empty stack of means
+        M = be.xp.zeros((*X.shape[:-3], *X.shape[-2:]), dtype=X.dtype, device=be.device)
+        result = MeanResult(mean=M, converged=True, iterations=0, residual_norm=0.0)
+        return result if return_info else M
+    c = None if isinstance(m, KernelMetric) else _rescaling(be, X.dtype, be.xp.max(scale, axis=-1))
+    if c is not None:  # homogeneous means: solve for X / c, scale back
+        X, init = X / c[..., None, None, None], None if init is None else init / c[..., None, None]
+        seen = callback
+        callback = None if seen is None else (lambda M: seen(M * c[..., None, None]))
     with progress_bar(progress, tolerances.maxiter, f"{m.name} mean") as bar:
         result = _run(be, lambda: _mean(be, m, X, w, tolerances, init, callback, bar), view=lambda r: r.mean, X=X)
+    if c is not None:
+        result = replace(result, mean=result.mean * c[..., None, None])
     if not result.converged:
         warn_not_converged(f"the {m.name} mean", tolerances, result.residual_norm, stacklevel=3)
     return result if return_info else result.mean
@@ -166,16 +187,20 @@ def _mean(be, m, X, w, tolerances, init, callback, bar):
     if isinstance(m, g.Pullback) and isinstance(m.base, g.Flat):
         M = m.chart.inverse(be, g.weighted_sum(be, w, m.chart.forward(be, X)[0]))
         return MeanResult(mean=M, converged=True, iterations=0, residual_norm=0.0)
-    threshold = tolerances.threshold(1.0)
     if isinstance(m, g.Pullback):  # descent on the chart images, where the gradient is 1/scale times smaller
         images = m.chart.forward(be, X)[0]
         start = None if init is None else m.chart.forward(be, init)[0]
         seen = None if callback is None else (lambda M: callback(m.chart.inverse(be, M)))
-        base = _descent(be, m.base, images, w, threshold / m.scale, tolerances.maxiter, start, seen, bar)
+        scaled = Tolerances(tolerances.rtol / m.scale, tolerances.atol / m.scale, tolerances.maxiter)
+        base = _descent(be, m.base, images, w, scaled, start, seen, bar)
         return MeanResult(mean=m.chart.inverse(be, base.mean), converged=base.converged, iterations=base.iterations,
                           residual_norm=base.residual_norm * m.scale,
                           history=tuple(h * m.scale for h in base.history))
-    return _descent(be, m, X, w, threshold, tolerances.maxiter, init, callback, bar)
+    if not isinstance(m, g.AffineInvariant) and not bool(be.xp.all(be.xp.isfinite(g.factor(be, X)))):
+        # the definiteness rule, screened by one Cholesky factorization (AI screens in its first gradient)
+        return MeanResult(mean=be.xp.full(X.shape[-2:], float("nan"), dtype=X.dtype), converged=False,
+                          iterations=0, residual_norm=float("nan"))
+    return _descent(be, m, X, w, tolerances, init, callback, bar)
 
 
 def _start(be, m, X, w):
@@ -186,32 +211,63 @@ def _start(be, m, X, w):
     return g.weighted_sum(be, w, X)
 
 
-def _descent(be, m, X, w, threshold, maxiter, init, callback, bar):
-    """Riemannian gradient descent with step halving on :math:`\\|G\\|_M` growth (see module docstring).
+def _descent(be, m, X, w, tolerances, init, callback, bar):
+    """Riemannian gradient descent, each problem of the batch with its own step and stopping test.
 
-    Stops at ``norm <= threshold`` or after ``maxiter`` steps; returns the iterate of smallest gradient norm.
+    A step that makes a problem's :math:`\\|G\\|_M` grow (or leave the cone) is rejected there and its
+    step halved; problems that meet the rule (module docstring) stop moving.  Returns the iterate of
+    smallest gradient norm of each problem.
     """
+    xp = be.xp
     M = _start(be, m, X, w) if init is None else init
+    M = xp.broadcast_to(M, (*X.shape[:-3], *X.shape[-2:]))
     G = m.mean_log(be, M, X, w)
-    norm = _gradient_norm(be, m, M, G)
-    best, history, tau, steps = (M, norm), [], 1.0, 0
-    while norm > threshold and steps < maxiter:
+    norm, limit = _gradient_norm(be, m, M, G), _threshold(be, m, M, tolerances)
+    best, best_norm, history = M, norm, []
+    tau, steps = np.ones_like(norm), 0
+    active = norm > limit
+    while active.any() and steps < tolerances.maxiter:
         steps += 1
-        M_new = m.exp(be, M, tau * G)
+        M_new = m.exp(be, M, _per_matrix(be, tau, M) * G)
         G_new = m.mean_log(be, M_new, X, w)
         norm_new = _gradient_norm(be, m, M_new, G_new)
-        if norm_new > norm and tau > 1e-8:
-            tau /= 2
-        else:
-            M, G, norm, tau = M_new, G_new, norm_new, _secant_step(be, m, M_new, G, G_new, tau)
-            best = (M, norm) if norm < best[1] else best
-        history.append(norm)
+        accept = active & ~((norm_new > norm) & (tau > 1e-8)) & np.isfinite(norm_new)
+        tau = np.where(active & ~accept, tau / 2, tau)
+        if accept.any():
+            tau = np.where(accept, _secant_step(be, m, M_new, G, G_new, tau), tau)
+            keep = _per_matrix(be, accept, M)
+            M, G = xp.where(keep, M_new, M), xp.where(keep, G_new, G)
+            norm = np.where(accept, norm_new, norm)
+            improved = norm < best_norm
+            best, best_norm = xp.where(_per_matrix(be, improved, M), M, best), np.where(improved, norm, best_norm)
+            limit = np.where(accept, _threshold(be, m, M, tolerances), limit)
+        active = (norm > limit) & (tau > 1e-12)
+        history.append(float(np.max(norm)))
         bar.update(1)
-        bar.set_postfix_str(f"gradient norm {norm:.3g}")
+        bar.set_postfix_str(f"gradient norm {history[-1]:.3g}")
         if callback is not None:
             callback(M)
-    return MeanResult(mean=best[0], converged=best[1] <= threshold, iterations=steps, residual_norm=best[1],
+    converged = bool(np.all(best_norm <= limit))
+    return MeanResult(mean=best, converged=converged, iterations=steps, residual_norm=float(np.max(best_norm)),
                       history=tuple(history))
+
+
+def _per_matrix(be, values, M):
+    """Host per-problem ``values`` (shape ``M.shape[:-2]``) as a backend array broadcasting against ``M``."""
+    return be.from_host(np.asarray(values))[..., None, None]
+
+
+def _threshold(be, m, M, tolerances):
+    """Per-problem stopping threshold :math:`\\max(\\mathrm{rtol}\\, r_{\\mathrm{ref}}, \\mathrm{atol}, \\phi)`
+    (module docstring)."""
+    xp = be.xp
+    w = be.to_host(xp.linalg.eigvalsh(M))
+    eps, n = float(np.finfo(w.dtype).eps), M.shape[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        condition = np.where(w[..., 0] > 0, w[..., -1] / w[..., 0], np.inf)
+    reference = np.sqrt(np.sum(w, axis=-1)) if isinstance(m, g.BuresWasserstein) else np.ones(w.shape[:-1])
+    floor = 4 * np.sqrt(n) * eps * np.sqrt(condition) * reference
+    return np.maximum(np.maximum(tolerances.rtol * reference, tolerances.atol), floor)
 
 
 def _secant_step(be, m, M, G_old, G_new, tau):
@@ -219,17 +275,20 @@ def _secant_step(be, m, M, G_old, G_new, tau):
 
     A step :math:`\tau G` changes the gradient by about :math:`\tau h G`, so
     :math:`h = \langle G_{old}, G_{old} - G_{new}\rangle / (\tau \|G_{old}\|^2)` (both measured at the new
-    point ``M``; the largest over a batch).
+    point ``M``; per problem).
     """
     old = be.to_host(m.inner(be, M, G_old, G_old))
     drop = old - be.to_host(m.inner(be, M, G_old, G_new))
-    curvature = float(np.max(np.where(old > 0, drop / (tau * np.where(old > 0, old, 1.0)), 0.0)))
-    return 1.0 / curvature if curvature > 1.0 else 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        curvature = np.where(old > 0, drop / (tau * np.where(old > 0, old, 1.0)), 0.0)
+    return np.where(curvature > 1.0, 1.0 / np.where(curvature > 1.0, curvature, 1.0), 1.0)
 
 
 def _gradient_norm(be, m, M, G):
+    """Per-problem :math:`\\|G\\|_M` on the host; NaN (a trial point outside the cone) counts as infinite."""
     xp = be.xp
-    return float(np.max(be.to_host(xp.sqrt(xp.clip(m.inner(be, M, G, G), 0, None)))))
+    norm = np.asarray(be.to_host(xp.sqrt(xp.clip(m.inner(be, M, G, G), 0, None))), dtype=float)
+    return np.where(np.isnan(norm), np.inf, norm)
 
 
 @capabilities("linalgkit.spd.geometric_mean", **_CAPS)

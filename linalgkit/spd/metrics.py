@@ -25,7 +25,7 @@ import numpy as np
 
 from .._backend import capabilities, get_backend, serial_blas
 from .._solver import check_tolerances, renamed_argument
-from .._validation import check_scalar, check_spd
+from .._validation import check_scalar, check_spd, check_spd_scaled
 from ..exceptions import ShapeError, ValidationError
 from . import _dispatch as dispatch
 from . import _geometry as g
@@ -97,7 +97,8 @@ def power_affine(p):
 
 
 @capabilities("linalgkit.spd.kernel_metric", **_CONSTRUCTOR)
-def kernel_metric(phi, *, dphi=None, name="kernel", n_steps=40, rtol=None, atol=0.0, maxiter=100, tol=None):
+def kernel_metric(phi, *, dphi=None, name="kernel", n_steps=40, rtol=None, atol=0.0, maxiter=100, tol=None,
+                  start=None):
     r"""General kernel (Hiai-Petz) metric :math:`g_\Sigma(X, Y) = \sum_{ij} X'_{ij} Y'_{ij} / \varphi(d_i, d_j)`.
 
     Geodesics come from the Hamiltonian (cometric) ODE integrated by RK4 with ``n_steps`` steps, and
@@ -126,18 +127,29 @@ def kernel_metric(phi, *, dphi=None, name="kernel", n_steps=40, rtol=None, atol=
         Most Broyden steps of the shooting.
     tol : float, optional
         Deprecated name of ``rtol`` (same meaning); passing it warns with a FutureWarning.
+    start : metric object, optional
+        Metric with a closed-form Log whose :math:`\operatorname{Log}_A B` starts the shooting (default
+        log-Euclidean; :func:`mixed_power_euclidean` and :func:`bkm` pass the power-Euclidean metric that
+        agrees with them on commuting matrices).
 
     Returns
     -------
     metric
         A metric object accepted wherever ``metric=`` is.
+
+    Raises
+    ------
+    ValidationError
+        From Log and distances when no trial geodesic of the shooting stays in the cone (says so).
     """
     check_scalar(n_steps, "n_steps", kind=numbers.Integral, low=1)
     rtol = renamed_argument("tol", tol, "rtol", rtol)
     tolerances = check_tolerances(rtol, atol, maxiter, dtype=np.dtype("float64"), default_rtol=1e-10)
     if not callable(phi):
         raise ValidationError(f"phi must be a callable phi(xp, x, y), got {type(phi).__name__}")
-    return KernelMetric(name, phi, dphi, n_steps, tolerances)
+    if start is not None and not hasattr(start, "log"):
+        raise ValidationError(f"start must be a metric object with a Log, got {type(start).__name__}")
+    return KernelMetric(name, phi, dphi, n_steps, tolerances, start)
 
 
 @capabilities("linalgkit.spd.bkm", **_CONSTRUCTOR)
@@ -157,6 +169,7 @@ def bkm(**options):
     metric
         A metric object accepted wherever ``metric=`` is.
     """
+    options.setdefault("start", power_euclidean(0.5))  # equal to BKM = MPE(1, 0) on commuting matrices
     return kernel_metric(lambda xp, x, y: 1 / sp.pair_divided_differences(xp, "log", x, y), name="bkm", **options)
 
 
@@ -188,6 +201,7 @@ def mixed_power_euclidean(theta1, theta2, **options):
         return 1 / (sp.pair_divided_differences(xp, "boxcox", x, y, float(theta1))
                     * sp.pair_divided_differences(xp, "boxcox", x, y, float(theta2)))
 
+    options.setdefault("start", power_euclidean((theta1 + theta2) / 2))  # equal on commuting matrices
     return kernel_metric(phi, name=f"mixed_power_euclidean({theta1:g}, {theta2:g})", **options)
 
 
@@ -237,18 +251,74 @@ def _spd(be, X, name, regularize=None):
     return check_spd(X, name, backend=be, definite=False, regularize=regularize)
 
 
+def _spd_scaled(be, X, name):
+    """Checked SPD ``X`` and its per-matrix scale ``max |X_ij|`` (free from the symmetry check)."""
+    return check_spd_scaled(X, name, backend=be, definite=False)
+
+
+_DEGREE = {"affine_invariant": 0, "log_euclidean": 0, "euclidean": 2, "bures_wasserstein": 1, "cholesky": 1}
+"""Homogeneity of the squared distance, :math:`d^2(cA, cB) = c^k d^2(A, B)`, of the metrics that have one."""
+
+
+def _safe_range(dtype):
+    """Entries within which every metric runs without overflow or underflow: ``[tiny^(1/4), max^(1/4)]``."""
+    info = np.finfo(np.float32 if "32" in str(dtype) else np.float64)
+    return float(info.tiny) ** 0.25, float(info.max) ** 0.25
+
+
+def _rescaling(be, dtype, *scales):
+    """Powers of two ``c`` (broadcast over the scales) that bring entries near 1, or None when all are safe."""
+    xp = be.xp
+    low, high = _safe_range(dtype)
+    top = scales[0]
+    for other in scales[1:]:
+        top = xp.maximum(top, other)
+    if not top.size or bool(xp.all((top >= low) & (top <= high))):
+        return None
+    exponent = xp.round(xp.log2(xp.where(top > 0, top, xp.ones_like(top))))
+    return xp.astype(2.0 ** exponent, dtype)
+
+
+def _scaled_squared(be, m, op, scales, arrays, squared):
+    """``op(*arrays)`` on rescaled inputs for homogeneous metrics; the distance (or its square) scaled back.
+
+    A value that does not fit the dtype once scaled back is an overflow and says so.
+    """
+    xp = be.xp
+    degree = _DEGREE.get(getattr(m, "name", None))
+    c = None if degree is None else _rescaling(be, arrays[0].dtype, *scales)
+    if c is None:
+        d2 = op(*arrays)
+        return d2 if squared else xp.sqrt(d2)
+    d2 = op(*(X / c[..., None, None] for X in arrays))
+    with np.errstate(over="ignore"):
+        value = d2 * c**degree if squared else xp.sqrt(d2) * c ** (degree / 2)
+    if not bool(xp.all(xp.isfinite(value))):
+        raise ValidationError(f"overflow: the {'squared ' if squared else ''}{m.name} distance exceeds the "
+                             f"{arrays[0].dtype} range; pass squared=False or rescale the inputs")
+    return value
+
+
 def _tangent(be, V, name):
     """Tangent vectors: symmetric matrices (shape, dtype, finiteness and symmetry checked, not definiteness)."""
     return check_spd(V, name, backend=be, definite=False)
 
 
 def _guarded(be, result, array, **spd):
-    """Return ``result`` when ``array`` is finite; otherwise find the argument that is not positive definite."""
+    """Return ``result`` when ``array`` is finite; otherwise find the argument that is not positive definite,
+    or say that entries outside the dtype's safe range overflowed."""
     xp = be.xp
     if result is not None and bool(xp.all(xp.isfinite(array))):
         return result
     for name, X in spd.items():
         check_spd(X, name, backend=be)
+    low, high = _safe_range(next(iter(spd.values())).dtype)
+    for name, X in spd.items():
+        top = float(xp.max(xp.abs(X))) if X.size else 1.0
+        if not low <= top <= high:
+            raise ValidationError(f"overflow: {name} has entries of magnitude {top:.3g}, outside [{low:.3g}, {high:.3g}] "
+                                 f"where this metric is evaluated in {X.dtype} (it is not homogeneous, so linalgkit "
+                                 f"cannot rescale it); rescale the inputs or use float64")
     raise ValidationError("the result is not finite although the inputs are SPD: their condition number is too "
                           "large for this dtype; use float64 or regularize the inputs")
 
@@ -261,7 +331,7 @@ def _run(be, op, view=None, **spd):
     call, and OpenBLAS threads there make ``eigh`` of 64 x 64 matrices about 10x slower.
     """
     try:
-        with np.errstate(invalid="ignore", divide="ignore"), serial_blas(be):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"), serial_blas(be):
             result = op()
         return _guarded(be, result, result if view is None else view(result), **spd)
     except (np.linalg.LinAlgError, ZeroDivisionError) as error:
@@ -270,9 +340,17 @@ def _run(be, op, view=None, **spd):
 
 
 def _check_same_n(**arrays):
+    """Matrices of one size ``n`` whose batch shapes broadcast; the error names the arguments."""
     sizes = {name: X.shape[-1] for name, X in arrays.items()}
     if len(set(sizes.values())) > 1:
-        raise ShapeError(f"matrices must all be n x n with the same n, got {sizes}; pass matrices of one size")
+        raise ShapeError(f"{' and '.join(sizes)} must hold matrices of the same n, got sizes {sizes}; pass matrices "
+                         f"of one size")
+    batches = {name: tuple(X.shape[:-2]) for name, X in arrays.items()}
+    try:
+        np.broadcast_shapes(*batches.values())
+    except ValueError:
+        raise ShapeError(f"the batch shapes of {' and '.join(batches)} must broadcast, got {batches}; pass batches of "
+                         f"one length (or of length 1)") from None
 
 
 @capabilities("linalgkit.spd.distance", **_CAPS)
@@ -309,13 +387,13 @@ def distance(A, B, *, metric="affine_invariant", squared=False):
     1.0
     """
     be = get_backend(A=A, B=B)
-    A, B = _spd(be, A, "A"), _spd(be, B, "B")
+    (A, scale_a), (B, scale_b) = _spd_scaled(be, A, "A"), _spd_scaled(be, B, "B")
     _check_same_n(A=A, B=B)
     if callable(metric) and not hasattr(metric, "squared_distance"):
         return _callable_distances(be, metric, A, B, squared)
     m = get_metric(metric)
-    d2 = _run(be, lambda: m.squared_distance(be, A, B), A=A, B=B)
-    return d2 if squared else be.xp.sqrt(d2)
+    return _run(be, lambda: _scaled_squared(be, m, lambda A, B: m.squared_distance(be, A, B), (scale_a, scale_b),
+                                            (A, B), squared), A=A, B=B)
 
 
 def _callable_distances(be, metric, A, B, squared):
@@ -337,7 +415,9 @@ def pairwise_distances(X, Y=None, *, metric="affine_invariant", squared=False):
     eigenvalues, sixteen pairs at a time in SIMD lanes on NumPy (only the upper triangle when ``Y`` is
     None).  Flat metrics (Euclidean, log-Euclidean, power-Euclidean, (log-)Cholesky): chart images once
     per matrix, then one GEMM with
-    :math:`\|a - b\|^2 = \|a\|^2 + \|b\|^2 - 2\langle a, b\rangle` (clipped at 0).
+    :math:`\|a - b\|^2 = \|a\|^2 + \|b\|^2 - 2\langle a, b\rangle`, and the pairs where that cancels
+    (:math:`\|a - b\|^2 \le 2^{-20}(\|a\|^2 + \|b\|^2)`) summed from the difference, so that every
+    distance has a small relative error.
 
     Parameters
     ----------
@@ -353,17 +433,22 @@ def pairwise_distances(X, Y=None, *, metric="affine_invariant", squared=False):
     """
     be = get_backend(X=X, Y=Y)
     xp = be.xp
-    X = _spd(be, X, "X")
-    Yv = X if Y is None else _spd(be, Y, "Y")
+    X, scale_x = _spd_scaled(be, X, "X")
+    Yv, scale_y = (X, scale_x) if Y is None else _spd_scaled(be, Y, "Y")
     for name, Z in (("X", X), ("Y", Yv)):
         if Z.ndim != 3:
             raise ShapeError(f"{name} must be a stack (n_matrices, n, n), got shape {tuple(Z.shape)}")
-    _check_same_n(X=X, Y=Yv)
+    if Y is not None and X.shape[-1] != Yv.shape[-1]:
+        raise ShapeError(f"X and Y must hold matrices of the same n, got {X.shape[-1]} and {Yv.shape[-1]}; pass "
+                         f"matrices of one size")
+    if not (X.shape[0] and Yv.shape[0]):
+        return xp.zeros((X.shape[0], Yv.shape[0]), dtype=X.dtype, device=be.device)
     if callable(metric) and not hasattr(metric, "squared_distance"):
         return _callable_distances(be, metric, X[:, None, ...], Yv[None, ...], squared)
     m = get_metric(metric)
-    d2 = _run(be, lambda: _pairwise_squared(be, m, X, Yv, Y is None), X=X, Y=Yv)
-    return d2 if squared else xp.sqrt(d2)
+    top = xp.max(xp.concat([scale_x, scale_y]))[None]  # one scale for the whole matrix of pairs
+    return _run(be, lambda: _scaled_squared(be, m, lambda *Z: _pairwise_squared(be, m, Z[0], Z[-1], Y is None),
+                                            (top,), (X,) if Y is None else (X, Yv), squared), X=X, Y=Yv)
 
 
 def _pairwise_squared(be, m, X, Y, symmetric):
@@ -384,11 +469,32 @@ def _pairwise_body(be, m, X, Y, symmetric=False):
         a = m.base.coordinates(be, None, m.chart.forward(be, X)[0])
         b = a if symmetric else m.base.coordinates(be, None, m.chart.forward(be, Y)[0])
         gram = a @ xp.matrix_transpose(b)
-        d2 = xp.sum(a**2, axis=-1)[:, None] + xp.sum(b**2, axis=-1)[None, :] - 2 * gram
-        return m.scale**2 * xp.clip(d2, 0, None)
+        total = xp.sum(a**2, axis=-1)[:, None] + xp.sum(b**2, axis=-1)[None, :]
+        d2 = xp.clip(total - 2 * gram, 0, None)
+        return m.scale**2 * _recompute_close(be, a, b, d2, total)
     N = X.shape[0]
     rows = [m.squared_distance(be, X[i:min(i + 64, N), None, ...], Y[None, ...]) for i in range(0, N, 64)]
     return xp.concat(rows, axis=0)
+
+
+_CANCELLATION = 2.0**-20
+r"""Pairs with :math:`\|a - b\|^2 \le 2^{-20} (\|a\|^2 + \|b\|^2)` are recomputed from the difference: the
+Gram form loses :math:`\epsilon (\|a\|^2 + \|b\|^2)` absolutely, so the others keep a relative error below
+:math:`2^{20}\epsilon \approx 2\cdot 10^{-10}` (float64)."""
+
+
+def _recompute_close(be, a, b, d2, total):
+    """``d2`` with the entries that cancelled (see :data:`_CANCELLATION`) summed from ``a_i - b_j`` directly."""
+    xp = be.xp
+    close = d2 <= _CANCELLATION * total
+    if not bool(xp.any(close)):
+        return d2
+    if be.kind != "numpy":  # no item assignment in the array API: every difference, kept where it cancelled
+        return xp.where(close, xp.sum((a[:, None, :] - b[None, :, :]) ** 2, axis=-1), d2)
+    rows, cols = np.nonzero(close)
+    d2 = d2.copy()
+    d2[rows, cols] = np.sum((a[rows] - b[cols]) ** 2, axis=-1)
+    return d2
 
 
 @capabilities("linalgkit.spd.inner", **_CAPS)
@@ -409,6 +515,7 @@ def inner(S, U, V, *, metric="affine_invariant"):
     """
     be = get_backend(S=S, U=U, V=V)
     S, U, V = _spd(be, S, "S"), _tangent(be, U, "U"), _tangent(be, V, "V")
+    _check_same_n(S=S, U=U, V=V)
     m = get_metric(metric)
     return _run(be, lambda: m.inner(be, S, U, V), S=S)
 
@@ -436,6 +543,7 @@ def exp(S, V, *, metric="affine_invariant"):
     """
     be = get_backend(S=S, V=V)
     S, V = _spd(be, S, "S"), _tangent(be, V, "V")
+    _check_same_n(S=S, V=V)
     m = get_metric(metric)
     return _run(be, lambda: m.exp(be, S, V), S=S)
 
@@ -546,6 +654,7 @@ def pole_ladder_transport(A, B, V, *, metric="bures_wasserstein", n_rungs=10):
     check_scalar(n_rungs, "n_rungs", kind=numbers.Integral, low=1)
     be = get_backend(A=A, B=B, V=V)
     A, B, V = _spd(be, A, "A"), _spd(be, B, "B"), _tangent(be, V, "V")
+    _check_same_n(A=A, B=B, V=V)
     m = get_metric(metric)
     return _run(be, lambda: _pole_ladder(be, m, A, B, V, n_rungs), A=A, B=B)
 

@@ -49,7 +49,8 @@ def tangent_space(X, reference, *, metric="affine_invariant"):
     be = get_backend(X=X, reference=reference)
     X, C = _spd(be, X, "X"), _reference(be, reference)
     if X.shape[-1] != C.shape[-1]:
-        raise ShapeError(f"X holds {X.shape[-1]} x {X.shape[-1]} matrices but reference is {tuple(C.shape)}")
+        raise ShapeError(f"X holds {X.shape[-1]} x {X.shape[-1]} matrices but reference is {tuple(C.shape)}; pass a "
+                         f"reference of the size of X's matrices")
     m = get_metric(metric)
     return _run(be, lambda: m.log_coordinates(be, C, X), X=X, reference=C)
 

@@ -237,7 +237,7 @@ def test_mean_log_in_lanes_matches_numpy(rng, n, lanes_for_any_batch):
                                atol=1e-12 * np.max(np.abs(expected)))
 
 
-def test_mean_log_failed_lanes_and_large_n_take_lapack(rng, monkeypatch, lanes_for_any_batch):
+def test_mean_log_failed_lanes_go_to_the_body_and_large_n_to_lapack(rng, monkeypatch, lanes_for_any_batch):
     X, S, w = random_spd(rng, (70,), 4), random_spd(rng, (), 4), np.full(70, 1 / 70)
     expected = _mean_log_reference(S, X, w)
     lanes_kernel = _numba.ai_whitened_log_sums
@@ -250,7 +250,14 @@ def test_mean_log_failed_lanes_and_large_n_take_lapack(rng, monkeypatch, lanes_f
 
     monkeypatch.setattr(_numba, "ai_whitened_log_sums", failing)
     be = get_backend(X)
-    np.testing.assert_allclose(_dispatch.mean_log(be, S, X, w, _no_body), expected, rtol=0, atol=1e-13)
+    seen = []
+
+    def body(S, X_failed, w_failed):  # the failed matrices only, summed by the reference
+        seen.append(X_failed.shape[0])
+        return _mean_log_reference(S, X_failed, w_failed)
+
+    np.testing.assert_allclose(_dispatch.mean_log(be, S, X, w, body), expected, rtol=0, atol=1e-13)
+    assert seen == [2]
     monkeypatch.setitem(_dispatch.CUTOVERS, "vectors_n", dataclasses.replace(_dispatch.CUTOVERS["vectors_n"], value=3))
     metric = _geometry.AffineInvariant()
     np.testing.assert_allclose(metric.mean_log(be, S, X, w), expected, rtol=0, atol=1e-13)
