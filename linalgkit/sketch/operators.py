@@ -211,8 +211,8 @@ class SketchOperator:
 def _right_product(op, X, label):
     r"""``X @ op`` as :math:`(\mathrm{op}^T X^T)^T`, for ``X`` of shape ``(p, rows of op)`` or ``(rows of op,)``."""
     backend = get_backend(X=X)
-    if not backend.issparse(X):
-        X = check_array(X, "X", backend=backend, allow_complex=False, finite=False, numeric="cast")
+    check = check_matrix if backend.issparse(X) else check_array
+    X = check(X, "X", backend=backend, allow_complex=False, finite=False, numeric="cast")
     rows = op.shape[0]
     if X.ndim > 2 or X.shape[-1] != rows:
         raise ShapeError(f"{label} is {rows} x {op.shape[1]}, so X @ {label} needs X of shape (p, {rows}) or "
