@@ -14,7 +14,6 @@ from .._backend import get_backend
 from ..exceptions import ArgumentTypeError, DTypeError, ShapeError, ValidationError
 
 try:
-    import dask
     import dask.array as da
 except ImportError as error:  # pragma: no cover (the test extra installs dask)
     from ..exceptions import LinalgkitError
@@ -25,7 +24,8 @@ except ImportError as error:  # pragma: no cover (the test extra installs dask)
     raise DaskNotInstalledError("linalgkit.dask needs Dask: install the extra with `pip install linalgkit[dask]` "
                                 "(dask[array] and distributed)") from error
 
-__all__ = ["RowOperator", "check_rows", "check_stack", "chunk_backend", "da", "dask", "meta"]
+__all__ = ["RowOperator", "check_chunking", "check_rows", "check_split_every", "check_stack", "chunk_backend", "da",
+           "meta"]
 
 
 def _check_dask(X, name, ndim):
@@ -79,11 +79,6 @@ def chunk_backend(X):
 def meta(X, ndim, dtype=None):
     """An empty array of ``X``'s chunk type with ``ndim`` dimensions: the ``meta`` of a graph built from ``X``."""
     return da.utils.meta_from_array(X._meta, ndim=ndim, dtype=X.dtype if dtype is None else dtype)
-
-
-def row_starts(X):
-    """Start row of each chunk of ``X`` along axis 0."""
-    return np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(np.int64)
 
 
 def check_split_every(split_every):

@@ -19,7 +19,7 @@ from ..regression.sketched import sketch_size
 from ..spd import MDM as _MDM
 from ..spd import TangentSpace as _TangentSpace
 from ..spd.metrics import _spd
-from ._core import check_chunking, check_rows, check_stack, chunk_backend, da, meta
+from ._core import check_rows, check_stack, chunk_backend, da, meta
 from .regression import _lstsq_precondition, _lstsq_sketched, check_problem
 from .sketch import DASK_SKETCH_KINDS
 from .spd import _checked_block, mean, pairwise_distances, tangent_space, untangent_space

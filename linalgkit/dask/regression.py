@@ -51,7 +51,7 @@ def check_problem(A, b, *, columns=False):
 
 
 def _factor(backend, stacked, m, d, vectors=True):
-    """QR of the in-memory sketch ``S[A B]`` and SVD of its ``R``, as :func:`~linalgkit.regression._common.sketch_and_factor`."""
+    """QR of the in-memory sketch ``S[A B]`` and SVD of its ``R``, as ``regression._common.sketch_and_factor`` does."""
     xp = backend.xp
     with serial_blas(backend):
         Rb = _qr_r(backend, stacked)
@@ -128,15 +128,17 @@ def _lstsq_sketched(backend, A, b, *, sketch, m, random_state, split_every=None)
 
 def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="auto", x0=None, rtol=None, atol=0.0,
                        maxiter=100, callback=None, progress=False, random_state=None, persist=True, split_every=None):
-    r"""Sketch-and-precondition least squares of a row-chunked Dask array: :func:`linalgkit.regression.lstsq_precondition`.
+    r"""Sketch-and-precondition least squares of a row-chunked Dask array, as in ``linalgkit.regression``.
 
     One sketch pass, the factorization of the sketch in memory, then the method's iterations over
     ``A`` persisted on the workers, each iteration one pass of ``A`` and one of :math:`A^T`
     (blockwise products and a tree reduction); ``"cholqr"`` adds one pass for the Gram matrix of
     :math:`[A\ b]R_s^{-1}` (a tree reduction of the chunks' ``(d+1) x (d+1)`` Grams).  Methods,
     defaults, stopping rules (:mod:`linalgkit._solver`), result and warnings are those of the
-    in-memory function; the fallback without the sketch is a TSQR of ``[A b]`` followed by LAPACK
-    ``gelsd`` on its ``R`` (``method="tsqr"``).  The ``n``-vectors of the iterations (residuals,
+    in-memory function.  Where the in-memory function solves directly with LAPACK (no sketch would
+    help: ``n <= 4d`` for ``"cholqr"``) or falls back without the sketch (``SA`` rank-deficient),
+    this one runs a TSQR of ``[A b]`` (one pass) and LAPACK ``gelsd`` on its ``R``
+    (``method="tsqr"``); ``b = 0`` gives ``x = 0`` without a sketch.  The ``n``-vectors of the iterations (residuals,
     LSQR's ``u``) live on the client: :math:`8n` bytes each, moved once per product.
 
     Parameters
@@ -144,7 +146,7 @@ def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="auto", x0=
     A : dask.array.Array of shape (n, d)
         Tall real matrix chunked along rows only (NumPy or CuPy chunks).
     b : dask.array.Array or array of shape (n,)
-        Right-hand side.
+        Right-hand side (one: several right-hand sides are not distributed yet).
     sketch : {"sparse_sign", "gaussian", "rademacher", "countsketch", "srht"}, default="sparse_sign"
         The first four equal the in-memory sketch for the same ``random_state``; ``"srht"`` is the
         block SRHT.
@@ -252,7 +254,7 @@ def _gram_block(X, y, W):
 
 
 def _cholqr_factor(backend, A, b, stacked, split_every):
-    r"""Distributed :func:`~linalgkit.regression._cholqr.cholqr_factor`: the Gram of :math:`[A\ b]R_s^{-1}` by one reduction.
+    r"""Distributed ``regression._cholqr.cholqr_factor``: the Gram of :math:`[A\ b]R_s^{-1}` by one tree reduction.
 
     Returns ``(X, P, singular values of A)`` with ``X`` of shape ``(d, 1)``.
     """
@@ -276,7 +278,7 @@ def _cholqr_factor(backend, A, b, stacked, split_every):
 
 
 def _tsqr(backend, A, b, *, method, sketch, m, cond, fallback):
-    """The solve without a sketch: TSQR of ``[A b]`` (one pass), then LAPACK ``gelsd`` on its ``(d+1) x (d+1)`` ``R``."""
+    """The solve without a sketch: TSQR of ``[A b]`` (one pass), then LAPACK ``gelsd`` on its small ``R``."""
     d = A.shape[1]
     stacked = da.concatenate([A, b[:, None]], axis=1).rechunk({1: -1})
     R = backend.to_host(da.linalg.tsqr(stacked)[1].compute())

@@ -75,7 +75,7 @@ class BlockSRHT:
 
 
 def make_dask_sketch(kind, m, A, random_state):
-    """The operator of ``kind`` for the row chunks of ``A``: an in-memory sketch (drawn lazily) or a :class:`BlockSRHT`."""
+    """The operator of ``kind`` for the row chunks of ``A``: a lazily drawn sketch, or a :class:`BlockSRHT`."""
     if kind == "srht":
         return BlockSRHT(m, A.chunks[0], random_state)
     return make_sketch(kind, m, A.shape[0], random_state=random_state)

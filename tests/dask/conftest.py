@@ -1,4 +1,4 @@
-"""Fixtures of the Dask layer's tests: the synchronous scheduler by default, one LocalCluster for the module that asks."""
+"""Fixtures of the Dask layer's tests: the synchronous scheduler by default, a LocalCluster for the tests that ask."""
 
 import importlib.util
 

@@ -8,7 +8,8 @@ da = pytest.importorskip("dask.array")
 import linalgkit.dask as ld  # noqa: E402
 from linalgkit import spd  # noqa: E402
 from linalgkit.datasets import make_spd_matrices  # noqa: E402
-from linalgkit.exceptions import ConvergenceWarning, NotSPDError, NotSupportedError, ShapeError, ValidationError  # noqa: E402
+from linalgkit.exceptions import (ConvergenceWarning, NotSPDError, NotSupportedError, ShapeError,  # noqa: E402
+                                  ValidationError)
 
 METRICS = ["affine_invariant", "log_euclidean", "bures_wasserstein"]
 
