@@ -78,6 +78,14 @@ def factor(be, X):
     return xp.where(bad[..., None, None], xp.full_like(L, float("nan")), L)
 
 
+def _ruled(be, result, *matrices):
+    """``result`` with NaN where one of ``matrices`` breaks the definiteness rule (screened as in :func:`factor`)."""
+    xp = be.xp
+    for X in matrices:
+        result = xp.where(xp.isfinite(factor(be, X)[..., :1, :1]), result, xp.full_like(result, float("nan")))
+    return result
+
+
 def _whitened(be, L, X):
     """Singular value decomposition ``U, s`` of :math:`M = L^{-1} \\operatorname{chol}(X)`.
 
@@ -324,17 +332,17 @@ class BuresWasserstein(KernelCoordinates):
     def exp(self, be, S, V):
         e = sp.eig(be, S)
         G = sp.sym(be, self._lyapunov(e, V)) + _eye_like(be, S)
-        return sp.congruence(be, G, S)
+        return _ruled(be, sp.congruence(be, G, S), S)
 
     def log(self, be, S, P):
         xp = be.xp
         TS = self._transport_map(be, S, P) @ S
-        return TS + xp.matrix_transpose(TS) - 2 * S
+        return _ruled(be, TS + xp.matrix_transpose(TS) - 2 * S, S, P)
 
     def geodesic(self, be, A, B, t):
         xp = be.xp
         TA = self._transport_map(be, A, B) @ A
-        return sp.sym(be, (1 - t) ** 2 * A + t**2 * B + t * (1 - t) * (TA + xp.matrix_transpose(TA)))
+        return _ruled(be, sp.sym(be, (1 - t) ** 2 * A + t**2 * B + t * (1 - t) * (TA + xp.matrix_transpose(TA))), A, B)
 
     def transport(self, be, A, B, V):
         """Closed form between commuting ``A``, ``B`` (shared eigenbasis); raises otherwise."""

@@ -87,7 +87,8 @@ def mean(X, *, metric="affine_invariant", weights=None, init=None, rtol=None, at
     Parameters
     ----------
     X : array, shape (..., n_matrices, n, n)
-        SPD matrices; leading axes are independent problems.
+        SPD matrices (the definiteness rule of ``docs/spd.rst``, "Hostile input"); leading axes are
+        independent problems, each with its own step and stopping test.
     metric : str or metric object, default="affine_invariant"
     weights : array, shape (n_matrices,), optional
         Non-negative weights (normalized to sum 1); uniform by default.

@@ -7,6 +7,11 @@ given by name (see :data:`METRICS`), by a metric object (:func:`power_euclidean`
 Kernel metrics without closed forms (BKM, mixed-power, general :math:`\varphi`) integrate geodesics
 numerically (see :mod:`linalgkit.spd._kernel`).
 
+Inputs follow one definiteness rule, smallest eigenvalue above :math:`n\epsilon\lambda_{\max}`
+(:func:`~linalgkit._validation.definiteness_floor`, ``docs/spd.rst`` "Hostile input"), except the
+Euclidean metric, which is defined on all symmetric matrices and does not test it; distances of
+homogeneous metrics are rescaled by powers of two away from overflow (the same section).
+
 ``log`` is the true Riemannian logarithm :math:`\operatorname{Log}_S(P) \in T_S\mathrm{SPD}(n)`
 (the tangent vector at ``S`` whose geodesic reaches ``P`` at time 1), not the "whitened" vector
 at the identity that pyRiemann's ``log_map_riemann`` returns; :func:`~linalgkit.spd.tangent_space`
