@@ -2,8 +2,8 @@
 
 Inputs are stacks ``(n_matrices, n, n)`` of SPD matrices (covariances), not 2-D feature tables, so
 the generic 2-D checks of :func:`sklearn.utils.estimator_checks.check_estimator` do not apply to
-them; :data:`EXPECTED_FAILED_CHECKS` lists each skipped check with the reason, and the API checks
-(cloning, parameters, tags, repr, unfitted errors) pass.
+them; :data:`EXPECTED_FAILED_CHECKS` lists, per estimator, each check that fails only for that reason,
+with the exact reason, and every other check passes.
 """
 
 import warnings
