@@ -18,6 +18,7 @@ from ..regression.precondition import default_tolerances, plan, resolve_method
 from ..regression.sketched import sketch_size
 from ..spd import MDM as _MDM
 from ..spd import TangentSpace as _TangentSpace
+from ..spd._estimators import _check_labels
 from ..spd.metrics import _spd
 from ._core import check_rows, check_stack, chunk_backend, da, meta
 from .regression import _lstsq_precondition, _lstsq_sketched, check_problem
@@ -167,7 +168,7 @@ class TangentSpace(_ChunkedSPD, _TangentSpace):
             self.reference_ = self._mean(X, sample_weight, tolerances)
         else:
             self.reference_ = _spd(be, be.xp.asarray(self.reference), "reference")
-        self.n_channels_ = X.shape[-1]
+        self.n_channels_ = self.n_features_in_ = X.shape[-1]
         self._check_channels(self.reference_, "reference")
         return self
 
@@ -236,11 +237,11 @@ class MDM(_ChunkedSPD, _MDM):
         X = self._stack(X)
         be = chunk_backend(X)
         y = _labels(y, X.shape[0])
-        self.classes_ = np.unique(y)
+        self.classes_ = _check_labels(y)
         weights = np.ones(len(y)) if sample_weight is None else _weights(sample_weight, len(y))
         means = [self._mean(X[np.flatnonzero(y == c)], weights[y == c], tolerances) for c in self.classes_]
         self.covmeans_ = be.xp.stack(means)
-        self.n_channels_ = X.shape[-1]
+        self.n_channels_ = self.n_features_in_ = X.shape[-1]
         return self
 
     def transform(self, X):

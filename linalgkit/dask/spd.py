@@ -11,6 +11,8 @@ persisted stack: same steps, same stopping rule, same result as :func:`linalgkit
 rounding.
 """
 
+from dataclasses import replace
+
 import numpy as np
 
 from .._backend import get_backend
@@ -18,7 +20,9 @@ from .._solver import check_callback, progress_bar, warn_not_converged
 from ..exceptions import NotSupportedError, ShapeError, ValidationError
 from ..spd import _geometry as g
 from ..spd.means import MeanResult, _descent, _tolerances, _weights
-from ..spd.metrics import _callable_distances, _check_same_n, _pairwise_squared, _run, _spd, get_metric
+from ..spd.metrics import (_callable_distances, _check_same_n, _pairwise_squared, _rescaling, _run, _scaled_squared,
+                           _spd, _spd_scaled, get_metric)
+from ..spd._kernel import KernelMetric
 from ..spd.tangent import _reference
 from ._core import check_chunking, check_rows, check_split_every, check_stack, chunk_backend, da, meta
 
@@ -55,18 +59,15 @@ def _metric(metric, allow_callable=True):
     return get_metric(metric)
 
 
-def _squared_distances(be, m, A, B):
-    if not hasattr(m, "squared_distance"):
-        return _callable_distances(be, m, A, B, True)
-    return _run(be, lambda: m.squared_distance(be, A, B), A=A, B=B)
-
-
 def _distance_block(A, *B, m, single, squared, block_info=None):
-    be, A = _checked(A, "A", block_info)
-    B = _spd(be, single, "B") if single is not None else _checked(B[0], "B", block_info)[1]
+    be = get_backend(X=A)
+    A, scale_a = _located("A", block_info, lambda: _spd_scaled(be, A, "A"))
+    B, scale_b = _located("B", block_info if B else None, lambda: _spd_scaled(be, B[0] if B else single, "B"))
     _check_same_n(A=A, B=B)
-    d2 = _located("A", block_info, lambda: _squared_distances(be, m, A, B))
-    return d2 if squared else be.xp.sqrt(d2)
+    if not hasattr(m, "squared_distance"):
+        return _callable_distances(be, m, A, B, squared)
+    return _located("A", block_info, lambda: _run(be, lambda: _scaled_squared(
+        be, m, lambda A, B: m.squared_distance(be, A, B), (scale_a, scale_b), (A, B), squared), A=A, B=B))
 
 
 def distance(A, B, *, metric="affine_invariant", squared=False):
@@ -97,12 +98,15 @@ def distance(A, B, *, metric="affine_invariant", squared=False):
                          meta=meta(A, 1))
 
 
-def _pairwise_block(X, Y, m, block_info=None):
-    be, X = _checked(X, "X", block_info)
-    Y = _spd(be, Y, "Y")
+def _pairwise_block(X, Y, m):
+    """Squared distances of one chunk pair, rescaled by the pair's largest entry (in memory: the whole matrix's)."""
+    be = get_backend(X=X)
+    (X, scale_x), (Y, scale_y) = _spd_scaled(be, X, "X"), _spd_scaled(be, Y, "Y")
     if not hasattr(m, "squared_distance"):
         return _callable_distances(be, m, X[:, None, ...], Y[None, ...], True)
-    return _located("X", block_info, lambda: _run(be, lambda: _pairwise_squared(be, m, X, Y, False), X=X, Y=Y))
+    top = be.xp.max(be.xp.concat([scale_x, scale_y]))[None]
+    return _run(be, lambda: _scaled_squared(be, m, lambda X, Y: _pairwise_squared(be, m, X, Y, False), (top,), (X, Y),
+                                            True), X=X, Y=Y)
 
 
 def pairwise_distances(X, Y=None, *, metric="affine_invariant", squared=False):
@@ -223,18 +227,21 @@ class _Stack:
         return parts.sum(axis=0, split_every=self.split_every).compute()
 
 
-class _ReducedMetric:
-    """A metric whose ``mean_log`` is the tree reduction over a :class:`_Stack` (its ``X``, ``w`` arguments unused)."""
-
-    def __init__(self, metric, stack):
-        self.metric, self.stack = metric, stack
-
-    def __getattr__(self, name):
-        return getattr(self.metric, name)
+class _Reduced:
+    """Mixin of :func:`_reduced`: ``mean_log`` is the tree reduction over ``self.stack`` (its ``X``, ``w`` unused)."""
 
     def mean_log(self, be, M, X=None, w=None):
         metric = self.metric
         return self.stack.reduce(lambda be, Xi, wi: metric.mean_log(be, M, Xi, wi))
+
+
+def _reduced(metric, stack):
+    """``metric`` whose weighted mean of logarithms runs over a :class:`_Stack`: an instance of the metric's own class
+    (so the family's ``isinstance`` rules, such as the Bures-Wasserstein threshold, see the same metric)."""
+    cls = type(f"Reduced{type(metric).__name__}", (_Reduced, type(metric)), {})
+    reduced = object.__new__(cls)
+    reduced.__dict__.update(metric.__dict__, metric=metric, stack=stack)
+    return reduced
 
 
 def _start(be, m, reduced):
@@ -253,7 +260,10 @@ def mean(X, *, metric="affine_invariant", weights=None, init=None, rtol=None, at
     Bures-Wasserstein: the family's gradient descent with one tree reduction per iteration over the
     stack persisted on the workers; the stopping rule is that of :func:`linalgkit.spd.mean`
     (:math:`\|\sum_i w_i \operatorname{Log}_{M_k} X_i\|_{M_k} \le \max(\mathrm{rtol}, \mathrm{atol})`).
-    Non-flat pullbacks (power-affine) and kernel metrics are not distributed yet.
+    Non-flat pullbacks (power-affine) and kernel metrics are not distributed yet.  Like the
+    in-memory function, the iterative means rescale a stack whose entries leave the safe range
+    by a power of two (one more reduction, over the persisted stack); the flat means do not
+    rescale: keep entries within about ``1e-77 .. 1e77`` (float64) for them.
 
     Parameters
     ----------
@@ -281,21 +291,29 @@ def mean(X, *, metric="affine_invariant", weights=None, init=None, rtol=None, at
     init = None if init is None else _spd(be, init, "init")
     m = get_metric(metric)
     flat = isinstance(m, g.Pullback) and isinstance(m.base, g.Flat)
-    if isinstance(m, g.Pullback) and not flat or not hasattr(m, "mean_log"):
+    if isinstance(m, g.Pullback) and not flat or isinstance(m, KernelMetric):
         raise NotSupportedError(f"linalgkit.dask.mean supports flat metrics and the affine-invariant and "
                                 f"Bures-Wasserstein means, got {m.name!r}; compute it in memory with "
                                 f"linalgkit.spd.mean(X.compute(), metric=...)")
     checked = X.map_blocks(_checked_block, regularize, meta=meta(X, 3))
-    stack = _Stack(checked if flat else checked.persist(), w, check_split_every(split_every))
-    if flat:  # one pass, one compute: nothing to persist
+    if flat:  # one pass, one compute: nothing to persist (and no rescaling, see the docstring)
+        stack = _Stack(checked, w, check_split_every(split_every))
         M = m.chart.inverse(be, stack.reduce(lambda be, Xi, wi: g.weighted_sum(be, wi, m.chart.forward(be, Xi)[0])))
         result = MeanResult(mean=M, converged=True, iterations=0, residual_norm=0.0)
     else:
-        reduced = _ReducedMetric(m, stack)
+        checked = checked.persist()
+        c = _rescaling(be, X.dtype, be.asarray(da.abs(checked).max().compute())[None])
+        if c is not None:  # as in memory: solve for X / c (a power of two, exact), scale back
+            checked, init = checked / c[0], None if init is None else init / c[0]
+            seen = callback
+            callback = None if seen is None else (lambda M: seen(M * c[0]))
+        reduced = _reduced(m, _Stack(checked, w, check_split_every(split_every)))
         with progress_bar(progress, tolerances.maxiter, f"{m.name} mean (dask)") as bar:
             start = _start(be, m, reduced) if init is None else init
-            result = _run(be, lambda: _descent(be, reduced, None, None, tolerances.threshold(1.0),
-                                                 tolerances.maxiter, start, callback, bar), view=lambda r: r.mean)
+            result = _run(be, lambda: _descent(be, reduced, checked, None, tolerances, start, callback, bar),
+                          view=lambda r: r.mean)
+        if c is not None:
+            result = replace(result, mean=result.mean * c[0])
         if not result.converged:
             warn_not_converged(f"the {m.name} mean", tolerances, result.residual_norm, stacklevel=2)
     return result if return_info else result.mean
