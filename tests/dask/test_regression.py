@@ -155,3 +155,19 @@ def test_estimator_sample_weight_equals_in_memory(problem):
     np.testing.assert_allclose(model.coef_, local.coef_, rtol=1e-10, atol=1e-12 * np.abs(local.coef_).max())
     with pytest.raises(ValidationError, match="non-negative"):
         ld.SketchedLinearRegression().fit(da.from_array(A[:, :-1], chunks=(1000, 11)), b, sample_weight=-weights)
+
+
+def test_row_operator_products(problem):
+    A, b = problem
+    operator = ld.RowOperator(da.from_array(A, chunks=(1300, 12)), split_every=2)
+    v, U = np.random.default_rng(4).standard_normal(12), np.stack([b, -b], axis=1)
+    np.testing.assert_allclose(operator @ v, A @ v, rtol=1e-13, atol=1e-12 * np.abs(A @ v).max())
+    np.testing.assert_allclose(operator.T @ b, A.T @ b, rtol=1e-12)
+    np.testing.assert_allclose(operator.T @ U, A.T @ U, rtol=1e-12)
+
+
+def test_without_persisting_the_answer_is_the_same(problem):
+    A, b = problem
+    kept = ld.lstsq_precondition(*_chunked(A, b, 2000), method="lsqr", random_state=2)
+    recomputed = ld.lstsq_precondition(*_chunked(A, b, 2000), method="lsqr", random_state=2, persist=False)
+    np.testing.assert_array_equal(recomputed.x, kept.x)
