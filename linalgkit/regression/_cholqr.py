@@ -33,8 +33,6 @@ refinement cannot go below the rounding of :math:`A^T(b - Ax)`, and it adds that
 the step is taken only when the test asks for it.
 """
 
-import math
-
 import numpy as np
 
 from .._backend import serial_blas
@@ -105,7 +103,7 @@ def _times_upper(backend, A, B, W):
 
 
 def cholqr_factor(backend, A, B, stacked):
-    r"""Steps 2-4 for ``k`` right-hand sides ``B``: ``(X, P, singular values of A)`` from the sketch's factor ``stacked``.
+    r"""Steps 2-4 for ``k`` right-hand sides ``B``: ``(X, P, singular values of A)`` from the sketch's ``stacked``.
 
     With :math:`R_c = [C\ C_{12};\ 0\ C_{22}]` and :math:`W = [W_{11}\ W_{12};\ 0\ W_{22}]` the solution is
     :math:`X = (W_{11} C^{-1} C_{12} - W_{12})\,W_{22}^{-1}` (for one column, :math:`(W_{11}C^{-1}c - w)/\omega`).

@@ -45,8 +45,8 @@ def check_start(x0, b, d, dtype, backend):
     wanted = (d,) if b.ndim == 1 else (d, b.shape[1])
     x0 = check_array(x0, "x0", backend=backend, allow_complex=False, numeric="cast")
     if tuple(x0.shape) != wanted:
-        raise ShapeError(f"x0 must have shape {wanted} (one entry per column of A{'' if b.ndim == 1 else ' and right-hand side'}), "
-                         f"got {tuple(x0.shape)}")
+        per = "column of A" if b.ndim == 1 else "column of A and right-hand side"
+        raise ShapeError(f"x0 must have shape {wanted} (one entry per {per}), got {tuple(x0.shape)}")
     return backend.xp.astype(x0, dtype)
 
 
@@ -91,7 +91,7 @@ class SketchedFactor:
         return self.stacked[: self.d, self.d:]
 
     def solve(self, backend):
-        r"""Minimum-norm solution of the sketched problem, truncated to ``rank``: :math:`Z \Sigma^+ W^T c` (``(d, k)``)."""
+        r"""Minimum-norm solution of the sketched problem, truncated to ``rank``: :math:`Z \Sigma^+ W^T c` (d x k)."""
         k, xp = self.rank, backend.xp
         return xp.matrix_transpose(self.Zt[:k, :]) @ ((xp.matrix_transpose(self.W[:, :k]) @ self.c)
                                                       / self.singular_values[:k, None])

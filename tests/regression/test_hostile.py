@@ -207,7 +207,8 @@ def test_corrupted_sparse_input_is_refused(kind, entry, rng):
 
 
 @pytest.mark.parametrize("call, error, match", [
-    (lambda: SketchedLinearRegression(m=3).fit(np.eye(20, 6) + 1, np.arange(20.0)), ValidationError, r"m must be in \[8, 20\]"),
+    (lambda: SketchedLinearRegression(m=3).fit(np.eye(20, 6) + 1, np.arange(20.0)), ValidationError,
+     r"m must be in \[8, 20\]"),
     (lambda: SketchedLinearRegression(m=30).fit(np.eye(20, 6) + 1, np.arange(20.0)), ValidationError, "m must be in"),
     (lambda: default_preconditioner_size(5, 10), ValidationError, "n must be in"),
     (lambda: default_preconditioner_size(10, 0), ValidationError, "d must be in"),
@@ -372,8 +373,8 @@ FORMATS = ["dense", "dense-F", "dense-strided", "csr_matrix", "csc_matrix", "coo
 def _operand(A, layout, index_dtype, corrupt):
     """``A`` in ``layout``, sparse index arrays cast to ``index_dtype``; returns ``(operand, corrupted)``."""
     if layout.startswith("dense"):
-        return {"dense": A, "dense-F": np.asfortranarray(A), "dense-strided": np.repeat(A, 2, axis=1)[:, ::2]}[layout], \
-            False
+        dense = {"dense": A, "dense-F": np.asfortranarray(A), "dense-strided": np.repeat(A, 2, axis=1)[:, ::2]}
+        return dense[layout], False
     M = getattr(scipy.sparse, layout)(A)
     if hasattr(M, "indptr"):
         M.indices, M.indptr = M.indices.astype(index_dtype), M.indptr.astype(index_dtype)
