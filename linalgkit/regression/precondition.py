@@ -189,8 +189,10 @@ def _normal_rule(backend, A, b, x, anorm, tolerances, solution_term=True):
     return (size / scale if scale > 0 else 0.0), ratio, residual, gradient
 
 
-def _lsqr_run(backend, op, r0, tolerances, maxiter, bnorm, monitor, start):
+def _lsqr_run(backend, op, r0, gradient, tolerances, maxiter, bnorm, monitor, start):
     r"""One LSQR run (Paige & Saunders 1982) for :math:`\min_y \|\bar A y - r_0\|`; returns ``(y, k, history)``.
+
+    ``gradient`` is :math:`A^Tr_0`, already computed by the caller's test.
 
     Runs until LSQR's estimates say :math:`\|\bar A^T \bar r_k\| \le \mathrm{rtol}\,\|\bar A\|_F\|\bar r_k\|`
     or :math:`\|\bar r_k\| \le \mathrm{rtol}\,\|b\|`; the caller then tests the rule on the exact
@@ -201,7 +203,7 @@ def _lsqr_run(backend, op, r0, tolerances, maxiter, bnorm, monitor, start):
     if beta == 0:
         return y, 0, (beta,)
     u = r0 / beta
-    v = op.rmatvec(u)
+    v = op.solve(gradient, trans=True) / beta
     alpha = _norm(backend, v)
     if alpha == 0:
         return y, 0, (beta,)
@@ -242,13 +244,14 @@ def _lsqr(backend, op, b, start, anorm, tolerances, monitor):
     x, iterations, history, best = start, 0, [], None
     bnorm = _norm(backend, b)
     while True:
-        error, ratio, residual, _ = _normal_rule(backend, op.A, b, x, anorm, tolerances)
+        error, ratio, residual, gradient = _normal_rule(backend, op.A, b, x, anorm, tolerances)
         history = history or [_norm(backend, residual)]
         if best is None or ratio < best[0]:
             best = (ratio, x, error)
         if ratio <= 1 or iterations >= tolerances.maxiter:
             break
-        y, k, run = _lsqr_run(backend, op, residual, tolerances, tolerances.maxiter - iterations, bnorm, monitor, x)
+        y, k, run = _lsqr_run(backend, op, residual, gradient, tolerances, tolerances.maxiter - iterations, bnorm,
+                              monitor, x)
         if k == 0:
             break
         x, iterations = x + op.solve(y), iterations + k
