@@ -22,7 +22,8 @@ def check_sparse_structure(A, name, *, backend):
     CSR, CSC, BSR: ``indptr`` has one entry per row (column, block row) plus one, starts at 0, never
     decreases and ends within the index array; the stored indices lie in ``[0, columns)``.  COO: the
     row and column arrays have one entry per value and lie within the shape.  Index arrays of another
-    integer dtype (``int16``, ``uint64``) are cast to int64.
+    integer dtype (``int16``, ``uint64``) are cast to int64 (int32 on CuPy, the only index dtype of
+    ``cupyx.scipy.sparse``).
 
     Parameters
     ----------
@@ -96,7 +97,12 @@ def _check_compressed(A, name, backend):
     _check_range(A, name, xp, indices[:stored], minor, "indices")
     if native:
         return A
-    return type(A)((A.data, indices.astype(np.int64), indptr.astype(np.int64)), shape=A.shape)
+    target = _cast_dtype(backend)
+    return type(A)((A.data, indices.astype(target), indptr.astype(target)), shape=A.shape)
+
+
+def _cast_dtype(backend):
+    return np.int32 if backend.kind == "cupy" else np.int64
 
 
 def _coordinates(A):
@@ -115,5 +121,5 @@ def _check_coo(A, name, backend):
         _check_range(A, name, xp, array, A.shape[axis], f"{label} indices")
     if native:
         return A
-    rows, cols = (array.astype(np.int64) for array in coords)
+    rows, cols = (array.astype(_cast_dtype(backend)) for array in coords)
     return type(A)((A.data, (rows, cols)), shape=A.shape)
