@@ -557,8 +557,8 @@ def _lstsq_precondition(backend, A, b, *, sketch, m, method, tolerances, random_
                             start, monitor)
             solved = _with_zero_columns(backend, solved, nonzero, B.shape[1])
     if not all(solved.converged):
-        warn_not_converged(f"lstsq_precondition (method={solved.method!r})", tolerances, solved.reached,
-                           stacklevel=4, advice="raise maxiter or m, or loosen rtol")
+        warn_not_converged(f"lstsq_precondition (method={solved.method!r})", solved.tolerances or tolerances,
+                           solved.reached, stacklevel=4, advice="raise maxiter or m, or loosen rtol")
     X = solved.X[:, 0] if vector else solved.X
     return PreconditionedLstsqResult(X, solved.method, sketch, solved.m, solved.cond, solved.fallback,
                                      None if vector else solved.converged, converged=all(solved.converged),
@@ -579,6 +579,7 @@ class _Solved:
     iterations: int
     history: tuple | None
     reached: float
+    tolerances: object = None  # those of the method that produced X, when it is not the one asked for
 
 
 def _squeezed(callback):
@@ -599,7 +600,7 @@ def _with_zero_columns(backend, solved, nonzero, k):
     X = xp.stack([solved.X[:, where[j]] if j in where else zero for j in range(k)], axis=1)
     converged = tuple(solved.converged[where[j]] if j in where else True for j in range(k))
     return _Solved(X, solved.method, solved.m, solved.cond, solved.fallback, converged, solved.iterations,
-                   solved.history, solved.reached)
+                   solved.history, solved.reached, solved.tolerances)
 
 
 def _solve(backend, A, B, sketch, m, method, tolerances, random_state, X0, monitor):
@@ -619,7 +620,7 @@ def _solve(backend, A, B, sketch, m, method, tolerances, random_state, X0, monit
             warnings.warn(f"the Cholesky factorization of [A b] R_s^-1 broke down (S A has condition number "
                           f"{factor.cond:.2g}): solving with LSQR preconditioned by the sketch instead "
                           f"(fallback=True); A may be numerically rank-deficient, or the columns of b dependent",
-                          RankDeficiencyWarning, stacklevel=5)
+                          RankDeficiencyWarning, stacklevel=4)
             method, fallback = "lsqr", True
             tolerances = default_tolerances("lsqr", A.dtype, None, tolerances.atol, tolerances.maxiter)
     op = _Preconditioned(backend, A, factor.R)
@@ -628,7 +629,7 @@ def _solve(backend, A, B, sketch, m, method, tolerances, random_state, X0, monit
             for j in range(B.shape[1])]
     X = backend.xp.stack([run[0] for run in runs], axis=1)
     return _Solved(X, method, m, factor.cond, fallback, tuple(run[1] for run in runs), max(run[2] for run in runs),
-                   runs[0][3], max(run[4] for run in runs))
+                   runs[0][3], max(run[4] for run in runs), tolerances)
 
 
 def _iterate(backend, method, op, factor, b, start, m, tolerances, monitor):
@@ -660,4 +661,4 @@ def _solve_without_sketch(backend, A, B, m, cond, tolerances, monitor):
         return _Solved(X, "lapack", m, cond, True, (True,) * B.shape[1], 0, None, 0.0)
     tolerances = default_tolerances("lsqr", A.dtype, None, tolerances.atol, tolerances.maxiter)
     X, converged, iterations = _column_scaled_lsqr(backend, A, B, tolerances, monitor)
-    return _Solved(X, "lsqr-column-scaling", m, cond, True, converged, iterations, None, math.nan)
+    return _Solved(X, "lsqr-column-scaling", m, cond, True, converged, iterations, None, math.nan, tolerances)
