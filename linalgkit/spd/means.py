@@ -8,8 +8,8 @@ with :math:`r_k = \|G\|_M` at the iterate :math:`M_k`: it stops at
 :math:`r_{\mathrm{ref}} = 1` where the gradient is dimensionless (affine-invariant, power-affine) and
 :math:`r_{\mathrm{ref}} = \sqrt{\operatorname{tr} M_k} = d_{BW}(0, M_k)` for Bures-Wasserstein (whose gradient
 has the units of :math:`X^{1/2}`), and the rounding floor
-:math:`\phi_k = 4\sqrt{n}\,\epsilon\,\kappa(M_k)^{1/2}\, r_{\mathrm{ref}}` (:math:`\kappa` the condition
-number): below it the computed gradient is rounding noise of the whitening, so a right answer does not
+:math:`\phi_k = 4\sqrt{n}\,\epsilon\,\kappa^{1/2}\, r_{\mathrm{ref}}` (:math:`\kappa` the condition
+number of :math:`M_k`, and for Bures-Wasserstein the largest of the inputs' when larger): below it the computed gradient is rounding noise of the whitening, so a right answer does not
 warn.  Problems over leading batch axes run together but each has its own step and its own stopping
 test; a converged problem stops moving.  Inputs whose entries leave the dtype's safe range are scaled by
 a power of two first (every mean here is homogeneous, :math:`\bar M(cX) = c\,\bar M(X)`).
@@ -223,7 +223,8 @@ def _descent(be, m, X, w, tolerances, init, callback, bar):
     M = _start(be, m, X, w) if init is None else init
     M = xp.broadcast_to(M, (*X.shape[:-3], *X.shape[-2:]))
     G = m.mean_log(be, M, X, w)
-    norm, limit = _gradient_norm(be, m, M, G), _threshold(be, m, M, tolerances)
+    spread = _input_spread(be, m, X)
+    norm, limit = _gradient_norm(be, m, M, G), _threshold(be, m, M, tolerances, spread)
     best, best_norm, history = M, norm, []
     tau, steps = np.ones_like(norm), 0
     active = norm > limit
@@ -241,7 +242,7 @@ def _descent(be, m, X, w, tolerances, init, callback, bar):
             norm = np.where(accept, norm_new, norm)
             improved = norm < best_norm
             best, best_norm = xp.where(_per_matrix(be, improved, M), M, best), np.where(improved, norm, best_norm)
-            limit = np.where(accept, _threshold(be, m, M, tolerances), limit)
+            limit = np.where(accept, _threshold(be, m, M, tolerances, spread), limit)
         active = (norm > limit) & (tau > 1e-12)
         history.append(float(np.max(norm)))
         bar.update(1)
@@ -258,14 +259,27 @@ def _per_matrix(be, values, M):
     return be.from_host(np.asarray(values))[..., None, None]
 
 
-def _threshold(be, m, M, tolerances):
+def _condition(w):
+    """Condition numbers from ascending eigenvalues ``w`` (infinite where not positive)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(w[..., 0] > 0, w[..., -1] / w[..., 0], np.inf)
+
+
+def _input_spread(be, m, X):
+    """Bures-Wasserstein: the largest condition number of the inputs, per problem (its gradient's rounding
+    grows with them, not with the mean's); None for the other metrics (the mean's condition number)."""
+    if not isinstance(m, g.BuresWasserstein):
+        return None
+    return np.max(_condition(be.to_host(be.xp.linalg.eigvalsh(X))), axis=-1)
+
+
+def _threshold(be, m, M, tolerances, spread=None):
     """Per-problem stopping threshold :math:`\\max(\\mathrm{rtol}\\, r_{\\mathrm{ref}}, \\mathrm{atol}, \\phi)`
-    (module docstring)."""
+    (module docstring); ``spread`` replaces the mean's condition number in :math:`\\phi` when given."""
     xp = be.xp
     w = be.to_host(xp.linalg.eigvalsh(M))
     eps, n = float(np.finfo(w.dtype).eps), M.shape[-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        condition = np.where(w[..., 0] > 0, w[..., -1] / w[..., 0], np.inf)
+    condition = _condition(w) if spread is None else np.maximum(_condition(w), spread)
     reference = np.sqrt(np.sum(w, axis=-1)) if isinstance(m, g.BuresWasserstein) else np.ones(w.shape[:-1])
     floor = 4 * np.sqrt(n) * eps * np.sqrt(condition) * reference
     return np.maximum(np.maximum(tolerances.rtol * reference, tolerances.atol), floor)
