@@ -244,6 +244,28 @@ def _reduced(metric, stack):
     return reduced
 
 
+def _condition_block(X):
+    """``(1,)``: the largest condition number of one chunk's matrices (ascending eigenvalues, as in memory)."""
+    be = get_backend(X=X)
+    w = be.to_host(be.xp.linalg.eigvalsh(X))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.max(np.where(w[..., 0] > 0, w[..., -1] / w[..., 0], np.inf), keepdims=True)
+
+
+class _StackView:
+    """What the family's descent reads of its ``X`` argument, for a chunked stack: the shape, and, when it asks for
+    the inputs' eigenvalues (the Bures-Wasserstein rounding floor), a one-matrix stand-in with the stack's largest
+    condition number, computed by one pass over the chunks when asked for."""
+
+    def __init__(self, X):
+        self.X, self.shape, self.dtype = X, X.shape, X.dtype
+
+    def __array__(self, dtype=None, copy=None):
+        worst = float(da.map_blocks(_condition_block, self.X, drop_axis=[1, 2], chunks=((1,) * len(self.X.chunks[0]),),
+                                    meta=np.empty((0,))).max().compute())
+        return np.diag(np.linspace(1.0, worst, self.shape[-1]))[None].astype(dtype or self.dtype)
+
+
 def _start(be, m, reduced):
     """The starting point of :func:`linalgkit.spd.means._start`: log-Euclidean mean for AI, arithmetic otherwise."""
     if isinstance(m, g.AffineInvariant):
@@ -310,7 +332,8 @@ def mean(X, *, metric="affine_invariant", weights=None, init=None, rtol=None, at
         reduced = _reduced(m, _Stack(checked, w, check_split_every(split_every)))
         with progress_bar(progress, tolerances.maxiter, f"{m.name} mean (dask)") as bar:
             start = _start(be, m, reduced) if init is None else init
-            result = _run(be, lambda: _descent(be, reduced, checked, None, tolerances, start, callback, bar),
+            result = _run(be, lambda: _descent(be, reduced, _StackView(checked), None, tolerances, start, callback,
+                                               bar),
                           view=lambda r: r.mean)
         if c is not None:
             result = replace(result, mean=result.mean * c[0])
