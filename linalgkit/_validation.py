@@ -29,6 +29,9 @@ __all__ = [
 ]
 
 _FLOAT_KINDS = ("real floating", "complex floating")
+# Floating dtypes no kernel takes, and the dtype to convert them to.
+_UNSUPPORTED_FLOATS = {"float16": "float32", "float96": "float64", "float128": "float64",
+                       "complex192": "complex128", "complex256": "complex128"}
 
 
 def _dtype_name(xp, dtype):
@@ -39,14 +42,14 @@ def _check_dtype(x, name, backend, numeric, allow_complex):
     xp = backend.xp
     kinds = _FLOAT_KINDS if allow_complex else _FLOAT_KINDS[:1]
     received = _dtype_name(xp, x.dtype)
-    if xp.isdtype(x.dtype, kinds) and received != "float16":
+    if xp.isdtype(x.dtype, kinds) and received not in _UNSUPPORTED_FLOATS:
         return x
     wanted = "a floating dtype (float32 or float64" + (", complex64 or complex128)" if allow_complex else ")")
     if numeric == "cast" and xp.isdtype(x.dtype, ("bool", "integral")):
         return xp.astype(x, xp.float64)
     if not allow_complex and xp.isdtype(x.dtype, "complex floating"):
         raise DTypeError(f"{name} must have {wanted}, got {received}; pass the real part or split real and imaginary")
-    cast_to = "float32" if received == "float16" else "float64"
+    cast_to = _UNSUPPORTED_FLOATS.get(received, "float64")
     raise DTypeError(f"{name} must have {wanted}, got {received}; convert it with {name}.astype({cast_to})")
 
 
@@ -101,7 +104,11 @@ def check_array(x, name, *, backend, ndim=None, min_ndim=1, numeric="float", all
     array
     """
     if backend.kind == "numpy":
-        x = np.asarray(x)
+        try:
+            x = np.asarray(x)
+        except ValueError as error:  # a ragged nested list
+            raise ShapeError(f"{name} must be a rectangular array, got a ragged sequence ({error}); give every "
+                             f"row the same length") from error
         if x.dtype == object:
             raise DTypeError(f"{name} must be a numeric array, got dtype object; build it with a numeric dtype")
     if ndim is not None and x.ndim != ndim:

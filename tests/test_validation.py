@@ -38,6 +38,20 @@ def test_check_array_dtype_policies():
         check_array(np.ones(2, complex), "x", backend=NP, allow_complex=False)
     with pytest.raises(DTypeError, match="numeric array, got dtype object"):
         check_array(np.array([1, None]), "x", backend=NP)
+    with pytest.raises(DTypeError, match=r"got float16; convert it with x.astype\(float32\)"):
+        check_array(np.ones(2, np.float16), "x", backend=NP)
+
+
+@pytest.mark.skipif(np.dtype(np.longdouble).itemsize <= 8, reason="longdouble is float64 on this platform")
+def test_check_array_refuses_long_double_before_a_kernel_sees_it():
+    for dtype, cast_to in ((np.longdouble, "float64"), (np.clongdouble, "complex128")):
+        with pytest.raises(DTypeError, match=rf"x must have a floating dtype .*convert it with x.astype\({cast_to}\)"):
+            check_array(np.ones(2, dtype), "x", backend=NP)
+
+
+def test_check_array_names_a_ragged_list():
+    with pytest.raises(ShapeError, match="A must be a rectangular array, got a ragged sequence"):
+        check_array([[1.0, 2.0], [3.0]], "A", backend=NP)
 
 
 def test_check_array_shapes_and_emptiness():
