@@ -12,7 +12,8 @@ from ._common import (basis, check_design, check_rank, left_solve, r_factor, rig
 __all__ = ["leverage_scores"]
 
 METHODS = ("exact", "sketched")
-# Sketch rows per column for sketched leverage: distortion about 0.1, so every score within about 20%.
+# Sketch rows per column for sketched leverage: distortion about 0.1 to 0.2, so that the largest error over
+# 20,000 scores is typically 0.1 to 0.3 (median 0.17 over 20 seeds on 20,000 x 10 heavy-tailed rows).
 SKETCH_OVERSAMPLING = 100
 # Nonzeros per column of the sparse sign sketch: on 2^18 x 50 (heavy-tailed) zeta = 2, 4, 8 all gave a largest
 # error of 0.11 at m = 100 d, and zeta = 4 (RandBLAS' default) applied 7x faster than 8.
@@ -45,8 +46,10 @@ def leverage_scores(A, *, method="exact", m=None, jl_dim=None, random_state=None
         :math:`\hat\tau_i = \|a_i^T R^{-1} G\|_2^2` with a :math:`d \times k` Gaussian JL matrix
         :math:`G` (entries :math:`N(0, 1/k)`), in :math:`O(\mathrm{nnz}(A)\,k + m d^2)`.
     m : int, optional
-        Sketch rows of ``"sketched"``; default :math:`\min(n, 100 d)`, for a distortion of about
-        0.1, so that each :math:`\hat\tau_i` is within about 20% of :math:`\tau_i`.
+        Sketch rows of ``"sketched"``; default :math:`\min(n, 100 d)`, for a distortion
+        :math:`\varepsilon` of about 0.1 to 0.2.  Without the JL step each :math:`\hat\tau_i` lies in
+        :math:`[(1 + \varepsilon)^{-2}, (1 - \varepsilon)^{-2}]\,\tau_i`; the largest error over
+        20,000 scores is typically 10 to 30%.
     jl_dim : int, optional
         Columns :math:`k` of :math:`G`; default :math:`\lceil 24 \ln n \rceil`.  When
         :math:`k \ge d` the JL step is skipped and the row norms of :math:`A R^{-1}` are exact.
