@@ -3,7 +3,7 @@
 The asv rows run on the synchronous scheduler (the layer's overhead over the in-memory functions
 on one process).  The script::
 
-    python -m benchmarks.dask [--rows N] [--cols D] [--chunk ROWS] [--memory-limit 1GB] [--workers 1 2]
+    python -m benchmarks.scale_out [--rows N] [--cols D] [--chunk ROWS] [--memory-limit 1GB] [--workers 1 2]
 
 builds a tall ``A`` chunk by chunk from seeds on the workers, and reports, for each cluster size,
 GB/s of ``A`` per pass for the two kinds of pass (the sketch of ``[A b]`` and a product ``A @ v``)
