@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import scipy.linalg
 
-from .._backend import check_random_state, get_backend, serial_blas
+from .._backend import capabilities, check_random_state, get_backend, serial_blas
 from .._solver import IterationMonitor, check_callback, progress_bar, warn_not_converged
 from .._validation import check_option, check_vector
 from ..exceptions import RankDeficiencyWarning, ShapeError, ValidationError
@@ -71,6 +71,8 @@ def _sketch_and_factor(backend, A, B, kind, m, random_state, split_every, vector
     return _factor(backend, _sketch_pass(S, A, B, split_every=split_every).compute(), m, A.shape[1], vectors)
 
 
+@capabilities("linalgkit.dask.lstsq_sketched", numpy="NumPy chunks: one sketch pass, LAPACK on the sketch",
+              cupy="CuPy chunks: one sketch pass, cuSOLVER on the sketch (not run: no GPU lent so far)", generic=None)
 def lstsq_sketched(A, b, *, eps=0.5, delta=0.01, sketch="srht", m=None, random_state=None, split_every=None):
     r"""Sketch-and-solve least squares of a row-chunked Dask array: :func:`linalgkit.regression.lstsq_sketched`.
 
@@ -126,6 +128,8 @@ def _lstsq_sketched(backend, A, b, *, sketch, m, random_state, split_every=None)
                                residual_norm=rnorm)
 
 
+@capabilities("linalgkit.dask.lstsq_precondition", numpy="NumPy chunks: a sketch pass, a pass of A and A^T per iteration",
+              cupy="CuPy chunks: the same passes on the GPU (not run: no GPU lent so far)", generic=None)
 def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="auto", x0=None, rtol=None, atol=0.0,
                        maxiter=100, callback=None, progress=False, random_state=None, persist=True, split_every=None):
     r"""Sketch-and-precondition least squares of a row-chunked Dask array, as in ``linalgkit.regression``.

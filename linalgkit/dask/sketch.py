@@ -25,7 +25,7 @@ import numbers
 
 import numpy as np
 
-from .._backend import check_random_state, get_backend
+from .._backend import capabilities, check_random_state, get_backend
 from .._validation import check_option, check_scalar
 from ..exceptions import NonFiniteError, ValidationError
 from ..sketch import make_sketch
@@ -107,6 +107,8 @@ def _sketch_pass(S, A, B=None, *, name="A", split_every=None):
     return parts.sum(axis=0, split_every=split_every)
 
 
+@capabilities("linalgkit.dask.sketch", numpy="NumPy chunks: Numba kernels per chunk, a tree reduction",
+              cupy="CuPy chunks: the CuPy kernels per chunk (not run: no GPU lent so far)", generic=None)
 def sketch(A, m, *, kind="sparse_sign", random_state=None, split_every=None):
     r"""The sketch :math:`SA` of a row-chunked Dask array, as one tree reduction over the chunks.
 

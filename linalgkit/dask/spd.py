@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .._backend import get_backend
+from .._backend import capabilities, get_backend
 from .._solver import check_callback, progress_bar, warn_not_converged
 from ..exceptions import NotSupportedError, ShapeError, ValidationError
 from ..spd import _geometry as g
@@ -70,6 +70,8 @@ def _distance_block(A, *B, m, single, squared, block_info=None):
         be, m, lambda A, B: m.squared_distance(be, A, B), (scale_a, scale_b), (A, B), squared), A=A, B=B))
 
 
+@capabilities("linalgkit.dask.distance", numpy="NumPy chunks: the spd family's lane kernels per chunk",
+              cupy="CuPy chunks (not run: no GPU lent so far)", generic=None)
 def distance(A, B, *, metric="affine_invariant", squared=False):
     """Distances of matched matrices of a chunked stack: :func:`linalgkit.spd.distance` chunk by chunk.
 
@@ -109,6 +111,8 @@ def _pairwise_block(X, Y, m):
                                             True), X=X, Y=Y)
 
 
+@capabilities("linalgkit.dask.pairwise_distances", numpy="NumPy chunks: one block per pair of chunks",
+              cupy="CuPy chunks (not run: no GPU lent so far)", generic=None)
 def pairwise_distances(X, Y=None, *, metric="affine_invariant", squared=False):
     """Distance matrix of a chunked stack against a chunked or in-memory one: :func:`linalgkit.spd.pairwise_distances`.
 
@@ -158,6 +162,8 @@ def _checked_reference(X, reference):
     return C
 
 
+@capabilities("linalgkit.dask.tangent_space", numpy="NumPy chunks: map_blocks of the in-memory map",
+              cupy="CuPy chunks (not run: no GPU lent so far)", generic=None)
 def tangent_space(X, reference, *, metric="affine_invariant"):
     """Tangent coordinates of a chunked stack at an in-memory reference: :func:`linalgkit.spd.tangent_space`.
 
@@ -181,6 +187,8 @@ def tangent_space(X, reference, *, metric="affine_invariant"):
                          chunks=(X.chunks[0], (n * (n + 1) // 2,)), meta=meta(X, 2))
 
 
+@capabilities("linalgkit.dask.untangent_space", numpy="NumPy chunks: map_blocks of the in-memory map",
+              cupy="CuPy chunks (not run: no GPU lent so far)", generic=None)
 def untangent_space(T, reference, *, metric="affine_invariant"):
     """Inverse of :func:`tangent_space` for chunked coordinates ``T`` of shape ``(N, n (n + 1) / 2)``.
 
@@ -274,6 +282,8 @@ def _start(be, m, reduced):
     return reduced.stack.reduce(lambda be, Xi, wi: g.weighted_sum(be, wi, Xi))
 
 
+@capabilities("linalgkit.dask.mean", numpy="NumPy chunks: one tree reduction per iteration",
+              cupy="CuPy chunks (not run: no GPU lent so far)", generic=None)
 def mean(X, *, metric="affine_invariant", weights=None, init=None, rtol=None, atol=0.0, maxiter=100, callback=None,
          progress=False, return_info=False, regularize=None, split_every=None):
     r"""Weighted Fréchet mean of a chunked ``(N, n, n)`` stack: :func:`linalgkit.spd.mean` over Dask.
