@@ -128,7 +128,8 @@ def _lstsq_sketched(backend, A, b, *, sketch, m, random_state, split_every=None)
                                residual_norm=rnorm)
 
 
-@capabilities("linalgkit.dask.lstsq_precondition", numpy="NumPy chunks: one sketch pass, then A and A^T once each per step",
+@capabilities("linalgkit.dask.lstsq_precondition",
+              numpy="NumPy chunks: one sketch pass, then A and A^T once each per step",
               cupy="CuPy chunks: the same passes on the GPU (not run: no GPU lent so far)", generic=None)
 def lstsq_precondition(A, b, *, sketch="sparse_sign", m=None, method="auto", x0=None, rtol=None, atol=0.0,
                        maxiter=100, callback=None, progress=False, random_state=None, persist=True, split_every=None):
