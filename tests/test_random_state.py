@@ -14,6 +14,7 @@ import inspect
 import numbers
 import pkgutil
 
+import dask.array as da
 import numpy as np
 import pytest
 import scipy.sparse
@@ -21,6 +22,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import InvalidParameterError
 
 import linalgkit
+import linalgkit.dask as ldask
 from linalgkit import datasets, regression, sampling, sketch, spd, transforms
 from linalgkit.exceptions import ArgumentTypeError
 
@@ -31,8 +33,12 @@ X = datasets.make_spd_matrices(6, 3, cond=10, random_state=1)
 Y = datasets.make_spd_matrices(5, 3, cond=10, random_state=2)
 DISTRIBUTIONS = datasets.make_spd_matrices(12, 3, cond=10, random_state=3).reshape(3, 4, 3, 3)
 SUPPORT, VALUES = np.array([3, 100], dtype=np.uint64), np.array([1.0, -0.5])
+DASK_A, DASK_B = da.from_array(TALL_A, chunks=(1000, -1)), da.from_array(TALL_B, chunks=1000)
 
 CALLS = {
+    "linalgkit.dask.lstsq_precondition": lambda rs: ldask.lstsq_precondition(DASK_A, DASK_B, random_state=rs),
+    "linalgkit.dask.lstsq_sketched": lambda rs: ldask.lstsq_sketched(DASK_A, DASK_B, random_state=rs),
+    "linalgkit.dask.sketch": lambda rs: ldask.sketch(DASK_A, 20, random_state=rs).compute(),
     "linalgkit.datasets.gaussian_random_field": lambda rs: datasets.gaussian_random_field(8, random_state=rs),
     "linalgkit.datasets.make_convection_diffusion":
         lambda rs: datasets.make_convection_diffusion(8, [10.0], random_state=rs),
@@ -71,6 +77,7 @@ CALLS = {
 
 # estimator -> (constructor keyword arguments besides random_state, fit arguments)
 ESTIMATORS = {
+    "linalgkit.dask.SketchedLinearRegression": ({}, (DASK_A, DASK_B)),
     "linalgkit.regression.SketchedLinearRegression": ({}, (TALL_A, TALL_B)),
     "linalgkit.sampling.LpRegression": ({}, (A, B)),
     "linalgkit.sampling.SensitivitySampler": ({"m": 50}, (A,)),
