@@ -64,7 +64,11 @@ def _mean(metric):
         return spd.mean(MATRICES, metric=metric, return_info=True, **contract)
 
     label = metric if isinstance(metric, str) else "power_affine(0.5)"
-    # r_ref = 1 for the means: the gradient norm is compared with max(rtol, atol), rtol = 1e-10 in float64
+    # the gradient norm against rtol r_ref (rtol = 1e-10 in float64): r_ref = 1, and sqrt(tr M) = d_BW(0, M) for
+    # Bures-Wasserstein, whose gradient has the units of M^(1/2) (linalgkit.spd.means)
+    if metric == "bures_wasserstein":
+        return Solver(f"spd.mean[{label}]", run,
+                      rule=lambda r: r.residual_norm <= 1e-10 * np.sqrt(np.trace(r.mean)))
     return Solver(f"spd.mean[{label}]", run, rule=lambda r: r.residual_norm <= 1e-10)
 
 
