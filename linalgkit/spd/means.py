@@ -29,7 +29,7 @@ affine-invariant Karcher functional exceeds the identity (non-positive curvature
 overshoots and :math:`\tau_{\max} = 1`; on 1000 matrices of 22 x 22 the secant step cuts the iterations to
 ``tol = 1e-8`` from 5 to 3 (``python -m benchmarks.ablations karcher``).  The Bures-Wasserstein Hessian is
 below the identity (non-negative curvature), so the fixed point undershoots and :math:`\tau_{\max} = 100`
-(:data:`_LONGEST_STEP`).  A step that makes :math:`\|G\|` grow is rejected and :math:`\tau` halved.
+(:data:`_BW_LONGEST_STEP`).  A step that makes :math:`\|G\|` grow is rejected and :math:`\tau` halved.
 """
 
 import numbers
@@ -288,7 +288,7 @@ def _threshold(be, m, M, tolerances, spread=None):
 
 def _secant_step(be, m, M, G_old, G_new, tau):
     r"""Next step :math:`1/h` from the curvature :math:`h` of the last step along :math:`G_{old}`, within
-    :math:`(0, \tau_{\max}]` (:data:`_LONGEST_STEP`); 1 where :math:`h \le 0`.
+    :math:`(0, \tau_{\max}]` (:data:`_BW_LONGEST_STEP`); 1 where :math:`h \le 0`.
 
     A step :math:`\tau G` changes the gradient by about :math:`\tau h G`, so
     :math:`h = \langle G_{old}, G_{old} - G_{new}\rangle / (\tau \|G_{old}\|^2)` (both measured at the new
@@ -296,14 +296,14 @@ def _secant_step(be, m, M, G_old, G_new, tau):
     """
     old = be.to_host(m.inner(be, M, G_old, G_old))
     drop = old - be.to_host(m.inner(be, M, G_old, G_new))
-    longest = _LONGEST_STEP.get(type(m), 1.0)
+    longest = _BW_LONGEST_STEP if isinstance(m, g.BuresWasserstein) else 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         curvature = np.where(old > 0, drop / (tau * np.where(old > 0, old, 1.0)), 0.0)
         return np.where(curvature * longest > 1.0, 1.0 / curvature, np.where(curvature > 0, longest, 1.0))
 
 
-_LONGEST_STEP = {g.BuresWasserstein: 100.0}
-r"""Longest secant step per metric class (1 for the others).  Affine-invariant Karcher functionals have
+_BW_LONGEST_STEP = 100.0
+r"""Longest secant step of the Bures-Wasserstein mean (1 for the others).  Affine-invariant Karcher functionals have
 Hessians above the identity (non-positive curvature), so :math:`\tau \le 1`; the Bures-Wasserstein one has
 its Hessian below the identity (non-negative curvature), so :math:`\tau = 1` (the fixed point) undershoots:
 at inputs of condition 1e12 the fixed point contracts by about 0.9 per step, and steps up to 100 cut the
