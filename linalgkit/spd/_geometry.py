@@ -146,8 +146,18 @@ def weighted_sum(be, w, Y):
 
 
 class Metric:
-    """Shared defaults (overridden where cheaper): orthonormal tangent coordinates of ``Log_S X`` and back,
-    and the weighted mean of the logarithms that drives Karcher's iteration."""
+    r"""Shared defaults (overridden where cheaper): orthonormal tangent coordinates of ``Log_S X`` and back,
+    and the weighted mean of the logarithms that drives Karcher's iteration.
+
+    ``equivariant``: the dilation :math:`X \mapsto cX` maps geodesics to geodesics, so
+    :math:`\operatorname{Exp}_{cS}(cV) = c\operatorname{Exp}_S(V)`, :math:`\operatorname{Log}_{cS}(cP) =
+    c\operatorname{Log}_S(P)`, and geodesics, parallel transport and means scale by :math:`c`.
+    ``degree``: :math:`k` with :math:`g_{cS}(cU, cV) = c^k g_S(U, V)` (so :math:`d^2(cA, cB) = c^k d^2(A, B)`),
+    None where the metric has none.  Derivations in ``docs/spd.rst``, "Hostile input".
+    """
+
+    equivariant = False
+    degree = None
 
     def log_coordinates(self, be, S, X):
         return self.coordinates(be, S, self.log(be, S, X))
@@ -189,6 +199,7 @@ class Flat(Metric):
     """Euclidean (Frobenius) geometry of a vector space of matrices (the chart images)."""
 
     name = "flat"
+    equivariant, degree = True, 2
 
     def __init__(self, lower=False):
         self.lower = lower
@@ -224,6 +235,7 @@ class AffineInvariant(Metric):
     r"""Affine-invariant metric :math:`g_S(U, V) = \operatorname{tr}(S^{-1} U S^{-1} V)` (Pennec et al. 2006)."""
 
     name = "affine_invariant"
+    equivariant, degree = True, 0
 
     def squared_distance(self, be, A, B):
         return dispatch.squared_distances(be, "affine_invariant", A, B, lambda A, B: self._squared_distance(be, A, B))
@@ -303,6 +315,7 @@ class BuresWasserstein(KernelCoordinates):
     """
 
     name = "bures_wasserstein"
+    equivariant, degree = True, 1
 
     def squared_distance(self, be, A, B):
         return dispatch.squared_distances(be, "bures_wasserstein", A, B, lambda A, B: self._squared_distance(be, A, B))
@@ -367,13 +380,16 @@ class BuresWasserstein(KernelCoordinates):
 
 
 class Chart:
-    """A diffeomorphism from SPD(n) onto a chart (its image) with its differential.
+    r"""A diffeomorphism from SPD(n) onto a chart (its image) with its differential.
 
     ``forward(S)`` returns ``(W, state)``; ``differential(state, V)`` and ``differential_inverse(state, W)``
     reuse the factorization kept in ``state``; ``inverse(W)`` maps chart points back to SPD(n).
+    ``power``: :math:`q` with :math:`\chi(cX) = c^q \chi(X) + b_c` (a dilation and a translation of the
+    chart), None where the dilation acts otherwise.
     """
 
     lower = False
+    power = None
 
     def forward(self, be, S):
         raise NotImplementedError
@@ -390,6 +406,8 @@ class Chart:
 
 class IdentityChart(Chart):
     """The identity: Euclidean metric on SPD(n) itself."""
+
+    power = 1.0
 
     def forward(self, be, S):
         return S, None
@@ -412,6 +430,7 @@ class SpectralChart(Chart):
 
     def __init__(self, function, p):
         self.function, self.p = function, p
+        self.power = p  # (c^p X^p - 1)/p = c^p (X^p - 1)/p + (c^p - 1)/p; log(cX) = log X + log(c) I
 
     def forward(self, be, S):
         """Chart image, NaN where ``S`` breaks the definiteness rule (its eigenvalues are at hand)."""
@@ -459,6 +478,7 @@ class CholeskyChart(Chart):
 
     def __init__(self, log_diagonal):
         self.log_diagonal = log_diagonal
+        self.power = None if log_diagonal else 0.5  # chol(cX) = c^(1/2) chol(X); log-Cholesky mixes 1/2 and 0
 
     def forward(self, be, S):
         xp = be.xp
@@ -493,8 +513,15 @@ class CholeskyChart(Chart):
 class Pullback(Metric):
     r"""The metric :math:`c^2 \chi^* g_{\mathrm{base}}`: every operation is the base one read through the chart."""
 
+    equivariant = True  # every chart here maps the dilation to a linear map plus a translation
+
     def __init__(self, name, base, chart, scale=1.0):
         self.name, self.base, self.chart, self.scale = name, base, chart, scale
+
+    @property
+    def degree(self):
+        """The base's degree times the chart's power (the base metric is translation-invariant where shifted)."""
+        return None if self.chart.power is None else self.base.degree * self.chart.power
 
     def squared_distance(self, be, A, B):
         if self.name == "log_euclidean":

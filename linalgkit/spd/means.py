@@ -43,7 +43,6 @@ from .._solver import warn_not_converged
 from .._validation import check_array, check_scalar
 from ..exceptions import ShapeError, ValidationError
 from . import _geometry as g
-from ._kernel import KernelMetric
 from .metrics import _CAPS, _check_same_n, _rescaling, _run, _spd, _spd_scaled, get_metric
 
 __all__ = ["MeanResult", "geometric_mean", "mean"]
@@ -145,7 +144,7 @@ def mean(X, *, metric="affine_invariant", weights=None, init=None, rtol=None, at
         M = be.xp.zeros((*X.shape[:-3], *X.shape[-2:]), dtype=X.dtype, device=be.device)
         result = MeanResult(mean=M, converged=True, iterations=0, residual_norm=0.0)
         return result if return_info else M
-    c = None if isinstance(m, KernelMetric) else _rescaling(be, X.dtype, be.xp.max(scale, axis=-1))
+    c = _rescaling(be, X.dtype, be.xp.max(scale, axis=-1)) if getattr(m, "equivariant", False) else None
     if c is not None:  # homogeneous means: solve for X / c, scale back
         X, init = X / c[..., None, None, None], None if init is None else init / c[..., None, None]
         seen = callback

@@ -261,10 +261,6 @@ def _spd_scaled(be, X, name):
     return check_spd_scaled(X, name, backend=be, definite=False)
 
 
-_DEGREE = {"affine_invariant": 0, "log_euclidean": 0, "euclidean": 2, "bures_wasserstein": 1, "cholesky": 1}
-"""Homogeneity of the squared distance, :math:`d^2(cA, cB) = c^k d^2(A, B)`, of the metrics that have one."""
-
-
 def _safe_range(dtype):
     """Entries within which every metric runs without overflow or underflow: ``[tiny^(1/4), max^(1/4)]``."""
     info = np.finfo(np.float32 if "32" in str(dtype) else np.float64)
@@ -284,29 +280,50 @@ def _rescaling(be, dtype, *scales):
     return xp.astype(2.0 ** exponent, dtype)
 
 
-def _scaled_squared(be, m, op, scales, arrays, squared):
-    """``op(*arrays)`` on rescaled inputs for homogeneous metrics; the distance (or its square) scaled back.
+def _homogeneous(be, op, arrays, scales, degree, what, matrices=False):
+    r"""``op(*arrays)`` as :math:`c^k \operatorname{op}(X_1/c, X_2/c, \dots)`, ``k = degree``.
 
-    A value that does not fit the dtype once scaled back is an overflow and says so.
+    ``c`` (per problem, from :func:`_rescaling` of the inputs' ``scales``) is a power of two, so the
+    rescaling is exact; ``degree`` None, or inputs within the safe range, run ``op`` as is.  ``matrices``:
+    ``op`` returns matrices ``(..., n, n)`` (else one value per problem).  A finite value that leaves the
+    dtype once scaled back raises an error starting with "overflow" that names ``what``; a non-finite
+    value of ``op`` itself is returned for :func:`_guarded` to explain.
     """
     xp = be.xp
-    degree = _DEGREE.get(getattr(m, "name", None))
     c = None if degree is None else _rescaling(be, arrays[0].dtype, *scales)
     if c is None:
-        d2 = op(*arrays)
-        return d2 if squared else xp.sqrt(d2)
-    d2 = op(*(X / c[..., None, None] for X in arrays))
-    with np.errstate(over="ignore"):
-        value = d2 * c**degree if squared else xp.sqrt(d2) * c ** (degree / 2)
+        return op(*arrays)
+    value = op(*(X / c[..., None, None] for X in arrays))
     if not bool(xp.all(xp.isfinite(value))):
-        raise ValidationError(f"overflow: the {'squared ' if squared else ''}{m.name} distance exceeds the "
-                             f"{arrays[0].dtype} range; pass squared=False or rescale the inputs")
+        return value
+    factor = c**degree
+    with np.errstate(over="ignore"):
+        value = value * (factor[..., None, None] if matrices else factor)
+    if not bool(xp.all(xp.isfinite(value))):
+        raise ValidationError(f"overflow: {what} exceeds the {value.dtype} range; rescale the inputs")
     return value
 
 
+def _equivariant(be, m, op, arrays, scales, what):
+    """Matrix-valued ``op`` (Exp, Log, geodesic, transport) of an equivariant metric, rescaled (degree 1)."""
+    degree = 1 if getattr(m, "equivariant", False) else None
+    return _homogeneous(be, op, arrays, scales, degree, what, matrices=True)
+
+
+def _scaled_squared(be, m, op, scales, arrays, squared, names=("A", "B")):
+    """The squared distances ``op(*arrays)`` (or the distances) on rescaled inputs for homogeneous metrics."""
+    degree = getattr(m, "degree", None)
+    what = f"the {'squared ' if squared else ''}{m.name} distance of {' and '.join(names)}"
+    if squared:
+        return _homogeneous(be, op, arrays, scales, degree, what + " (pass squared=False)")
+    return _homogeneous(be, lambda *Z: be.xp.sqrt(op(*Z)), arrays, scales, None if degree is None else degree / 2,
+                        what)
+
+
 def _tangent(be, V, name):
-    """Tangent vectors: symmetric matrices (shape, dtype, finiteness and symmetry checked, not definiteness)."""
-    return check_spd(V, name, backend=be, definite=False)
+    """Tangent vectors: symmetric matrices (shape, dtype, finiteness and symmetry checked, not definiteness),
+    and their per-matrix scale ``max |V_ij|``."""
+    return check_spd_scaled(V, name, backend=be, definite=False)
 
 
 def _guarded(be, result, array, **spd):
@@ -453,7 +470,7 @@ def pairwise_distances(X, Y=None, *, metric="affine_invariant", squared=False):
     m = get_metric(metric)
     top = xp.max(xp.concat([scale_x, scale_y]))[None]  # one scale for the whole matrix of pairs
     return _run(be, lambda: _scaled_squared(be, m, lambda *Z: _pairwise_squared(be, m, Z[0], Z[-1], Y is None),
-                                            (top,), (X,) if Y is None else (X, Yv), squared), X=X, Y=Yv)
+                                            (top,), (X,) if Y is None else (X, Yv), squared, ("X", "Y")), X=X, Y=Yv)
 
 
 def _pairwise_squared(be, m, X, Y, symmetric):
@@ -519,10 +536,11 @@ def inner(S, U, V, *, metric="affine_invariant"):
     array, shape (...)
     """
     be = get_backend(S=S, U=U, V=V)
-    S, U, V = _spd(be, S, "S"), _tangent(be, U, "U"), _tangent(be, V, "V")
+    (S, scale_s), (U, scale_u), (V, scale_v) = _spd_scaled(be, S, "S"), _tangent(be, U, "U"), _tangent(be, V, "V")
     _check_same_n(S=S, U=U, V=V)
     m = get_metric(metric)
-    return _run(be, lambda: m.inner(be, S, U, V), S=S)
+    return _run(be, lambda: _homogeneous(be, lambda *Z: m.inner(be, *Z), (S, U, V), (scale_s, scale_u, scale_v),
+                                         getattr(m, "degree", None), f"the {m.name} inner product of U and V"), S=S)
 
 
 @capabilities("linalgkit.spd.exp", **_CAPS)
@@ -547,10 +565,11 @@ def exp(S, V, *, metric="affine_invariant"):
     array, shape (..., n, n)
     """
     be = get_backend(S=S, V=V)
-    S, V = _spd(be, S, "S"), _tangent(be, V, "V")
+    (S, scale_s), (V, scale_v) = _spd_scaled(be, S, "S"), _tangent(be, V, "V")
     _check_same_n(S=S, V=V)
     m = get_metric(metric)
-    return _run(be, lambda: m.exp(be, S, V), S=S)
+    return _run(be, lambda: _equivariant(be, m, lambda *Z: m.exp(be, *Z), (S, V), (scale_s, scale_v),
+                                         f"the {m.name} Exp_S(V)"), S=S)
 
 
 @capabilities("linalgkit.spd.log", **_CAPS)
@@ -574,10 +593,11 @@ def log(S, P, *, metric="affine_invariant"):
         Symmetric tangent vectors at ``S``.
     """
     be = get_backend(S=S, P=P)
-    S, P = _spd(be, S, "S"), _spd(be, P, "P")
+    (S, scale_s), (P, scale_p) = _spd_scaled(be, S, "S"), _spd_scaled(be, P, "P")
     _check_same_n(S=S, P=P)
     m = get_metric(metric)
-    return _run(be, lambda: m.log(be, S, P), S=S, P=P)
+    return _run(be, lambda: _equivariant(be, m, lambda *Z: m.log(be, *Z), (S, P), (scale_s, scale_p),
+                                         f"the {m.name} Log_S(P)"), S=S, P=P)
 
 
 @capabilities("linalgkit.spd.geodesic", **_CAPS)
@@ -598,11 +618,12 @@ def geodesic(A, B, t=0.5, *, metric="affine_invariant"):
     array, shape (..., n, n)
     """
     be = get_backend(A=A, B=B)
-    A, B = _spd(be, A, "A"), _spd(be, B, "B")
+    (A, scale_a), (B, scale_b) = _spd_scaled(be, A, "A"), _spd_scaled(be, B, "B")
     _check_same_n(A=A, B=B)
     check_scalar(t, "t")
     m = get_metric(metric)
-    return _run(be, lambda: m.geodesic(be, A, B, float(t)), A=A, B=B)
+    return _run(be, lambda: _equivariant(be, m, lambda *Z: m.geodesic(be, *Z, float(t)), (A, B), (scale_a, scale_b),
+                                         f"the {m.name} geodesic from A to B"), A=A, B=B)
 
 
 @capabilities("linalgkit.spd.parallel_transport", **_CAPS)
@@ -628,10 +649,11 @@ def parallel_transport(A, B, V, *, metric="affine_invariant"):
     array, shape (..., n, n)
     """
     be = get_backend(A=A, B=B, V=V)
-    A, B, V = _spd(be, A, "A"), _spd(be, B, "B"), _tangent(be, V, "V")
+    (A, scale_a), (B, scale_b), (V, scale_v) = _spd_scaled(be, A, "A"), _spd_scaled(be, B, "B"), _tangent(be, V, "V")
     _check_same_n(A=A, B=B, V=V)
     m = get_metric(metric)
-    return _run(be, lambda: m.transport(be, A, B, V), A=A, B=B)
+    return _run(be, lambda: _equivariant(be, m, lambda *Z: m.transport(be, *Z), (A, B, V), (scale_a, scale_b, scale_v),
+                                         f"the {m.name} transport of V"), A=A, B=B)
 
 
 @capabilities("linalgkit.spd.pole_ladder_transport", **_CAPS)
@@ -658,10 +680,11 @@ def pole_ladder_transport(A, B, V, *, metric="bures_wasserstein", n_rungs=10):
     """
     check_scalar(n_rungs, "n_rungs", kind=numbers.Integral, low=1)
     be = get_backend(A=A, B=B, V=V)
-    A, B, V = _spd(be, A, "A"), _spd(be, B, "B"), _tangent(be, V, "V")
+    (A, scale_a), (B, scale_b), (V, scale_v) = _spd_scaled(be, A, "A"), _spd_scaled(be, B, "B"), _tangent(be, V, "V")
     _check_same_n(A=A, B=B, V=V)
     m = get_metric(metric)
-    return _run(be, lambda: _pole_ladder(be, m, A, B, V, n_rungs), A=A, B=B)
+    return _run(be, lambda: _equivariant(be, m, lambda *Z: _pole_ladder(be, m, *Z, n_rungs), (A, B, V),
+                                         (scale_a, scale_b, scale_v), f"the {m.name} transport of V"), A=A, B=B)
 
 
 def _pole_ladder(be, m, A, B, V, n_rungs):
