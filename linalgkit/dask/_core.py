@@ -96,6 +96,13 @@ class RowOperator:
     :math:`A_i^T u_i` in a tree reduction.  The regression family's iterations (LSQR, iterative
     sketching, FOSSILS, the Cholesky-QR refinement) run on the client unchanged with this operator:
     the ``d``-vectors and the ``n``-vectors live there, ``A`` stays on the workers.
+
+    Parameters
+    ----------
+    A : dask.array.Array of shape (n, d)
+        Row-chunked, best persisted.
+    split_every : int, optional
+        Fan-in of the tree reduction of ``A.T @ u`` (Dask's default when None).
     """
 
     def __init__(self, A, split_every=None):

@@ -51,6 +51,12 @@ class SketchedLinearRegression(_SketchedLinearRegression):
     Fits with :func:`linalgkit.dask.lstsq_sketched` (``mode="solve"``) or
     :func:`linalgkit.dask.lstsq_precondition` (``mode="precondition"``); ``coef_`` is in memory and
     ``predict`` returns a lazy Dask array.  ``sketch="srht"`` is the block SRHT.
+
+    Parameters
+    ----------
+    eps, delta, sketch, m, mode, fit_intercept, random_state
+        As in :class:`linalgkit.regression.SketchedLinearRegression` (``sketch`` one of
+        :data:`linalgkit.dask.DASK_SKETCH_KINDS`).
     """
 
     _parameter_constraints = {**_SketchedLinearRegression._parameter_constraints,
@@ -145,6 +151,11 @@ class TangentSpace(_ChunkedSPD, _TangentSpace):
 
     ``fit`` computes the reference (the Fréchet mean, see :func:`linalgkit.dask.mean`: one compute
     for flat metrics), ``transform`` returns lazy ``(N, n (n + 1) / 2)`` features.
+
+    Parameters
+    ----------
+    metric, reference, rtol, atol, maxiter, tol, regularize
+        As in :class:`linalgkit.spd.TangentSpace`.
     """
 
     def fit(self, X, y=None, sample_weight=None):
@@ -217,6 +228,11 @@ class MDM(_ChunkedSPD, _MDM):
     """:class:`linalgkit.spd.MDM` for chunked ``(N, n, n)`` Dask stacks: one distributed mean per class.
 
     ``transform``, ``predict`` and ``predict_proba`` return lazy Dask arrays (chunks on the host).
+
+    Parameters
+    ----------
+    metric, rtol, atol, maxiter, tol, regularize
+        As in :class:`linalgkit.spd.MDM`.
     """
 
     def fit(self, X, y, sample_weight=None):

@@ -66,7 +66,21 @@ class BlockSRHT:
         self.rows = np.sort(rng.choice(self.padded_rows, size=m, replace=False))
 
     def apply_chunk(self, backend, index, X, B):
-        r""":math:`\tilde D_i P H_N D_i J_i [X\ B] / \sqrt m` for chunk ``index``."""
+        r""":math:`\tilde D_i P H_N D_i J_i [X\ B] / \sqrt m` for chunk ``index``.
+
+        Parameters
+        ----------
+        backend : Backend
+            Backend of the chunk.
+        index : int
+            Position of the chunk among the row chunks (seeds its signs).
+        X, B : array of shape (n_i, d) and (n_i, q)
+            The chunk's rows of ``A`` and of the stacked right-hand sides.
+
+        Returns
+        -------
+        array of shape (m, d + q)
+        """
         signs = np.random.default_rng([self.seed, index])
         inner = 1.0 - 2.0 * signs.integers(0, 2, size=X.shape[0], dtype=np.int8)
         outer = (1.0 - 2.0 * signs.integers(0, 2, size=self.shape[0], dtype=np.int8)) / math.sqrt(self.shape[0])
