@@ -225,19 +225,30 @@ def rcg(A, b, x0=None, *, recycle=None, k=20, m=None, rtol=None, atol=0.0, maxit
     >>> bool(second.converged), second.iterations < first.iterations
     (True, True)
     """
+    return solve_symmetric("rcg", _rcg, A, b, x0, M, recycle=recycle, k=k, m=m, rtol=rtol, atol=atol,
+                           maxiter=maxiter, callback=callback, progress=progress, check=check_spd, definite=True)
+
+
+def solve_symmetric(name, private, A, b, x0, M, *, recycle, k, m, rtol, atol, maxiter, callback, progress, check,
+                    definite):
+    """The public body of :func:`rcg` and :func:`~linalgkit.krylov.rminres`: validate once, run ``private``, warn once.
+
+    ``m`` defaults to ``4 k`` stored vectors; ``check`` tests an explicit ``A`` for symmetry (and, if
+    ``definite``, a positive diagonal) first.
+    """
     system = check_system(A, b, x0, M)
     check_scalar(k, "k", kind=numbers.Integral, low=0)
     m = 4 * int(k) if m is None else m
     k, m = check_sizes(k, max(m, 1)) if k else (0, 1)
     tolerances = check_tolerances(rtol, atol, default_maxiter(maxiter, system.n), dtype=system.dtype,
                                   default_rtol=DEFAULT_RTOL)
-    if check_spd:
-        check_symmetric(system.be, system.A)
+    if check:
+        check_symmetric(system.be, system.A, definite=definite)
     U, C = check_recycle(recycle, system, system.n + 1)
     callback = check_callback(callback)
-    with progress_bar(progress, tolerances.maxiter, "rcg") as bar:
-        result = _rcg(system.be, system, k=k, m=m, tolerances=tolerances, U=U, C=C,
-                      monitor=IterationMonitor(callback, bar))
+    with progress_bar(progress, tolerances.maxiter, name) as bar:
+        result = private(system.be, system, k=k, m=m, tolerances=tolerances, U=U, C=C,
+                         monitor=IterationMonitor(callback, bar))
     if not result.converged:
-        warn_not_converged("rcg", tolerances, result.residual_norm)
+        warn_not_converged(name, tolerances, result.residual_norm, stacklevel=4)  # the caller of rcg / rminres
     return result

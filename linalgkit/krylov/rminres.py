@@ -1,20 +1,16 @@
 r"""Recycled MINRES for sequences of symmetric (indefinite) systems (Wang, de Sturler and Paulino 2007)."""
 
 import math
-import numbers
 
 import numpy as np
 
 from .._backend import capabilities, serial_blas
-from .._solver import IterationMonitor, check_callback, check_tolerances, progress_bar, warn_not_converged
-from .._validation import check_scalar
 from ..exceptions import NotSupportedError
-from ._common import check_system, norm, to_device
+from ._common import norm, to_device
 from ._cutovers import BREAKDOWN
 from ._engine import EngineResult, image_basis
-from ._monitor import DEFAULT_RTOL, default_maxiter
-from .gcrodr import _space, check_recycle, check_sizes, to_result
-from .rcg import check_symmetric
+from .gcrodr import _space, to_result
+from .rcg import solve_symmetric
 
 __all__ = ["rminres"]
 
@@ -223,19 +219,6 @@ def rminres(A, b, x0=None, *, recycle=None, k=20, m=None, rtol=None, atol=0.0, m
     >>> bool(second.converged), second.iterations < first.iterations
     (True, True)
     """
-    system = check_system(A, b, x0, M)
-    check_scalar(k, "k", kind=numbers.Integral, low=0)
-    m = 4 * int(k) if m is None else m
-    k, m = check_sizes(k, max(m, 1)) if k else (0, 1)
-    tolerances = check_tolerances(rtol, atol, default_maxiter(maxiter, system.n), dtype=system.dtype,
-                                  default_rtol=DEFAULT_RTOL)
-    if check_symmetry:
-        check_symmetric(system.be, system.A, definite=False)
-    U, C = check_recycle(recycle, system, system.n + 1)
-    callback = check_callback(callback)
-    with progress_bar(progress, tolerances.maxiter, "rminres") as bar:
-        result = _rminres(system.be, system, k=k, m=m, tolerances=tolerances, U=U, C=C,
-                          monitor=IterationMonitor(callback, bar))
-    if not result.converged:
-        warn_not_converged("rminres", tolerances, result.residual_norm)
-    return result
+    return solve_symmetric("rminres", _rminres, A, b, x0, M, recycle=recycle, k=k, m=m, rtol=rtol, atol=atol,
+                           maxiter=maxiter, callback=callback, progress=progress, check=check_symmetry,
+                           definite=False)
