@@ -335,7 +335,7 @@ class BuresWasserstein(KernelCoordinates):
         return e.rotate_out(e.rotate_in(V) / (e.d[..., :, None] + e.d[..., None, :]))
 
     def _transport_map(self, be, A, B):
-        r"""The optimal map :math:`T = L^{-\top} (L^\top B L)^{1/2} L^{-1}` with :math:`T A T = B`, :math:`A = L L^\top`.
+        r"""The optimal map :math:`T = L^{-\top} (L^\top B L)^{1/2} L^{-1}`, :math:`T A T = B`, :math:`A = L L^\top`.
 
         :math:`(L^\top B L)^{1/2} = U \Sigma U^\top` from the SVD :math:`L^\top C = U \Sigma W^\top`,
         :math:`B = C C^\top`: the square root's eigenvalues are singular values, accurate to

@@ -9,9 +9,10 @@ with :math:`r_k = \|G\|_M` at the iterate :math:`M_k`: it stops at
 :math:`r_{\mathrm{ref}} = \sqrt{\operatorname{tr} M_k} = d_{BW}(0, M_k)` for Bures-Wasserstein (whose gradient
 has the units of :math:`X^{1/2}`), and the rounding floor
 :math:`\phi_k = 4\sqrt{n}\,\epsilon\,\kappa^{1/2}\, r_{\mathrm{ref}}` (:math:`\kappa` the condition
-number of :math:`M_k`, and for Bures-Wasserstein the largest of the inputs' when larger): below it the computed gradient is rounding noise of the whitening, so a right answer does not
-warn.  Problems over leading batch axes run together but each has its own step and its own stopping
-test; a converged problem stops moving.  Inputs whose entries leave the dtype's safe range are scaled by
+number of :math:`M_k`, and for Bures-Wasserstein the largest of the inputs' when larger): below it the
+computed gradient is rounding noise of the whitening, so a right answer does not warn.  Problems over
+leading batch axes run together but each has its own step and its own stopping test; a converged problem
+stops moving.  Inputs whose entries leave the dtype's safe range are scaled by
 a power of two first (every mean here is homogeneous, :math:`\bar M(cX) = c\,\bar M(X)`).
 
 * Flat pullbacks (Euclidean, log-Euclidean, power-Euclidean, Cholesky, log-Cholesky): closed form

@@ -9,8 +9,10 @@ numerically (see :mod:`linalgkit.spd._kernel`).
 
 Inputs follow one definiteness rule, smallest eigenvalue above :math:`n\epsilon\lambda_{\max}`
 (:func:`~linalgkit._validation.definiteness_floor`, ``docs/spd.rst`` "Hostile input"), except the
-Euclidean metric, which is defined on all symmetric matrices and does not test it; distances of
-homogeneous metrics are rescaled by powers of two away from overflow (the same section).
+Euclidean metric, which is defined on all symmetric matrices and does not test it.  Inputs far from 1
+are rescaled by a power of two (exact) wherever the metric's scaling rule allows: Exp, Log, geodesics and
+transports of every metric but the kernel ones scale by :math:`c`, inner products and squared distances
+by :math:`c^k` (``Metric.equivariant``, ``Metric.degree``; derivations in the same section).
 
 ``log`` is the true Riemannian logarithm :math:`\operatorname{Log}_S(P) \in T_S\mathrm{SPD}(n)`
 (the tangent vector at ``S`` whose geodesic reaches ``P`` at time 1), not the "whitened" vector
@@ -280,13 +282,13 @@ def _rescaling(be, dtype, *scales):
     return xp.astype(2.0 ** exponent, dtype)
 
 
-def _homogeneous(be, op, arrays, scales, degree, what, matrices=False):
+def _homogeneous(be, op, arrays, scales, degree, what, matrices=False, hint="rescale the inputs"):
     r"""``op(*arrays)`` as :math:`c^k \operatorname{op}(X_1/c, X_2/c, \dots)`, ``k = degree``.
 
     ``c`` (per problem, from :func:`_rescaling` of the inputs' ``scales``) is a power of two, so the
     rescaling is exact; ``degree`` None, or inputs within the safe range, run ``op`` as is.  ``matrices``:
     ``op`` returns matrices ``(..., n, n)`` (else one value per problem).  A finite value that leaves the
-    dtype once scaled back raises an error starting with "overflow" that names ``what``; a non-finite
+    dtype once scaled back raises an error starting with "overflow" that names ``what`` (then ``hint``); a non-finite
     value of ``op`` itself is returned for :func:`_guarded` to explain.
     """
     xp = be.xp
@@ -300,7 +302,7 @@ def _homogeneous(be, op, arrays, scales, degree, what, matrices=False):
     with np.errstate(over="ignore"):
         value = value * (factor[..., None, None] if matrices else factor)
     if not bool(xp.all(xp.isfinite(value))):
-        raise ValidationError(f"overflow: {what} exceeds the {value.dtype} range; rescale the inputs")
+        raise ValidationError(f"overflow: {what} exceeds the {value.dtype} range; {hint}")
     return value
 
 
@@ -315,7 +317,7 @@ def _scaled_squared(be, m, op, scales, arrays, squared, names=("A", "B")):
     degree = getattr(m, "degree", None)
     what = f"the {'squared ' if squared else ''}{m.name} distance of {' and '.join(names)}"
     if squared:
-        return _homogeneous(be, op, arrays, scales, degree, what + " (pass squared=False)")
+        return _homogeneous(be, op, arrays, scales, degree, what, hint="pass squared=False or rescale the inputs")
     return _homogeneous(be, lambda *Z: be.xp.sqrt(op(*Z)), arrays, scales, None if degree is None else degree / 2,
                         what)
 
@@ -338,9 +340,10 @@ def _guarded(be, result, array, **spd):
     for name, X in spd.items():
         top = float(xp.max(xp.abs(X))) if X.size else 1.0
         if not low <= top <= high:
-            raise ValidationError(f"overflow: {name} has entries of magnitude {top:.3g}, outside [{low:.3g}, {high:.3g}] "
-                                 f"where this metric is evaluated in {X.dtype} (it is not homogeneous, so linalgkit "
-                                 f"cannot rescale it); rescale the inputs or use float64")
+            raise ValidationError(f"overflow: {name} has entries of magnitude {top:.3g}, outside [{low:.3g}, "
+                                  f"{high:.3g}] where this metric is evaluated in {X.dtype} (it is not homogeneous, "
+                                  f"or the arguments' scales differ too much for one rescaling); rescale the inputs "
+                                  f"or use float64")
     raise ValidationError("the result is not finite although the inputs are SPD: their condition number is too "
                           "large for this dtype; use float64 or regularize the inputs")
 

@@ -50,6 +50,26 @@ def _mp_karcher_gradient(M, X):
         return float(mpmath.mnorm(total / len(X), "f"))
 
 
+def _mp_bw_gradient(M, X):
+    r""":math:`\|\bar T - I\|_M / \sqrt{\operatorname{tr} M}` at ``M`` in 50-digit arithmetic (0 at the mean).
+
+    :math:`\bar T = \frac1N \sum_i M^{-1/2}(M^{1/2} X_i M^{1/2})^{1/2} M^{-1/2}`, and the Bures-Wasserstein
+    gradient norm is :math:`\|G\|_M^2 = \operatorname{tr}((\bar T - I) M (\bar T - I))`.
+    """
+    with mpmath.workdps(50):
+        Mm = mpmath.matrix(M.tolist())
+        d, Q = mpmath.eigsy(Mm)
+        R = Q * mpmath.diag([mpmath.sqrt(v) for v in d]) * Q.T
+        R_inv = Q * mpmath.diag([1 / mpmath.sqrt(v) for v in d]) * Q.T
+        T = mpmath.zeros(M.shape[0])
+        for Xi in X:
+            e, P = mpmath.eigsy(R * mpmath.matrix(Xi.tolist()) * R)
+            T += R_inv * P * mpmath.diag([mpmath.sqrt(v) for v in e]) * P.T * R_inv
+        D = T / len(X) - mpmath.eye(M.shape[0])
+        DMD = D * Mm * D
+        return float(mpmath.sqrt(mpmath.fsum(DMD[i, i] for i in range(M.shape[0])) / mpmath.fsum(d)))
+
+
 def _commuting(n, cond, seed):
     rng = np.random.default_rng(seed)
     Q = np.linalg.qr(rng.standard_normal((n, n)))[0]
@@ -94,6 +114,24 @@ BATCH = make_spd_matrices(200, 4, cond=10, random_state=11)
 SINGULAR = _below_floor()
 HARD = make_spd_matrices(10, 6, cond=1e14, random_state=0)  # pyRiemann's mean_riemann meets a NaN log here
 C10, D10, c10, d10 = _commuting(4, 10, 13)
+BW12 = make_spd_matrices(10, 4, cond=1e12, random_state=0)
+BW_FLOOR = 4 * np.sqrt(4) * np.finfo(float).eps * np.sqrt(1e12)
+"""The rounding floor of the BW mean's stopping rule over sqrt(tr M) for inputs of condition 1e12."""
+SCALES = (1e-200, 1e-300, 1e200, 1e300)
+TANGENT = 0.3 * (U - V)  # a tangent vector at U whose Exp stays in the cone for every metric below
+EQUIVARIANT = {"AI": "affine_invariant", "LE": "log_euclidean", "E": "euclidean", "BW": "bures_wasserstein",
+               "Cholesky": "cholesky", "log-Cholesky": "log_cholesky", "power-E(0.5)": spd.power_euclidean(0.5),
+               "power-affine(0.5)": spd.power_affine(0.5)}
+"""Metrics whose dilation X -> cX maps geodesics to geodesics: Exp, Log, geodesics and transports scale by c."""
+INNER_DEGREE = {"AI": 0, "LE": 0, "E": 2, "BW": 1, "Cholesky": 1, "power-E(0.5)": 1, "power-affine(0.5)": 0}
+"""k with g_{cS}(cU, cV) = c^k g_S(U, V), derived in docs/spd.rst (log-Cholesky has none)."""
+MATRIX_OPS = {"Exp": lambda c, m: spd.exp(c * U, c * TANGENT, metric=m),
+              "Log": lambda c, m: spd.log(c * U, c * V, metric=m),
+              "geodesic": lambda c, m: spd.geodesic(c * U, c * V, 0.3, metric=m),
+              "transport": lambda c, m: spd.parallel_transport(c * U, c * V, c * TANGENT, metric=m)}
+TRANSPORTS = {"BW transport, commuting": lambda c: spd.parallel_transport(c * C10, c * D10, c * TANGENT,
+                                                                        metric="bures_wasserstein"),
+              "BW pole ladder": lambda c: spd.pole_ladder_transport(c * U, c * V, c * TANGENT)}
 # At cond 1e14 rounding the inputs to float64 alone moves them by up to eps * cond = 2e-2 in the affine-invariant
 # metric; the 50-digit gradient at the computed mean is 2.6e-6 (pyRiemann's mean_riemann gives NaN on HARD).
 
@@ -124,6 +162,19 @@ def _quiet(call):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return call()
+
+
+def _scaled_inner(c, k, metric):
+    """:math:`c^k g_U(T, V)` from the call at scale 1, the factor in mpmath (0 where it underflows float64)."""
+    return float(mpmath.mpf(c) ** k * float(spd.inner(U, TANGENT, V, metric=metric)))
+
+
+def _log_cholesky_inner(c):
+    r""":math:`c\,a + b`: the log-Cholesky inner product has degree 1 on the strictly lower part of the chart's
+    differential and 0 on its diagonal (no homogeneity); ``a``, ``b`` from the calls at scales 1 and 4."""
+    at_1, at_4 = (float(spd.inner(s * U, s * TANGENT, s * V, metric="log_cholesky")) for s in (1.0, 4.0))
+    a = (at_4 - at_1) / 3
+    return float(mpmath.mpf(c) * a + (at_1 - a))
 
 
 def _hard_and_easy_means():
@@ -176,6 +227,25 @@ CASES = {
         lambda: spd.distance(1e300 * U, 1e300 * V, metric="euclidean", squared=True), ValidationError, "^overflow"),
     "2 power-Euclidean(2) at 1e200 overflows": Raises(
         lambda: spd.distance(1e200 * U, 1e200 * V, metric=spd.power_euclidean(2)), ValidationError, "^overflow.*A"),
+    **{f"2 {op} {label} at {c:g} = c {op} at 1": Value(lambda op=op, m=m, c=c: MATRIX_OPS[op](c, m),
+                                                      lambda op=op, m=m, c=c: c * MATRIX_OPS[op](1.0, m), 1e-12)
+       for op in MATRIX_OPS for label, m in EQUIVARIANT.items() for c in SCALES
+       if not (op == "transport" and label == "BW")},
+    **{f"2 {label} at {c:g} = c {label} at 1": Value(lambda f=f, c=c: f(c), lambda f=f, c=c: c * f(1.0), 1e-12)
+       for label, f in TRANSPORTS.items() for c in SCALES},
+    **{f"2 inner {label} at {c:g} = c^{k} inner at 1": Value(
+        lambda m=EQUIVARIANT[label], c=c: spd.inner(c * U, c * TANGENT, c * V, metric=m),
+        lambda m=EQUIVARIANT[label], c=c, k=k: _scaled_inner(c, k, m), 1e-12)
+       for label, k in INNER_DEGREE.items() for c in (*SCALES, 1e-150, 1e150) if not (label == "E" and c > 1e150)},
+    **{f"2 inner E at {c:g} overflows (c^2 out of range)": Raises(
+        lambda c=c: spd.inner(c * U, c * TANGENT, c * V, metric="euclidean"), ValidationError,
+        "^overflow: the euclidean inner product") for c in (1e200, 1e300)},
+    **{f"2 inner log-Cholesky at {c:g} = c a + b (not homogeneous)": Value(
+        lambda c=c: spd.inner(c * U, c * TANGENT, c * V, metric="log_cholesky"),
+        lambda c=c: _log_cholesky_inner(c), 1e-12) for c in SCALES},
+    **{f"2 {metric} Exp at 1e308 overflows": Raises(
+        lambda metric=metric: spd.exp(1e308 * np.eye(3), 1e308 * np.eye(3), metric=metric), ValidationError,
+        f"^overflow: the {metric} Exp") for metric in ("euclidean", "affine_invariant")},
     # 3. one definiteness rule (smallest eigenvalue at most n eps times the largest)
     **{f"3 {metric} refuses a matrix below the floor": Raises(
         lambda metric=metric: spd.distance(SINGULAR, U, metric=metric), NotSPDError, "^A must be positive definite")
@@ -222,6 +292,11 @@ CASES = {
         lambda: spd.mean(BATCH[:10] * np.logspace(0, 12, 10)[:, None, None], metric="bures_wasserstein"),
         lambda: _quiet(lambda: pyr_mean.mean_wasserstein(BATCH[:10] * np.logspace(0, 12, 10)[:, None, None],
                                                          maxiter=500, tol=1e-14)), 1e-9),
+    "5 BW mean, inputs of condition 1e12: gradient below the rounding floor in 50 digits": Value(
+        lambda: _mp_bw_gradient(spd.mean(BW12, metric="bures_wasserstein"), BW12), lambda: 0.0, 0, BW_FLOOR),
+    "5 BW mean, inputs of condition 1e12 = pyRiemann": Value(
+        lambda: spd.mean(BW12, metric="bures_wasserstein"),
+        lambda: _quiet(lambda: pyr_mean.mean_wasserstein(BW12, maxiter=500, tol=1e-13)), 1e-8),
     # 6. cancellation in flat pairwise distances
     "6 Euclidean pairwise 1e-7 apart": Value(lambda: _euclid_cancel("euclidean"),
                                              lambda: _pairs_by_difference(pyr_distance.distance_euclid), 1e-8),
