@@ -108,7 +108,7 @@ def _pairwise_block(X, Y, m):
         return _callable_distances(be, m, X[:, None, ...], Y[None, ...], True)
     top = be.xp.max(be.xp.concat([scale_x, scale_y]))[None]
     return _run(be, lambda: _scaled_squared(be, m, lambda X, Y: _pairwise_squared(be, m, X, Y, False), (top,), (X, Y),
-                                            True), X=X, Y=Y)
+                                            True, names=("X", "Y")), X=X, Y=Y)
 
 
 @capabilities("linalgkit.dask.pairwise_distances", numpy="NumPy chunks: one block per pair of chunks",
