@@ -2,7 +2,7 @@
 the alternative it replaced, on the same data, in one process (best of several calls after a warm-up).
 
 Run ``python -m benchmarks.ablations [name ...]`` from the repository root; names: qr, srht, blas_spin,
-karcher, lockstep, lanes, arnoldi (all by default).  Numbers depend on the machine; the docs
+karcher, lockstep, lanes, arnoldi, gram (all by default).  Numbers depend on the machine; the docs
 quote a 2-core run.
 """
 
@@ -247,7 +247,24 @@ def arnoldi():
     _report("arnoldi", mgs, cgs, ("Numba MGS", "CGS2 (DGKS) on BLAS GEMVs"))
 
 
-ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, karcher, lockstep, lanes, arnoldi)}
+def gram():
+    """The Cholesky-QR Gram matrix ([A b] W)^T ([A b] W) of 2^17 x 200: by row blocks (trmm + syrk in cache)
+    against the whole product (copy, trmm) and a GEMM."""
+    from linalgkit.regression import _cholqr
+
+    A, b = _tall_problem()
+    be = get_backend(A)
+    W = np.triu(np.random.default_rng(1).standard_normal((201, 201))) + 10 * np.eye(201)
+    blocks = _best(lambda: _cholqr._gram_times_upper(be, A, b[:, None], W))
+
+    def whole():
+        Y = _cholqr._times_upper(be, A, b[:, None], W)
+        return Y.T @ Y
+
+    _report("gram", blocks, _best(whole), ("row blocks of GRAM_BLOCK_ROWS", "whole product + GEMM"))
+
+
+ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, karcher, lockstep, lanes, arnoldi, gram)}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or ABLATIONS:

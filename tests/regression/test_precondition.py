@@ -163,3 +163,19 @@ def test_default_size_rule():
 def test_bad_parameters(kwargs, error, match, rng):
     with pytest.raises(error, match=match):
         lstsq_precondition(rng.standard_normal((200, 6)), rng.standard_normal(200), **kwargs)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n, k", [(2500, 1), (1024, 3), (700, 2)])
+def test_blockwise_gram_of_the_triangular_product_equals_the_explicit_one(dtype, n, k):
+    """The Cholesky-QR Gram matrix by row blocks (copy, trmm, syrk) against ([A B] W)^T ([A B] W) in float64."""
+    from linalgkit._backend import get_backend
+    from linalgkit.regression._cholqr import _gram_times_upper
+
+    rng = np.random.default_rng(n + k)
+    A, B = rng.standard_normal((n, 6)).astype(dtype), rng.standard_normal((n, k)).astype(dtype)
+    W = (np.triu(rng.standard_normal((6 + k, 6 + k))) + 4 * np.eye(6 + k)).astype(dtype)
+    Y = np.hstack([A, B]).astype(np.float64) @ W.astype(np.float64)
+    G = _gram_times_upper(get_backend(A), A, B, W)
+    assert G.dtype == dtype
+    np.testing.assert_allclose(G, Y.T @ Y, rtol=0, atol=50 * np.finfo(dtype).eps * np.abs(Y.T @ Y).max())
