@@ -1,4 +1,4 @@
-"""The regression family's size rules and block sizes, in one table.
+r"""The regression family's size rules and block sizes, in one table.
 
 Each constant says what it chooses and which measurement set it; ``python -m benchmarks.ablations
 NAME`` reruns the named ablation.  Change a value only with that ablation (or, where none exists
