@@ -32,8 +32,9 @@ class LpRegression(RegressorMixin, LinalgkitEstimator):
     Fits with :func:`~linalgkit.sampling.lp_regression`: on a sensitivity sample of
     :math:`[X\ 1\ y]` (``sampling`` names its scores; the objective is within
     :math:`1 + \varepsilon` of the optimum with high probability) or exactly (``sampling=None``:
-    the HiGHS dual LP for ``p = 1``, Newton-IRLS for ``p > 1``).  ``p = 1`` gives the median
-    regression of ``sklearn.linear_model.QuantileRegressor(quantile=0.5, alpha=0)``.
+    the HiGHS dual LP on a working set of rows for ``p = 1``, certified on all rows; Newton-IRLS
+    for ``p > 1``).  ``p = 1`` gives the median regression of
+    ``sklearn.linear_model.QuantileRegressor(quantile=0.5, alpha=0)``.
 
     Parameters
     ----------

@@ -8,7 +8,7 @@ from .._solver import SolverResult, check_callback, check_tolerances, progress_b
 from .._validation import check_consistent_length, check_matrix, check_option, check_vector
 from ..exceptions import BackendError, ShapeError
 from ._common import basis, check_p, check_sample_size
-from ._solvers import certified_lower_bound, l1_dual_lp, lp_objective, newton_irls
+from ._solvers import certified_lower_bound, l1_dual_lp, l1_working_set, lp_objective, newton_irls
 from .sample import SCORES, _sensitivity_sample
 
 __all__ = ["LpRegressionResult", "default_sample_size", "lp_regression"]
@@ -30,7 +30,9 @@ class LpRegressionResult(SolverResult):
         rounding), so ``objective / lower_bound`` bounds the suboptimality of ``x``.
     p : float
     method : str
-        The solver of the (sampled) problem: ``"dual-lp"`` or ``"newton-irls"``.
+        The solver of the (sampled) problem: ``"dual-lp"`` (all its rows), ``"working-set"`` (the
+        dual LP on a working set of rows, certified on all), ``"dual-lp-fallback"`` (the working
+        set hit its cap and all rows were solved) or ``"newton-irls"``.
     m : int or None
         Rows of the sample solved (None for ``method="exact"``).
     scores : str or None
@@ -38,8 +40,9 @@ class LpRegressionResult(SolverResult):
 
     Notes
     -----
-    For ``"dual-lp"``, ``residual_norm`` is the relative duality gap of the solved problem; for
-    ``"newton-irls"`` it is :math:`\|Y^T\varphi(r)\|_2` (see :func:`lp_regression`).
+    For the dual LP methods, ``residual_norm`` is the relative duality gap of the solved problem
+    (and ``history`` the gap after each reduced LP of the working set); for ``"newton-irls"`` it
+    is :math:`\|Y^T\varphi(r)\|_2` (see :func:`lp_regression`).
     """
 
     x: object
@@ -69,8 +72,8 @@ def default_sample_size(n, d):
 
 
 @capabilities("linalgkit.sampling.lp_regression",
-              numpy="HiGHS dual LP (p = 1), Newton-IRLS with Cholesky on a sketch-preconditioned basis (p > 1); "
-                    "dense and SciPy sparse",
+              numpy="HiGHS dual LP (p = 1; exact: on a working set of rows), Newton-IRLS with Cholesky on a "
+                    "sketch-preconditioned basis (p > 1); dense and SciPy sparse",
               cupy=None, generic=None)
 def lp_regression(A, b, p, *, method="sampled", m=None, scores="lewis", x0=None, rtol=None, atol=0.0, maxiter=100,
                   callback=None, progress=False, random_state=None):
@@ -78,7 +81,11 @@ def lp_regression(A, b, p, *, method="sampled", m=None, scores="lewis", x0=None,
 
     ``method="exact"``: for :math:`p = 1` the dual LP
     :math:`\max\{b^T y : A^T y = 0, \|y\|_\infty \le 1\}` by HiGHS (``x`` from its equality
-    marginals); for :math:`p > 1` damped Newton-IRLS: weighted least squares with weights
+    marginals), on a working set of rows: :math:`y_i = \mathrm{sign}(r_i)` is fixed on the rows
+    whose residual at an IRLS start is far from zero, the rest solved, and fixed rows whose sign
+    turns out wrong are freed until the duality gap on all rows certifies the optimum
+    (Portnoy & Koenker 1997; ``l1_working_set`` in ``linalgkit/sampling/_solvers.py``); for
+    :math:`p > 1` damped Newton-IRLS: weighted least squares with weights
     :math:`\max(|r_i|, \delta)^{p-2}`, a step starting at :math:`1/(p-1)` and halved until the
     objective decreases (plain IRLS overshoots by :math:`p - 1` and diverges for large :math:`p`;
     this safeguard, not the Adil-Peng-Sachdeva p-IRLS, is what is implemented).  Stopping rule
@@ -176,7 +183,7 @@ def _lp_regression(be, A, b, p, method, m, scores, x0, tol, callback, progress, 
 
 def _regression(be, A, b, p, method, m, scores, x0, tol, callback, progress, rng):
     if method == "exact":
-        solution = _solve(be, A, b, p, x0, tol, callback, progress, rng)
+        solution = l1_working_set(be, A, b, rng) if p == 1 else _solve(be, A, b, p, x0, tol, callback, progress, rng)
         return _result(solution, solution.objective, solution.lower_bound, p, None, None)
     sample = _sensitivity_sample(be, A, b, p, default_sample_size(*A.shape) if m is None else m, scores, rng)
     solution = _solve(be, sample.A, sample.b, p, x0, tol, callback, progress, rng)
