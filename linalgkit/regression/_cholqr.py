@@ -156,6 +156,17 @@ def cholqr_factor(backend, A, B, stacked):
     return X, P, 1 / inverse_values[::-1]
 
 
+def _residual_gradient(backend, A, B, X):
+    r""":math:`(A^TR,\ \|R_{:j}\|)` for :math:`R = B - AX`: one fused read of a C-ordered NumPy ``A`` (Numba)."""
+    if backend.kind == "numpy" and backend.use_numba and not backend.issparse(A) and A.flags.c_contiguous:
+        from ._numba import residual_gradient
+
+        gradient, squares = residual_gradient(A, B, X)
+        return gradient, np.sqrt(squares)
+    residual = B - A @ X
+    return A.T @ residual, backend.to_host(backend.xp.linalg.vector_norm(residual, axis=0))
+
+
 def refine(backend, A, B, X, P, singular_values, tolerances, monitor):
     r"""Test each column of ``X`` and refine those that fail until the rule holds.
 
@@ -179,9 +190,9 @@ def refine(backend, A, B, X, P, singular_values, tolerances, monitor):
     iterations, history, best = 1, [], None
     monitor(lambda: X)
     while True:
-        residual = B - A @ X
-        correction = P @ (xp.matrix_transpose(P) @ (A.T @ residual))
-        rnorms, sizes = backend.to_host(norms(residual, axis=0)), backend.to_host(norms(correction, axis=0))
+        gradient, rnorms = _residual_gradient(backend, A, B, X)
+        correction = P @ (xp.matrix_transpose(P) @ gradient)
+        sizes = backend.to_host(norms(correction, axis=0))
         history.append(float(np.sqrt(np.sum(rnorms**2))))
         thresholds = np.maximum(tolerances.rtol * (kappa * backend.to_host(norms(X, axis=0)) + kappa**2 * rnorms
                                                    / sigma_max), tolerances.atol)

@@ -562,7 +562,9 @@ def _lstsq_precondition(backend, A, b, *, sketch, m, method, tolerances, random_
     X = solved.X[:, 0] if vector else solved.X
     return PreconditionedLstsqResult(X, solved.method, sketch, solved.m, solved.cond, solved.fallback,
                                      None if vector else solved.converged, converged=all(solved.converged),
-                                     iterations=solved.iterations, residual_norm=residual_norm(backend, A, X, b),
+                                     iterations=solved.iterations,
+                                     residual_norm=residual_norm(backend, A, X, b) if solved.residual is None
+                                     else solved.residual,
                                      history=solved.history if vector or B.shape[1] == 1 else None)
 
 
@@ -580,6 +582,7 @@ class _Solved:
     history: tuple | None
     reached: float
     tolerances: object = None  # those of the method that produced X, when it is not the one asked for
+    residual: float | None = None  # ||B - A X||_F when the method computed it exactly for X (saves a pass over A)
 
 
 def _squeezed(callback):
@@ -600,7 +603,7 @@ def _with_zero_columns(backend, solved, nonzero, k):
     X = xp.stack([solved.X[:, where[j]] if j in where else zero for j in range(k)], axis=1)
     converged = tuple(solved.converged[where[j]] if j in where else True for j in range(k))
     return _Solved(X, solved.method, solved.m, solved.cond, solved.fallback, converged, solved.iterations,
-                   solved.history, solved.reached, solved.tolerances)
+                   solved.history, solved.reached, solved.tolerances, solved.residual)
 
 
 def _solve(backend, A, B, sketch, m, method, tolerances, random_state, X0, monitor):
@@ -614,8 +617,8 @@ def _solve(backend, A, B, sketch, m, method, tolerances, random_state, X0, monit
     fallback = False
     if method == "cholqr":
         try:
-            X, converged, iterations, _, history, reached = _cholqr(backend, A, B, factor, tolerances, monitor)
-            return _Solved(X, method, m, factor.cond, False, converged, iterations, history, reached)
+            X, converged, iterations, residual, history, reached = _cholqr(backend, A, B, factor, tolerances, monitor)
+            return _Solved(X, method, m, factor.cond, False, converged, iterations, history, reached, residual=residual)
         except CholeskyBreakdown:
             warnings.warn(f"the Cholesky factorization of [A b] R_s^-1 broke down (S A has condition number "
                           f"{factor.cond:.2g}): solving with LSQR preconditioned by the sketch instead "
