@@ -77,8 +77,9 @@ def l1_working_set(be, A, b, rng, *, start_rows=None, max_rounds=None):
     from IRLS on all rows instead of a subsample (on the issue's 50,000 x 21 problem it
     mispredicts 210 signs, the Lewis-coreset solution 2,449).
 
-    The working set only grows, so the loop is finite; after ``max_rounds`` LPs, or when more
-    than :data:`_MAX_FRACTION` of the rows would be free, the full dual LP is solved instead and
+    The working set only grows, so the loop is finite; after ``max_rounds`` LPs, when more than
+    :data:`_MAX_FRACTION` of the rows would be free, or when the reduced LPs together would have
+    more than ``n`` rows (the work of one full solve), the full dual LP is solved instead and
     the method is reported as ``"dual-lp-fallback"``.  ``iterations`` counts the reduced LPs and
     ``history`` holds the relative duality gap after each (inf where the reduced dual was
     infeasible).  Small problems (``start_rows`` over :data:`_MAX_FRACTION` of ``n``) go to
@@ -92,10 +93,11 @@ def l1_working_set(be, A, b, rng, *, start_rows=None, max_rounds=None):
     r = _irls_residual(be, Y, b)
     with np.errstate(divide="ignore", invalid="ignore"):  # a zero row of A: its sign never changes, rank it last
         order = np.argsort(np.abs(r) / np.linalg.norm(Y, axis=1))
-    signs, free, history = np.sign(r), np.zeros(n, dtype=bool), []
+    signs, free, history, rows_solved = np.sign(r), np.zeros(n, dtype=bool), [], 0
     free[order[:free_rows]] = True
     for _ in range(_MAX_ROUNDS if max_rounds is None else max_rounds):
-        if np.count_nonzero(free) > _MAX_FRACTION * n:
+        rows_solved += np.count_nonzero(free)
+        if np.count_nonzero(free) > _MAX_FRACTION * n or rows_solved > n:
             break
         step = _reduced_dual(A, b, free, signs)
         if step is None:
