@@ -226,3 +226,42 @@ COMPARISONS = [
     Comparison("regression", "lstsq_precondition, sparse (sparse sign + LSQR)", "2^20 x 500, 8 nnz/row",
                "scipy lsqr with column scaling", _sparse_case, goal=0.1),
 ]
+
+
+# ---------------------------------------------------------------- ablations (run by benchmarks/ablations.py)
+
+
+def _gram_one_blas_stream(A, B, W, rows=1024):
+    """The Gram matrix as before: row blocks through SciPy's BLAS wrappers (which hold the GIL), BLAS threaded."""
+    n, d = A.shape
+    W = np.asfortranarray(W)
+    trmm, syrk = scipy.linalg.get_blas_funcs(("trmm", "syrk"), (W,))
+    G = np.zeros(W.shape, order="F")
+    buffer = np.empty((rows, W.shape[0]))
+    for start in range(0, n, rows):
+        Z = buffer[: min(rows, n - start)]
+        Z[:, :d], Z[:, d:] = A[start:start + rows], B[start:start + rows]
+        Y = trmm(1.0, W, Z.T, side=0, lower=0, trans_a=1, overwrite_b=1)
+        G = syrk(1.0, Y, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
+    return np.triu(G) + np.triu(G, 1).T
+
+
+def ablation_gram_threads():
+    """Cholesky-QR Gram of 2^17 x 201: row blocks on one thread per core (BLAS serial, ``GRAM_BLOCK_ROWS``
+    = 128 .. 2048) against one stream of blocks through a two-threaded BLAS (the previous kernel, 1024 rows)."""
+    from unittest import mock
+
+    from linalgkit._backend import get_backend
+    from linalgkit.regression import _cholqr
+
+    from .ablations import _best, _report
+
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((2**17, 200)), rng.standard_normal((2**17, 1))
+    W = np.triu(rng.standard_normal((201, 201))) + 10 * np.eye(201)
+    be = get_backend(A)
+    for rows in (128, 256, 512, 1024, 2048):
+        with mock.patch.object(_cholqr, "GRAM_BLOCK_ROWS", rows):
+            _report(f"gram_threads rows={rows}", _best(lambda: _cholqr._gram_times_upper(be, A, B, W)),
+                    _best(lambda: _gram_one_blas_stream(A, B, W)),
+                    (f"threads x serial BLAS, {rows} rows", "threaded BLAS, 1024 rows"))

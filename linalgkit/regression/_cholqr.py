@@ -37,6 +37,7 @@ import numpy as np
 
 from .._backend import serial_blas
 from ..exceptions import LinalgkitError
+from ._blas import gram_of_upper_product
 from ._cutovers import GRAM_BLOCK_ROWS
 
 __all__ = ["CholeskyBreakdown", "cholqr_factor", "refine", "solve_upper"]
@@ -107,27 +108,16 @@ def _gram_times_upper(backend, A, B, W):
     r""":math:`Y^TY` for :math:`Y = [A\ B]\,W` (``W`` upper triangular), without forming ``Y`` for dense NumPy.
 
     Blocks of ``GRAM_BLOCK_ROWS`` rows are copied, multiplied by ``W`` in place (``trmm``) and added
-    into the upper triangle by ``syrk`` while in cache: one read of ``A`` instead of a copy, a
-    ``trmm`` pass and a GEMM over all of ``Y`` (``python -m benchmarks.ablations gram``).
+    into an upper triangle by ``syrk`` while in cache, on one Python thread per core with the BLAS
+    on one thread each (:func:`._blas.gram_of_upper_product`): one read of ``A`` instead of a
+    copy, a ``trmm`` pass and a GEMM over all of ``Y`` (``python -m benchmarks.ablations gram``).
     """
     if backend.kind != "numpy" or backend.issparse(A):
         Y = _times_upper(backend, A, B, W)
         return backend.xp.matrix_transpose(Y) @ Y
-    import scipy.linalg
-
-    n, d = A.shape
     dtype = np.result_type(A.dtype, W.dtype)
-    W = np.asfortranarray(W, dtype=dtype)
-    trmm, syrk = scipy.linalg.get_blas_funcs(("trmm", "syrk"), (W,))
-    G = np.zeros(W.shape, dtype=dtype, order="F")
-    buffer = np.empty((min(GRAM_BLOCK_ROWS, n), W.shape[0]), dtype=dtype)
-    for start in range(0, n, GRAM_BLOCK_ROWS):
-        stop = min(start + GRAM_BLOCK_ROWS, n)
-        Z = buffer[: stop - start]
-        Z[:, :d], Z[:, d:] = A[start:stop], B[start:stop]
-        Y = trmm(1.0, W, Z.T, side=0, lower=0, trans_a=1, overwrite_b=1)  # Z^T <- W^T Z^T in place
-        G = syrk(1.0, Y, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)  # upper triangle of G += Y Y^T
-    return np.triu(G) + np.triu(G, 1).T
+    with serial_blas(backend):
+        return gram_of_upper_product(A, B, np.asfortranarray(W, dtype=dtype), GRAM_BLOCK_ROWS)
 
 
 def cholqr_factor(backend, A, B, stacked):

@@ -18,10 +18,12 @@ CHOLQR_SKETCH            4d          default ``m`` of ``"cholqr"``: :math:`A R_s
                                      condition number about 3, its Gram about 9
 DIVERGENCE               100         growth of the tested quantity over its smallest value at   none (a
                                      which ``"ihs"`` / ``"fossils"`` stop as diverging          safety stop)
-GRAM_BLOCK_ROWS          1024        rows per block of the Cholesky-QR Gram matrix              ``gram``
-                                     :math:`([A\ B]W)^T([A\ B]W)`: copy, ``trmm``, ``syrk``
-                                     with the block in cache (2^17 x 200: 259 ms against 452
-                                     for the whole product, then a GEMM)
+GRAM_BLOCK_ROWS          256         rows per block of the Cholesky-QR Gram matrix              ``gram``,
+                                     :math:`([A\ B]W)^T([A\ B]W)`: copy, ``trmm``, ``syrk``    ``gram_threads``
+                                     with the block in cache, one thread per core with serial
+                                     BLAS (2^17 x 200: 128-512 rows all 250-280 ms, 1024 and
+                                     more slower; one threaded-BLAS stream of 1024-row blocks
+                                     270-430 ms; the whole product, then a GEMM, 452 ms)
 =======================  ==========  ========================================================  ==========
 """
 
@@ -34,4 +36,4 @@ SPARSE_SKETCH = 8
 STABLE_SKETCH = 12
 CHOLQR_SKETCH = 4
 DIVERGENCE = 100
-GRAM_BLOCK_ROWS = 1024
+GRAM_BLOCK_ROWS = 256
