@@ -2,8 +2,8 @@
 the alternative it replaced, on the same data, in one process (best of several calls after a warm-up).
 
 Run ``python -m benchmarks.ablations [name ...]`` from the repository root; names: qr, srht, blas_spin,
-karcher, lockstep, lanes, arnoldi, gram (all by default).  Numbers depend on the machine; the docs
-quote a 2-core run.
+karcher, lockstep, lanes, arnoldi, ritz_period, gram (all by default).  Numbers depend on the
+machine; the docs quote a 2-core run.
 """
 
 import dataclasses
@@ -232,7 +232,8 @@ def lockstep():
 
 
 def arnoldi():
-    """GCRO-DR(40, 20) on one Darcy 64^2 system (rtol 1e-8): the Numba MGS step against CGS2 on two GEMVs a pass."""
+    """GCRO-DR(40, 20) on one Darcy 64^2 system (rtol 1e-8): the whole cycle in one Numba call, against the
+    cycle step by step (Python loop over SciPy's product and the Numba MGS step) and CGS2 on two GEMVs a pass."""
     from linalgkit.datasets._krylov import make_darcy_sequence
     from linalgkit.krylov import _engine, gcrodr
 
@@ -241,10 +242,28 @@ def arnoldi():
     def cgs2(be, W, count, w, buffer):
         return _engine._cgs2(be, W, count, w)
 
-    mgs = _best(lambda: gcrodr(A, b, rtol=1e-8), repeat=3)
-    with mock.patch.object(_engine, "_orthogonalize", cgs2):
-        cgs = _best(lambda: gcrodr(A, b, rtol=1e-8), repeat=3)
-    _report("arnoldi", mgs, cgs, ("Numba MGS", "CGS2 (DGKS) on BLAS GEMVs"))
+    solve = lambda: gcrodr(A, b, rtol=1e-8)  # noqa: E731
+    fused = _best(solve, repeat=3)
+    with mock.patch.object(_engine, "_compiled_csr", lambda *args: None):
+        stepwise = _best(solve, repeat=3)
+        with mock.patch.object(_engine, "_orthogonalize", cgs2):
+            cgs = _best(solve, repeat=3)
+    _report("arnoldi", fused, stepwise, ("one Numba call a cycle", "step by step, Numba MGS"))
+    _report("arnoldi", stepwise, cgs, ("step by step, Numba MGS", "step by step, CGS2 (DGKS) on BLAS GEMVs"))
+
+
+def ritz_period():
+    """Sorted recycling (GCRO-DR(40, 20), rtol 1e-8) on 30 Darcy 64^2 systems and 20 Helmholtz 48^2 systems with
+    the harmonic Ritz update every 1, 2, 3, 4 and 6 cycles: seconds and products with A."""
+    from benchmarks.krylov import darcy, shifted
+    from linalgkit.krylov import _engine, solve_sequence
+
+    for name, systems in (("Darcy 64^2", darcy()), ("Helmholtz 48^2", shifted(48))):
+        for period in (1, 2, 3, 4, 6):
+            with mock.patch.object(_engine, "ritz_period", lambda *args, period=period: period):
+                seconds = _best(lambda: solve_sequence(systems, rtol=1e-8), repeat=2) / 1e3
+                products = solve_sequence(systems, rtol=1e-8).total_matvecs
+            print(f"ritz_period: {name}, update every {period} cycles: {seconds:.2f} s, {products} products")
 
 
 def gram():
@@ -264,7 +283,7 @@ def gram():
     _report("gram", blocks, _best(whole), ("row blocks of GRAM_BLOCK_ROWS", "whole product + GEMM"))
 
 
-ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, karcher, lockstep, lanes, arnoldi, gram)}
+ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, karcher, lockstep, lanes, arnoldi, ritz_period, gram)}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or ABLATIONS:

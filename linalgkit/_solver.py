@@ -280,3 +280,12 @@ class IterationMonitor:
         if self.callback is not None:
             self.callback(iterate())
         self.bar.update(1)
+
+    @property
+    def wants_iterates(self):
+        """Whether every iterate must be formed (a callback is set): a compiled loop may run only without one."""
+        return self.callback is not None
+
+    def advance(self, count):
+        """Report ``count`` iterations that ran without a callback (in a compiled loop)."""
+        self.bar.update(count)

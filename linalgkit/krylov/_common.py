@@ -111,6 +111,11 @@ class System:
         self.matvecs = 0
         self._a_op, self._m_op = _is_operator(A), _is_operator(M)
 
+    @property
+    def matrix_free(self):
+        """Whether ``A`` is a LinearOperator (its products' cost unknown), not an array or sparse matrix."""
+        return self._a_op
+
     def apply_A(self, v):
         """:math:`Av` for a vector, or the rows of :math:`A V^T` for a block of rows."""
         self.matvecs += 1 if v.ndim == 1 else v.shape[0]

@@ -18,13 +18,17 @@ GUARD_EASY           2           ``recycle="auto"``: drop the space after a solv
                                  costs ``k`` products and shortens cycles to ``m - k``)
 GROUP_SIZE           2000        ``solve_sequence``: sort greedily within groups of this many   O(N^2) distances:
                                  systems (cut along the first principal axis of the features)   about 1 s at 2000
+MAX_RITZ_PERIOD      3           GCRO-DR / GMRES-DR: the most cycles between harmonic Ritz      ``python -m
+                                 updates of the recycle space; the period is the update's       benchmarks.ablations
+                                 flops over the cycle's products, clipped to 1..this            ritz_period``
 ===================  ==========  =============================================================  =================
 """
 
-__all__ = ["BREAKDOWN", "GROUP_SIZE", "GUARD_EASY", "GUARD_RATIO", "REORTHOGONALIZE"]
+__all__ = ["BREAKDOWN", "GROUP_SIZE", "GUARD_EASY", "GUARD_RATIO", "MAX_RITZ_PERIOD", "REORTHOGONALIZE"]
 
 BREAKDOWN = 1e-13
 GUARD_RATIO = 0.995
 GUARD_EASY = 2
 REORTHOGONALIZE = 0.7071
 GROUP_SIZE = 2000
+MAX_RITZ_PERIOD = 3
