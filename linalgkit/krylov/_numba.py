@@ -79,7 +79,7 @@ def csr_matvec(indptr, indices, data, q, w):
     """
     one = numba.uint64(1)
     for row in range(w.shape[0]):
-        total = 0.0
+        total = w.dtype.type(0)  # SciPy sums in the result's dtype
         p, stop = numba.uint64(indptr[row]), numba.uint64(indptr[row + 1])
         while p < stop:
             total += data[p] * q[numba.uint64(indices[p])]

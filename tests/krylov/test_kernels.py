@@ -1,12 +1,14 @@
-"""The Arnoldi step's two bodies: the Numba MGS kernel and CGS2 on GEMVs agree with a dense reference."""
+"""The Arnoldi bodies (the compiled cycle, the Numba MGS step, CGS2 on GEMVs) agree with each other and with references."""
 
 import numpy as np
 import pytest
+import scipy.sparse
+import scipy.sparse.linalg
 
 from linalgkit._backend import get_backend
 from linalgkit.datasets._krylov import make_convection_diffusion
 from linalgkit.krylov import _engine, gcrodr
-from linalgkit.krylov._numba import mgs_step
+from linalgkit.krylov._numba import csr_matvec, mgs_step
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -31,6 +33,7 @@ def test_both_orthogonalizations_give_the_same_solve(monkeypatch):
     """GCRO-DR with the kernel and with CGS2 (the GPU / array-API body) meet the rule in nearly the same steps."""
     A, b = make_convection_diffusion(24, [30.0], random_state=1)[0]
     with_kernel = gcrodr(A, b, k=10, m=30, rtol=1e-10)
+    monkeypatch.setattr(_engine, "_compiled_csr", lambda *args: None)
     monkeypatch.setattr(_engine, "_orthogonalize", lambda be, W, count, w, buffer: _engine._cgs2(be, W, count, w))
     with_cgs2 = gcrodr(A, b, k=10, m=30, rtol=1e-10)
     assert with_kernel.converged and with_cgs2.converged
@@ -66,3 +69,63 @@ def test_givens_columns_give_the_least_squares_residual_of_the_hessenberg_matrix
         y = np.linalg.lstsq(H[: j + 2, : j + 1], rhs, rcond=None)[0]
         assert estimate == pytest.approx(np.linalg.norm(rhs - H[: j + 2, : j + 1] @ y), rel=1e-10, abs=1e-13)
     np.testing.assert_allclose(np.tril(R[:s], -1), 0.0, atol=0)
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_csr_product_equals_scipy_to_the_bit(index_dtype, dtype):
+    """Unsorted indices, duplicate entries and empty rows: the kernel sums each row in storage order, as SciPy."""
+    rng = np.random.default_rng(5)
+    n = 300
+    counts = rng.integers(0, 9, size=n)
+    counts[::17] = 0
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(index_dtype)
+    indices = rng.integers(0, n, size=indptr[-1]).astype(index_dtype)
+    data = rng.standard_normal(indptr[-1]).astype(dtype)
+    A = scipy.sparse.csr_matrix((data, indices, indptr), shape=(n, n))
+    q = rng.standard_normal(n).astype(dtype)
+    w = np.empty(n, dtype=dtype)
+    csr_matvec(A.indptr, A.indices, A.data, q, w)
+    np.testing.assert_array_equal(w, A @ q)
+
+
+@pytest.mark.parametrize("k", [0, 10])
+def test_the_compiled_cycle_takes_the_steps_of_the_python_loop(monkeypatch, k):
+    """GMRES(30) and GCRO-DR(30, 10) on a sparse system: one Numba call a cycle gives the iterates to the bit."""
+    A, b = make_convection_diffusion(24, [30.0], random_state=2)[0]
+    compiled = gcrodr(A, b, k=k, m=30, rtol=1e-10)
+    monkeypatch.setattr(_engine, "_compiled_csr", lambda *args: None)
+    stepwise = gcrodr(A, b, k=k, m=30, rtol=1e-10)
+    assert compiled.converged and compiled.iterations == stepwise.iterations
+    assert compiled.matvecs == stepwise.matvecs
+    np.testing.assert_array_equal(compiled.x, stepwise.x)
+
+
+def test_the_compiled_cycle_is_chosen_only_where_it_applies():
+    """CSR without M or callback: the kernel; a preconditioner, a callback, a dense or CSC matrix: the loop."""
+    from linalgkit._solver import IterationMonitor
+    from linalgkit.krylov._common import check_system
+
+    A, b = make_convection_diffusion(8, [1.0], random_state=0)[0]
+    silent, watched = IterationMonitor(None, None), IterationMonitor(print, None)
+    system = check_system(A, b, None, None)
+    assert _engine._compiled_csr(system.be, system, silent) is not None
+    assert _engine._compiled_csr(system.be, system, watched) is None
+    for other in (check_system(A, b, None, scipy.sparse.identity(A.shape[0], format="csr")),
+                  check_system(A.toarray(), b, None, None), check_system(A.tocsc(), b, None, None)):
+        assert _engine._compiled_csr(other.be, other, silent) is None
+
+
+def test_the_ritz_period_follows_the_cost_of_a_cycle():
+    """A 5-point stencil updates every third cycle; dense matrices, operators and preconditioned systems every one."""
+    from linalgkit.krylov._common import check_system
+    from linalgkit.krylov._cutovers import MAX_RITZ_PERIOD
+
+    A, b = make_convection_diffusion(32, [1.0], random_state=0)[0]
+    stencil = check_system(A, b, None, None)
+    assert _engine.ritz_period(stencil.be, stencil, 20, 40) == MAX_RITZ_PERIOD == 3
+    assert _engine.ritz_period(stencil.be, stencil, 0, 40) == 1
+    for system in (check_system(A.toarray(), b, None, None),
+                   check_system(scipy.sparse.linalg.aslinearoperator(A), b, None, None),
+                   check_system(A, b, None, scipy.sparse.identity(A.shape[0], format="csr"))):
+        assert _engine.ritz_period(system.be, system, 20, 40) == 1
