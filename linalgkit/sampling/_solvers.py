@@ -146,7 +146,7 @@ def _irls_residual(be, Y, b):
 def _reduced_dual(A, b, free, signs):
     r"""The dual LP over the free rows with :math:`u_i = s_i` fixed elsewhere: ``(x, u)``, :data:`_INFEASIBLE`, or
     None when HiGHS fails otherwise."""
-    fixed = np.where(free, 0.0, signs)
+    fixed = np.where(free, 0.0, signs).astype(np.float64)  # u in float64, as HiGHS returns it, for any dtype of A
     rows = np.nonzero(free)[0]
     result = scipy.optimize.linprog(-b[rows], A_eq=A[rows].T, b_eq=-np.asarray(A.T @ fixed), bounds=(-1.0, 1.0),
                                     method="highs")

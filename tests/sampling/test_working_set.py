@@ -85,6 +85,15 @@ def test_a_band_of_ties_too_wide_for_the_working_set_falls_back():
     _assert_exact(result, A, b)
 
 
+def test_working_set_float32_certificate_in_float64():
+    """float32 data: the dual iterate stays in HiGHS's float64, so the certified gap is float64-tight."""
+    problem = make_l1_regression_problem(4000, 6, random_state=8)
+    A, b = problem.A.astype(np.float32), problem.b.astype(np.float32)
+    result = lp_regression(A, b, 1, method="exact")
+    assert result.method == "working-set"
+    _assert_exact(result, A.astype(np.float64), b.astype(np.float64))
+
+
 def test_exact_fit_has_zero_optimum():
     A = np.random.default_rng(4).standard_normal((2000, 4))
     result = lp_regression(A, A @ np.array([1.0, -2.0, 0.5, 3.0]), 1, method="exact")
