@@ -219,3 +219,32 @@ COMPARISONS = [
     Comparison("sampling", "leverage_scores(method='sketched')", "2^20 x 50", "numpy.linalg.qr row norms",
                _leverage_case, goal=1 / 5),
 ]
+
+
+# ---------------------------------------------------------------- ablations (registered in benchmarks/ablations.py)
+
+
+def ablation_working_set_start():
+    """Exact l_1 fit of the 50,000 x 21 benchmark problem on a working set: the IRLS pilot against the Lewis-coreset
+    solution as the pilot (time of the whole exact fit, and the optimal residual signs each pilot gets wrong)."""
+    from unittest import mock
+
+    from linalgkit._backend import get_backend
+    from linalgkit.sampling import _solvers
+    from linalgkit.sampling._common import basis
+
+    from .ablations import _best, _report
+
+    X, y = _l1_problem(50_000)
+    A = _with_intercept(X)
+    optimal = y - A @ lp_regression(A, y, 1, method="exact").x
+    irls = _solvers._irls_residual(get_backend(A), basis(get_backend(A), A, None, exact=False).Y, y)
+    coreset = y - A @ lp_regression(A, y, 1, random_state=0).x
+    with mock.patch.object(_solvers, "_irls_residual", lambda be, Y, b: coreset):
+        from_coreset = _best(lambda: lp_regression(A, y, 1, method="exact"), repeat=3)
+    from_irls = _best(lambda: lp_regression(A, y, 1, method="exact"), repeat=3)
+    _report("working_set_start", from_coreset, from_irls, ("Lewis-coreset pilot (its LP not timed)", "IRLS pilot"))
+    nonzero = np.abs(optimal) > 1e-9 * np.max(np.abs(optimal))
+    for name, residual in (("Lewis coreset", coreset), ("IRLS", irls)):
+        wrong = int(np.count_nonzero(np.sign(residual[nonzero]) != np.sign(optimal[nonzero])))
+        print(f"working_set_start: {name} pilot mispredicts {wrong} of {int(nonzero.sum())} signs")
