@@ -80,9 +80,9 @@ def l1_working_set(be, A, b, rng, *, start_rows=None, max_rounds=None):
     The working set only grows, so the loop is finite; after ``max_rounds`` LPs, when more than
     :data:`_MAX_FRACTION` of the rows would be free, or when the reduced LPs together would have
     more than ``n`` rows (the work of one full solve), the full dual LP is solved instead and
-    the method is reported as ``"dual-lp-fallback"``.  ``iterations`` counts the reduced LPs and
-    ``history`` holds the relative duality gap after each (inf where the reduced dual was
-    infeasible).  Small problems (``start_rows`` over :data:`_MAX_FRACTION` of ``n``) go to
+    the method is reported as ``"dual-lp-fallback"``.  ``iterations`` counts the reduced LPs (HiGHS's iterations after
+    a fallback) and ``history`` holds the relative duality gap after each (inf where the reduced
+    dual was infeasible).  Small problems (``start_rows`` over :data:`_MAX_FRACTION` of ``n``) go to
     :func:`l1_dual_lp` directly.
     """
     n, d = A.shape
@@ -134,11 +134,10 @@ def _irls_residual(be, Y, b):
         z = weighted_inverse_gram(be, Y, weights) @ (Y.T @ (weights * b))
         r_new = b - Y @ z
         f_new = float(np.sum(np.abs(r_new)))
-        if f_new < f:
-            r, f_old, f = r_new, f, f_new
-            if f > (1 - _IRLS_RTOL) * f_old:
-                break
-        else:
+        if f_new >= f:  # no decrease: keep the better residual
+            break
+        r, f, previous = r_new, f_new, f
+        if f > (1 - _IRLS_RTOL) * previous:
             break
     return r
 
