@@ -58,6 +58,18 @@ def test_working_set_with_outliers(outlier_fraction, heavy_tailed):
     _assert_exact(result, problem.A, problem.b)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_working_set_on_random_problems(seed):
+    """Shapes from n = 80 d + 1 (the smallest n with a working set) up; outlier fractions 0 to 50%."""
+    d = 3 + seed
+    n = 80 * d + 1 if seed % 2 else 2000
+    problem = make_l1_regression_problem(n, d, outlier_fraction=(0.0, 0.1, 0.5)[seed % 3], heavy_tailed=seed < 3,
+                                         random_state=10 + seed)
+    result = lp_regression(problem.A, problem.b, 1, method="exact")
+    assert result.method == "working-set"
+    _assert_exact(result, problem.A, problem.b)
+
+
 @pytest.mark.parametrize("make", [_integer_problem, _duplicated_problem], ids=["integer", "duplicated"])
 def test_working_set_on_ties_and_degenerate_data(make):
     A, b = make()
