@@ -219,6 +219,10 @@ def _root_free_ql(d, e, failed):
     ``d_{i+1} = gamma + d_i - gamma'``, ``p' = gamma'^2 / c`` (``= c_old e_i^2`` when ``c = 0``).  The two
     quotients share one division, ``1 / (r p)`` (``c = 0``, ``s = 1`` when ``p = 0``); a lane where ``r p``
     falls below ``tiny / eps`` is flagged instead.  Returns ``failed`` with the lanes that did not converge added.
+
+    The rotations of a step run in two loops (:func:`_staggered_rotations` while the active lanes' ``m``
+    differ, then :func:`_aligned_rotations`, where every active lane rotates), so that the long second
+    loop carries no per-lane masks; the arithmetic of every lane is that of one plain loop.
     """
     n = d.shape[0]
     small_product = np.finfo(d.dtype).tiny / np.finfo(d.dtype).eps
@@ -239,28 +243,72 @@ def _root_free_ql(d, e, failed):
             sigma = (load(d, top + 1, 0) - d_top) / (2.0 * root)
             radius = sqrt(sigma * sigma + 1.0)
             sigma = d_top - root / (sigma + select(sigma >= 0.0, radius, -radius))  # Wilkinson's shift
-            c, s = splat(d, 1.0), splat(d, 0.0)
             gamma = d_m - sigma
-            p = gamma * gamma
-            for i in range(int(max_lane(m)) - 1, top - 1, -1):
-                rotate = m > i
-                bb = load(e, i, 0)
-                r = p + bb
-                store(e, i + 1, 0, select(rotate & (m > i + 1), s * r, load(e, i + 1, 0)))
-                product, nonzero = r * p, p != 0.0
-                failed = failed | (rotate & nonzero & (product < small_product))
-                quotient = 1.0 / product
-                c_next, s_next = select(nonzero, p * p * quotient, 0.0), select(nonzero, bb * p * quotient, 1.0)
-                d_i = load(d, i, 0)
-                gamma_next = c_next * (d_i - sigma) - s_next * gamma
-                store(d, i + 1, 0, select(rotate, gamma + (d_i - gamma_next), load(d, i + 1, 0)))
-                p_next = select(nonzero, gamma_next * gamma_next * (r * r * quotient), c * bb)
-                c, s = select(rotate, c_next, c), select(rotate, s_next, s)
-                gamma, p = select(rotate, gamma_next, gamma), select(rotate, p_next, p)
+            shortest = int(-max_lane(select(active, -m, 1.0 - n)))  # the smallest m of the active lanes
+            c, s, gamma, p, low = _staggered_rotations(d, e, m, sigma, int(max_lane(m)) - 1, shortest - 1,
+                                                       splat(d, 1.0), splat(d, 0.0), gamma, gamma * gamma)
+            failed = failed | (low < small_product)
+            c, s, gamma, p, low = _aligned_rotations(d, e, active, any_lane(~active), sigma, shortest - 2, top,
+                                                     c, s, gamma, p)
+            failed = failed | (active & (low < small_product))
             store(e, top, 0, select(active, s * p, e_top))
             store(d, top, 0, select(active, sigma + gamma, d_top))
-            _clear_deflated(e, top, m, active)
     return failed
+
+
+@njit(**_OPTIONS)
+def _rotation(d, e, i, sigma, c, gamma, p):
+    """One rotation ``i`` of :func:`_root_free_ql`: ``r``, ``r p``, ``c'``, ``s'``, ``gamma'``, ``p'`` and ``d_{i+1}``."""
+    bb = load(e, i, 0)
+    r = p + bb
+    product, nonzero = r * p, p != 0.0
+    quotient = 1.0 / product
+    c_next, s_next = select(nonzero, p * p * quotient, 0.0), select(nonzero, bb * p * quotient, 1.0)
+    d_i = load(d, i, 0)
+    gamma_next = c_next * (d_i - sigma) - s_next * gamma
+    p_next = select(nonzero, gamma_next * gamma_next * (r * r * quotient), c * bb)
+    return r, select(nonzero, product, np.inf), c_next, s_next, gamma_next, p_next, gamma + (d_i - gamma_next)
+
+
+@njit(**_OPTIONS)
+def _staggered_rotations(d, e, m, sigma, first, last, c, s, gamma, p):
+    """Rotations ``i = first, ..., last`` (descending), each in the lanes with ``m > i`` (a lane starts at ``m - 1``).
+
+    ``e[m]`` is set to 0 (deflated) in the lanes that rotate at ``i = m - 1``.  Returns ``c, s, gamma, p``
+    and the smallest ``r p`` of the rotations with ``p != 0`` (infinity if none).
+    """
+    low = splat(d, np.inf)
+    for i in range(first, last - 1, -1):
+        rotate = m > i
+        r, product, c_next, s_next, gamma_next, p_next, d_next = _rotation(d, e, i, sigma, c, gamma, p)
+        store(e, i + 1, 0, select(rotate, select(m > i + 1, s * r, 0.0), load(e, i + 1, 0)))
+        store(d, i + 1, 0, select(rotate, d_next, load(d, i + 1, 0)))
+        low = select(rotate & (product < low), product, low)
+        c, s = select(rotate, c_next, c), select(rotate, s_next, s)
+        gamma, p = select(rotate, gamma_next, gamma), select(rotate, p_next, p)
+    return c, s, gamma, p, low
+
+
+@njit(**_OPTIONS)
+def _aligned_rotations(d, e, active, masked, sigma, first, last, c, s, gamma, p):
+    """Rotations ``i = first, ..., last`` (descending) in every ``active`` lane, all of which have ``m > i + 1``.
+
+    Inactive lanes compute garbage that only their ``d``, ``e`` would see: stores keep their old values
+    (``masked``: some lane is inactive; the branch is loop-invariant, so the unmasked loop has no blends).
+    Returns as :func:`_staggered_rotations`, ``r p`` of inactive lanes included (the caller masks it).
+    """
+    low = splat(d, np.inf)
+    for i in range(first, last - 1, -1):
+        r, product, c_next, s_next, gamma_next, p_next, d_next = _rotation(d, e, i, sigma, c, gamma, p)
+        if masked:
+            store(e, i + 1, 0, select(active, s * r, load(e, i + 1, 0)))
+            store(d, i + 1, 0, select(active, d_next, load(d, i + 1, 0)))
+        else:
+            store(e, i + 1, 0, s * r)
+            store(d, i + 1, 0, d_next)
+        low = select(product < low, product, low)
+        c, s, gamma, p = c_next, s_next, gamma_next, p_next
+    return c, s, gamma, p, low
 
 
 @njit(**_OPTIONS)
