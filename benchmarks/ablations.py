@@ -253,17 +253,21 @@ def arnoldi():
 
 
 def ritz_period():
-    """Sorted recycling (GCRO-DR(40, 20), rtol 1e-8) on 30 Darcy 64^2 systems and 20 Helmholtz 48^2 systems with
-    the harmonic Ritz update every 1, 2, 3, 4 and 6 cycles: seconds and products with A."""
+    """Sorted recycling (GCRO-DR(40, 20), rtol 1e-8) on 30 Darcy 64^2 systems and on 20 Helmholtz 48^2 systems
+    started from their neighbour's solution, with the harmonic Ritz update every 1, 2 or 3 cycles, and always
+    (or not) in the first RITZ_EVERY_CYCLE cycles of each solve: seconds and products with A."""
     from benchmarks.krylov import darcy, shifted
     from linalgkit.krylov import _engine, solve_sequence
 
-    for name, systems in (("Darcy 64^2", darcy()), ("Helmholtz 48^2", shifted(48))):
-        for period in (1, 2, 3, 4, 6):
-            with mock.patch.object(_engine, "ritz_period", lambda *args, period=period: period):
-                seconds = _best(lambda: solve_sequence(systems, rtol=1e-8), repeat=2) / 1e3
-                products = solve_sequence(systems, rtol=1e-8).total_matvecs
-            print(f"ritz_period: {name}, update every {period} cycles: {seconds:.2f} s, {products} products")
+    cases = (("Darcy 64^2", darcy(), False), ("Helmholtz 48^2, warm start", shifted(48), True))
+    for name, systems, warm in cases:
+        for period, fresh in ((1, 0), (2, 0), (3, 0), (3, _engine.RITZ_EVERY_CYCLE)):
+            with (mock.patch.object(_engine, "ritz_period", lambda *args, period=period: period),
+                  mock.patch.object(_engine, "RITZ_EVERY_CYCLE", fresh)):
+                seconds = _best(lambda: solve_sequence(systems, rtol=1e-8, warm_start=warm), repeat=2) / 1e3
+                products = solve_sequence(systems, rtol=1e-8, warm_start=warm).total_matvecs
+            print(f"ritz_period: {name}, every {period} cycles after the first {fresh}: {seconds:.2f} s, "
+                  f"{products} products")
 
 
 def gram():

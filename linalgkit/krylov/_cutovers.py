@@ -21,10 +21,13 @@ GROUP_SIZE           2000        ``solve_sequence``: sort greedily within groups
 MAX_RITZ_PERIOD      3           GCRO-DR / GMRES-DR: the most cycles between harmonic Ritz      ``python -m
                                  updates of the recycle space; the period is the update's       benchmarks.ablations
                                  flops over the cycle's products, clipped to 1..this            ritz_period``
+RITZ_EVERY_CYCLE     3           ... except in the first this many cycles of a solve (and its   the same (warm-
+                                 last), which always update                                     started Helmholtz)
 ===================  ==========  =============================================================  =================
 """
 
-__all__ = ["BREAKDOWN", "GROUP_SIZE", "GUARD_EASY", "GUARD_RATIO", "MAX_RITZ_PERIOD", "REORTHOGONALIZE"]
+__all__ = ["BREAKDOWN", "GROUP_SIZE", "GUARD_EASY", "GUARD_RATIO", "MAX_RITZ_PERIOD", "REORTHOGONALIZE",
+           "RITZ_EVERY_CYCLE"]
 
 BREAKDOWN = 1e-13
 GUARD_RATIO = 0.995
@@ -32,3 +35,4 @@ GUARD_EASY = 2
 REORTHOGONALIZE = 0.7071
 GROUP_SIZE = 2000
 MAX_RITZ_PERIOD = 3
+RITZ_EVERY_CYCLE = 3

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.linalg
 
 from ._common import norm, to_device
-from ._cutovers import BREAKDOWN, MAX_RITZ_PERIOD, REORTHOGONALIZE
+from ._cutovers import BREAKDOWN, MAX_RITZ_PERIOD, REORTHOGONALIZE, RITZ_EVERY_CYCLE
 from ._numba import arnoldi_csr, givens_column, mgs_step
 
 __all__ = ["EngineResult", "gcrodr_engine", "image_basis"]
@@ -226,11 +226,12 @@ def ritz_period(be, system, k, m):
     r"""Cycles between harmonic Ritz updates: the update's flops over the cycle's products, in 1..``MAX_RITZ_PERIOD``.
 
     An update costs about :math:`6kmn` flops (three passes of ``k`` vectors over the ``m + 1``
-    basis vectors), a cycle :math:`m - k` products of :math:`2\,\mathrm{nnz}(A)` flops.  On a
-    5-point stencil the update costs 24 cycles' products; updating every third cycle takes a Darcy
-    sequence from 6.9 to 4.4 s with 8 % fewer products, a Helmholtz one at equal time with 23 % more
-    (``python -m benchmarks.ablations ritz_period``).
-    A LinearOperator or a preconditioner (cost unknown, perhaps a solve) updates every cycle.
+    basis vectors), a cycle :math:`m - k` products of :math:`2\,\mathrm{nnz}(A)` flops: on a
+    5-point stencil one update costs 24 cycles' products.  The first ``RITZ_EVERY_CYCLE`` cycles of
+    a solve and its last one update always (short, warm-started solves lose nothing), later ones
+    every ``period``-th: a Darcy sequence takes 6.8 -> 4.4 s at 4 % fewer products, a warm-started
+    Helmholtz one the same products (``python -m benchmarks.ablations ritz_period``).  A LinearOperator
+    or a preconditioner (cost unknown, perhaps a solve) updates every cycle.
     """
     A = system.A
     if system.M is not None or system.matrix_free:
@@ -297,7 +298,8 @@ def gcrodr_engine(be, system, *, k, m, tolerances, U=None, C=None, monitor, guar
         if rnorm < best[0]:
             best = (rnorm, x)
         last = rnorm <= threshold or iterations >= tolerances.maxiter
-        if k > 0 and cycle.steps > 0 and (U is None or last or cycles % period == 0):
+        due = U is None or last or cycles <= RITZ_EVERY_CYCLE or cycles % period == 0
+        if k > 0 and cycle.steps > 0 and due:
             update = _harmonic_ritz(be, system, W, U, CtU, kc, cycle, k, m)
             if update is not None:
                 U, C, CtU, theta = update
