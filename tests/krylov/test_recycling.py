@@ -27,7 +27,7 @@ def test_same_operator_six_right_hand_sides():
     A, _ = make_darcy(32, random_state=0)
     rng = np.random.default_rng(0)
     counts = _chain([(A, rng.standard_normal(A.shape[0])) for _ in range(6)], recycle=True)
-    assert max(counts[1:]) <= 0.75 * counts[0], counts  # observed 453 then 310, 288, 262, 259, 254
+    assert max(counts[1:]) <= 0.75 * counts[0], counts  # observed 467 then 307, 287, 259, 279, 270
 
 
 def test_smooth_family_recycling_beats_gmres_and_gmres_dr():
@@ -35,8 +35,8 @@ def test_smooth_family_recycling_beats_gmres_and_gmres_dr():
     restarted = _total(lambda A, b: gmres(A, b, rtol=RTOL, restart=40), family)
     deflated = _total(lambda A, b: gcrodr(A, b, rtol=RTOL), family)
     recycled = sum(_chain(family, recycle=True))
-    assert recycled <= 0.35 * restarted, (recycled, restarted)  # observed 2745 / 9736 = 0.28
-    assert recycled <= 0.75 * deflated, (recycled, deflated)  # observed 2745 / 4220 = 0.65
+    assert recycled <= 0.35 * restarted, (recycled, restarted)  # observed 2674 / 9728 = 0.27
+    assert recycled <= 0.75 * deflated, (recycled, deflated)  # observed 2674 / 4333 = 0.62
 
 
 def _gcrotmk_total(family, order):
@@ -67,8 +67,8 @@ def test_sorting_recovers_the_path_and_pays(n):
     steps = np.abs(np.angle(np.exp(1j * np.diff(shuffled[ordered.order]))))
     assert np.mean(steps <= 2 * (2 * np.pi / 50)) >= 0.9
     assert ordered.converged.all() and unsorted.converged.all()
-    assert ordered.total_matvecs <= 0.8 * unsorted.total_matvecs  # observed 0.67 (n=20), 0.69 (n=32)
-    assert ordered.total_matvecs <= _gcrotmk_total(family, ordered.order)  # observed 0.83 / 0.85 of gcrotmk
+    assert ordered.total_matvecs <= 0.8 * unsorted.total_matvecs  # observed 0.66 (n=20), 0.68 (n=32)
+    assert ordered.total_matvecs <= _gcrotmk_total(family, ordered.order)  # observed 0.86 / 0.85 of gcrotmk
 
 
 def test_auto_guard_on_convection_diffusion():
@@ -77,8 +77,8 @@ def test_auto_guard_on_convection_diffusion():
     deflated = _total(lambda A, b: gcrodr(A, b, rtol=RTOL), family)
     guarded = sum(_chain(family, recycle="auto"))
     always = sum(_chain(family, recycle=True))
-    assert guarded <= 1.1 * deflated, (guarded, deflated)  # observed 2670 / 2513 = 1.06
-    assert always > deflated  # what the guard protects against (observed 3912)
+    assert guarded <= 1.1 * deflated, (guarded, deflated)  # observed 2676 / 2513 = 1.06
+    assert always > deflated  # what the guard protects against (observed 4026)
 
 
 def test_solver_reuses_C_for_the_same_operator_and_rebuilds_it_for_a_new_one():

@@ -75,7 +75,7 @@ def test_same_operator_new_right_hand_sides():
     """Recycling pays from the third solve on (the first space holds only 4k Lanczos vectors), as GCRO-DR's."""
     A, _ = make_shifted_laplacian(32, [-25.0])[0]
     counts = _same_operator_counts("rminres", A)  # observed 115, 92, 58, 51
-    reference = _same_operator_counts("gcrodr", A)  # observed 121, 94, 57, 52
+    reference = _same_operator_counts("gcrodr", A)  # observed 124, 95, 62, 54
     assert max(counts[1:]) < counts[0] and max(counts[2:]) <= 0.6 * counts[0], counts
     assert sum(counts[1:]) <= 1.1 * sum(reference[1:]), (counts, reference)
 
