@@ -265,3 +265,30 @@ def ablation_gram_threads():
             _report(f"gram_threads rows={rows}", _best(lambda: _cholqr._gram_times_upper(be, A, B, W)),
                     _best(lambda: _gram_one_blas_stream(A, B, W)),
                     (f"threads x serial BLAS, {rows} rows", "threaded BLAS, 1024 rows"))
+
+
+def ablation_csr_sketch():
+    """Sparse sign sketch (zeta = 8) of a CSR [A b], 8 nonzeros per row: the column-wise kernel (CSC transpose,
+    one output column in cache at a time, row ranges of ``CSR_COLUMN_CHUNK_ROWS``) against the row scatter into
+    one m x (d + 1) copy per thread, at m = 8d (``CSR_COLUMNWISE_ENTRIES``), and the chunk size at 2^20 x 500."""
+    from unittest import mock
+
+    from linalgkit.sketch import _numba as kernels
+
+    from .ablations import _best, _report
+
+    for n, d in ((2**18, 25), (2**18, 50), (2**18, 100), (2**19, 200), (2**20, 500)):
+        A, b = _sparse_problem(n, d)
+        S = make_sketch("sparse_sign", 8 * d, n, random_state=0)
+        source, B, rows, weights = (A.indptr, A.indices, A.data), b[:, None], S.rows, S.weights
+
+        def sketch(threshold, chunk=kernels.CSR_COLUMN_CHUNK_ROWS):
+            with mock.patch.multiple(kernels, CSR_COLUMNWISE_ENTRIES=threshold, CSR_COLUMN_CHUNK_ROWS=chunk):
+                return _best(lambda: kernels.scatter_rows(source, B, rows, weights, 8 * d, layout="csr", columns=d),
+                             repeat=3)
+
+        _report(f"csr_sketch {n} x {d}, m x (d + 1) = {8 * d * (d + 1)}", sketch(0), sketch(1 << 62),
+                ("by columns", "row scatter"))
+    for chunk in (1 << 14, 1 << 15, 1 << 16, 1 << 17, 1 << 19):
+        _report(f"csr_sketch 2^20 x 500, chunk {chunk} rows", sketch(0, chunk), sketch(0, 1 << 16),
+                (f"{chunk} rows", "65536 rows"))

@@ -15,7 +15,8 @@ import numba
 import numpy as np
 
 from ..transforms._fwht_numba import column_transform_inplace, parity
-from ._cutovers import PARALLEL_MIN_VALUES, SRHT_BLOCK_BYTES, TWO_PASS_MIN_BLOCKS
+from ._cutovers import (CSR_COLUMNWISE_ENTRIES, CSR_COLUMN_CHUNK_ROWS, PARALLEL_MIN_VALUES, SRHT_BLOCK_BYTES,
+                        TWO_PASS_MIN_BLOCKS)
 
 
 @numba.njit(cache=True)
@@ -62,6 +63,79 @@ def _scatter_csr_parallel(indptr, indices, data, B, rows, weights, partial):
                           partial[t])
 
 
+@numba.njit(cache=True, parallel=True)
+def _count_columns(indptr, indices, counts):
+    chunks, n = counts.shape[0], indptr.shape[0] - 1
+    for t in numba.prange(chunks):
+        for p in range(indptr[t * n // chunks], indptr[(t + 1) * n // chunks]):
+            counts[t, indices[p]] += 1
+
+
+@numba.njit(cache=True, parallel=True)
+def _fill_columns(indptr, indices, data, next_slot, row_of, value_of):
+    chunks, n = next_slot.shape[0], indptr.shape[0] - 1
+    for t in numba.prange(chunks):
+        slot = next_slot[t]
+        for i in range(t * n // chunks, (t + 1) * n // chunks):
+            for p in range(indptr[i], indptr[i + 1]):
+                q = slot[indices[p]]
+                row_of[q] = i
+                value_of[q] = data[p]
+                slot[indices[p]] = q + 1
+
+
+def blocked_csc(indptr, indices, data, columns, chunks):
+    """CSC form of each of ``chunks`` equal row ranges of a CSR matrix: ``(starts, rows, values)``, on Numba threads.
+
+    Segment ``(t, c)``, the entries of column ``c`` in row range ``t`` sorted by row, is
+    ``starts[t * columns + c]`` to ``starts[t * columns + c + 1]``; row range ``t`` is
+    ``t n // chunks`` to ``(t + 1) n // chunks``.  Each range is transposed by one thread into
+    its own segments, so there is no sort and no atomic.
+    """
+    counts = np.zeros((chunks, columns), dtype=np.int64)
+    _count_columns(indptr, indices, counts)
+    starts = np.zeros(chunks * columns + 1, dtype=np.int64)
+    np.cumsum(counts.ravel(), out=starts[1:])
+    row_of = np.empty(data.shape[0], dtype=indices.dtype)
+    value_of = np.empty_like(data)
+    _fill_columns(indptr, indices, data, starts[:-1].reshape(chunks, columns).copy(), row_of, value_of)
+    return starts, row_of, value_of
+
+
+@numba.njit(cache=True, parallel=True)
+def _scatter_columns(starts, row_of, value_of, B, rows, weights, out_t):
+    k, n = out_t.shape[0] - B.shape[1], B.shape[0]
+    chunks = (starts.shape[0] - 1) // k
+    for t in range(chunks):
+        for c in numba.prange(out_t.shape[0]):
+            target = out_t[c]
+            if c < k:
+                for p in range(starts[t * k + c], starts[t * k + c + 1]):
+                    i, v = row_of[p], value_of[p]
+                    for j in range(rows.shape[1]):
+                        target[rows[i, j]] += weights[i, j] * v
+            else:
+                for i in range(t * n // chunks, (t + 1) * n // chunks):
+                    v = B[i, c - k]
+                    for j in range(rows.shape[1]):
+                        target[rows[i, j]] += weights[i, j] * v
+
+
+def _scatter_csr_by_columns(source, B, rows, weights, m, columns):
+    """The CSR scatter one output column at a time (``m`` values, in cache) within row ranges of ``A``.
+
+    The row ranges of ``CSR_COLUMN_CHUNK_ROWS`` rows keep the hashes they read in cache too; the
+    row indices are narrowed to int16 where ``m`` allows, for the same reason.  Costs a transpose
+    of ``A`` (:func:`blocked_csc`); returns the ``m x (k + q)`` result in Fortran order.
+    """
+    chunks = max(1, -(-B.shape[0] // CSR_COLUMN_CHUNK_ROWS))
+    starts, row_of, value_of = blocked_csc(*source, columns, chunks)
+    out_t = np.zeros((columns + B.shape[1], m), dtype=weights.dtype)
+    narrow = rows.astype(np.int16 if m <= np.iinfo(np.int16).max else np.int32)
+    _scatter_columns(starts, row_of, value_of, B, narrow, weights, out_t)
+    return out_t.T
+
+
 def _columns(source, layout, columns):
     """Column count of the operand: ``source.shape[1]`` for a dense array, ``columns`` for CSR arrays."""
     return columns if layout == "csr" else source.shape[1]
@@ -76,6 +150,8 @@ def scatter_rows(source, B, rows, weights, m, *, layout="dense", columns=None):
     ``A``'s dtype.  Returns the dense ``m x (k + q)`` result.
     """
     k = _columns(source, layout, columns)
+    if layout == "csr" and m * (k + B.shape[1]) >= CSR_COLUMNWISE_ENTRIES:
+        return _scatter_csr_by_columns(source, B, rows, weights, m, k)
     values = source[2].shape[0] if layout == "csr" else source.size
     chunks = numba.get_num_threads() if values * rows.shape[1] >= PARALLEL_MIN_VALUES else 1
     partial = np.zeros((chunks, m, k + B.shape[1]), dtype=weights.dtype)

@@ -380,3 +380,36 @@ def test_sparse_sign_rows_are_uniform_draws_without_replacement():
     np.testing.assert_array_equal(np.sort(rows, axis=1), np.broadcast_to(np.arange(m), rows.shape))
     frequencies = np.stack([np.bincount(column, minlength=m) for column in rows.T]) / rows.shape[0]
     np.testing.assert_allclose(frequencies, 1 / m, atol=0.01)
+
+
+@pytest.mark.parametrize("kind", ["sparse_sign", "countsketch", "pooled"])
+@pytest.mark.parametrize("n, d, q, chunk", [(3000, 7, 1, 1 << 16), (2500, 12, 3, 300), (257, 5, 0, 64)])
+def test_columnwise_csr_kernel_equals_the_row_scatter_and_the_dense_product(kind, n, d, q, chunk, monkeypatch):
+    """The column-wise CSR kernel (transpose, row ranges of ``chunk`` rows) against the row scatter and S @ dense."""
+    A = scipy.sparse.random(n, d, density=0.3, format="csr", random_state=n)
+    B = np.random.default_rng(n).standard_normal((n, q))
+    S = make_sketch(kind, 40, n, random_state=0)
+    rows, weights = S.rows, S.weights
+    m = rows.max() + 1 if kind == "pooled" else 40
+    source = (A.indptr, A.indices, A.data)
+    monkeypatch.setattr(sketch_numba, "CSR_COLUMNWISE_ENTRIES", 1 << 62)
+    by_rows = sketch_numba.scatter_rows(source, B, rows[:n], weights[:n], m, layout="csr", columns=d)
+    monkeypatch.setattr(sketch_numba, "CSR_COLUMNWISE_ENTRIES", 0)
+    monkeypatch.setattr(sketch_numba, "CSR_COLUMN_CHUNK_ROWS", chunk)
+    by_columns = sketch_numba.scatter_rows(source, B, rows[:n], weights[:n], m, layout="csr", columns=d)
+    np.testing.assert_allclose(by_columns, by_rows, rtol=1e-13, atol=1e-13)
+    dense = np.zeros((m, n))
+    np.add.at(dense, (rows[:n].ravel(), np.repeat(np.arange(n), rows.shape[1])), weights[:n].ravel())
+    np.testing.assert_allclose(by_columns, dense @ np.hstack([A.toarray(), B]), rtol=1e-12, atol=1e-12)
+
+
+def test_csr_transpose_by_row_ranges_matches_scipy():
+    A = scipy.sparse.random(1001, 13, density=0.2, format="csr", random_state=3)
+    starts, rows, values = sketch_numba.blocked_csc(A.indptr, A.indices, A.data, 13, 4)
+    for t in range(4):
+        part = A[t * 1001 // 4:(t + 1) * 1001 // 4].tocsc()
+        part.sort_indices()
+        for c in range(13):
+            segment = slice(starts[t * 13 + c], starts[t * 13 + c + 1])
+            np.testing.assert_array_equal(rows[segment] - t * 1001 // 4, part.indices[part.indptr[c]:part.indptr[c + 1]])
+            np.testing.assert_array_equal(values[segment], part.data[part.indptr[c]:part.indptr[c + 1]])
