@@ -15,7 +15,7 @@ def _residual_gradient_rows(A, B, Xt, gradients, squares):
     n, d = A.shape
     chunks = gradients.shape[0]
     for t in numba.prange(chunks):
-        g, s = gradients[t], squares[t]
+        g, s = gradients[t], np.zeros(Xt.shape[0], dtype=squares.dtype)  # local: squares[t] shares a cache line
         for i in range(t * n // chunks, (t + 1) * n // chunks):
             a = A[i]
             for j in range(Xt.shape[0]):
@@ -28,6 +28,7 @@ def _residual_gradient_rows(A, B, Xt, gradients, squares):
                 row = g[j]
                 for c in range(d):
                     row[c] += r * a[c]
+        squares[t] = s
 
 
 def residual_gradient(A, B, X):
