@@ -61,7 +61,7 @@ class _Cycle:
         self.R = np.zeros((s + 1, s))
         self.cs, self.sn = np.zeros(s), np.zeros(s)
         self.g = np.zeros(s + 1)
-        self.g[0] = beta
+        self.g[0] = self.beta = beta
         self.steps = 0
         self.breakdown = False
 
@@ -75,11 +75,20 @@ class _Cycle:
         return givens_column(self.R[: j + 2, j], self.cs, self.sn, j, self.g)
 
     def coefficients(self):
-        """The least-squares solution :math:`w` of the steps so far."""
+        r"""The least-squares solution :math:`w` of the steps so far.
+
+        From the rotated triangle; when it is singular (a singular ``A`` maps a Krylov vector to
+        zero), the minimum-norm solution of :math:`\min \|\beta e_1 - \bar H w\|` from LAPACK's lstsq.
+        """
         j = self.steps
         if j == 0:
             return np.zeros(0)
-        return scipy.linalg.solve_triangular(self.R[:j, :j], self.g[:j], check_finite=False)
+        diagonal = np.abs(np.diag(self.R[:j, :j]))
+        if diagonal.min() > BREAKDOWN * diagonal.max():
+            return scipy.linalg.solve_triangular(self.R[:j, :j], self.g[:j], check_finite=False)
+        rhs = np.zeros(j + 1)
+        rhs[0] = self.beta
+        return np.linalg.lstsq(self.H[: j + 1, :j], rhs, rcond=None)[0]
 
 
 def _correction(be, system, W, U, kc, cycle, w):

@@ -123,8 +123,9 @@ def arnoldi_csr(indptr, indices, data, W, kc, steps, threshold, breakdown, H, B,
             R[i, j] = H[i, j]
         estimate = givens_column(R[: j + 2, j], cs, sn, j, g)
         broke = hnorm <= breakdown * largest
+        divisor = w.dtype.type(hnorm)  # NumPy divides a float32 row by the norm rounded to float32
         for c in range(n):
-            w[c] = 0.0 * w[c] if broke else w[c] / hnorm
+            w[c] = 0.0 * w[c] if broke else w[c] / divisor
         if estimate <= threshold or broke:
             return j + 1, broke
     return steps, False

@@ -89,13 +89,16 @@ def test_csr_product_equals_scipy_to_the_bit(index_dtype, dtype):
     np.testing.assert_array_equal(w, A @ q)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("k", [0, 10])
-def test_the_compiled_cycle_takes_the_steps_of_the_python_loop(monkeypatch, k):
+def test_the_compiled_cycle_takes_the_steps_of_the_python_loop(monkeypatch, k, dtype):
     """GMRES(30) and GCRO-DR(30, 10) on a sparse system: one Numba call a cycle gives the iterates to the bit."""
     A, b = make_convection_diffusion(24, [30.0], random_state=2)[0]
-    compiled = gcrodr(A, b, k=k, m=30, rtol=1e-10)
+    A, b = A.astype(dtype), b.astype(dtype)
+    rtol = 1e-10 if dtype == np.float64 else 1e-5
+    compiled = gcrodr(A, b, k=k, m=30, rtol=rtol)
     monkeypatch.setattr(_engine, "_compiled_csr", lambda *args: None)
-    stepwise = gcrodr(A, b, k=k, m=30, rtol=1e-10)
+    stepwise = gcrodr(A, b, k=k, m=30, rtol=rtol)
     assert compiled.converged and compiled.iterations == stepwise.iterations
     assert compiled.matvecs == stepwise.matvecs
     np.testing.assert_array_equal(compiled.x, stepwise.x)
@@ -129,3 +132,22 @@ def test_the_ritz_period_follows_the_cost_of_a_cycle():
                    check_system(scipy.sparse.linalg.aslinearoperator(A), b, None, None),
                    check_system(A, b, None, scipy.sparse.identity(A.shape[0], format="csr"))):
         assert _engine.ritz_period(system.be, system, 20, 40) == 1
+
+
+@pytest.mark.parametrize("dense", [False, True])
+@pytest.mark.parametrize("k", [0, 2])
+def test_a_singular_matrix_is_reported_not_raised(k, dense):
+    """A x = b with A singular: consistent b converges; inconsistent b gives the best iterate and a warning."""
+    from linalgkit.exceptions import ConvergenceWarning
+
+    A = scipy.sparse.csr_matrix(np.diag([1.0, 2.0, 0.0, 3.0, 4.0, 5.0]))
+    A = A.toarray() if dense else A
+    consistent = gcrodr(A, np.array([1.0, 1.0, 0.0, 1.0, 1.0, 1.0]), k=k, m=4, rtol=1e-10)
+    assert consistent.converged
+    np.testing.assert_allclose(consistent.x, [1.0, 0.5, 0.0, 1 / 3, 0.25, 0.2], atol=1e-10)
+    b = np.ones(6)
+    with pytest.warns(ConvergenceWarning, match="maxiter"):
+        result = gcrodr(A, b, k=k, m=4, rtol=1e-10, maxiter=40)
+    assert not result.converged
+    assert result.residual_norm == pytest.approx(np.linalg.norm(b - A @ result.x))
+    assert result.residual_norm == pytest.approx(1.0, rel=1e-8)  # the least-squares residual: the zero row's 1
