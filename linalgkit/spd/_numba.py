@@ -5,7 +5,7 @@ This is the family's one hand-written eigen-solver (Householder tridiagonalizati
 lane limits, chosen in :mod:`linalgkit.spd._dispatch`, which also holds the limits.  Kernels receive
 plain C-contiguous NumPy stacks ``(K, n, n)`` and write into arrays of their caller.
 
-Each lane of a :mod:`linalgkit._simd` value holds one problem; every branch is taken by all lanes and
+Each lane of a :mod:`linalgkit._simd` value holds one problem (16 lanes with AVX-512, else 8); every branch is taken by all lanes and
 resolved per lane, so a lane that has converged idles until the slowest of its group is done.
 
 Affine-invariant :func:`ai_squared_pairwise`: one task takes a row ``X_i`` and ``WIDTH`` consecutive

@@ -437,7 +437,7 @@ def pairwise_distances(X, Y=None, *, metric="affine_invariant", squared=False):
 
     Affine-invariant: Cholesky factors once per matrix, then per pair the whitened
     :math:`L_i^{-1} Y_j L_i^{-T} = (L_i^{-1} R_j)(L_i^{-1} R_j)^T` from two triangular products and its
-    eigenvalues, sixteen pairs at a time in SIMD lanes on NumPy (only the upper triangle when ``Y`` is
+    eigenvalues, 16 pairs at a time in SIMD lanes on NumPy (8 without AVX-512) (only the upper triangle when ``Y`` is
     None).  Flat metrics (Euclidean, log-Euclidean, power-Euclidean, (log-)Cholesky): chart images once
     per matrix, then one GEMM with
     :math:`\|a - b\|^2 = \|a\|^2 + \|b\|^2 - 2\langle a, b\rangle`, and the pairs where that cancels
