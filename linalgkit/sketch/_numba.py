@@ -132,7 +132,12 @@ def _scatter_csr_by_columns(source, B, rows, weights, m, columns):
     starts, row_of, value_of = blocked_csc(*source, columns, chunks)
     out_t = np.zeros((columns + B.shape[1], m), dtype=weights.dtype)
     narrow = rows.astype(np.int16 if m <= np.iinfo(np.int16).max else np.int32)
-    _scatter_columns(starts, row_of, value_of, B, narrow, weights, out_t)
+    scale = abs(weights.flat[0]) if weights.size else 0.0
+    if scale > 0 and np.all(np.abs(weights) == scale):  # sign sketches: 1 byte per weight, scaled once at the end
+        _scatter_columns(starts, row_of, value_of, B, narrow, (weights > 0).astype(np.int8) * 2 - 1, out_t)
+        out_t *= scale
+    else:
+        _scatter_columns(starts, row_of, value_of, B, narrow, weights, out_t)
     return out_t.T
 
 
