@@ -8,7 +8,7 @@ import numpy as np
 from .._backend import get_backend
 from .._solver import SolverResult
 from .._validation import check_matrix, check_vector
-from ..exceptions import ArgumentTypeError, ShapeError
+from ..exceptions import ArgumentTypeError, ShapeError, ValidationError
 
 __all__ = ["KrylovResult", "RecycleSpace", "check_system"]
 
@@ -191,7 +191,34 @@ def check_system(A, b, x0, M):
     b = be.xp.astype(b, dtype) if b.dtype != dtype else b
     if x0 is not None and x0.dtype != dtype:
         x0 = be.xp.astype(x0, dtype)
+    for name, value in (("A", None if _is_operator(A) else A), ("b", b), ("x0", x0)):
+        _check_scale(be, value, name, dtype)
     return System(be, A, b, x0, M, dtype)
+
+
+def _check_scale(be, value, name, dtype):
+    r"""Refuse entries whose magnitude would over- or underflow the solvers' inner products.
+
+    The solvers form products such as :math:`p^TAp` (magnitude :math:`|b|^2|A|`, and down to
+    :math:`\epsilon^2` times that near convergence), so each of ``A``, ``b``, ``x0`` must have its
+    largest magnitude in :math:`[(t/\epsilon^2)^{1/3}, h^{1/3}]` for the dtype's smallest normal
+    :math:`t`, largest :math:`h` and rounding unit :math:`\epsilon` (about 7.7e-93..5.6e102 in
+    float64); a zero vector is fine.  Outside, norms become 0 or inf (a solve "converged" at x = 0)
+    or iterates lose digits to subnormal numbers.
+    """
+    if value is None or value.shape[0] == 0:
+        return
+    entries = value.data if be.issparse(value) else value
+    largest = max(float(be.xp.max(entries)), -float(be.xp.min(entries))) if entries.shape[0] else 0.0  # no |.| copy
+    info = be.xp.finfo(dtype)
+    low = (float(info.smallest_normal) / float(info.eps) ** 2) ** (1 / 3)
+    high = float(info.max) ** (1 / 3)
+    if largest != 0.0 and not low <= largest <= high:
+        fix = ("A * 2.0**-j and b * 2.0**-j leave x unchanged" if name == "A"
+               else f"{name} * 2.0**-j gives x * 2.0**-j")
+        raise ValidationError(f"{name} has entries of magnitude {largest:.3g}, outside [{low:.3g}, {high:.3g}] where "
+                              f"the solvers' inner products stay finite in {dtype}; rescale the system "
+                              f"by a power of two before the call ({fix})")
 
 
 def norm(be, v):

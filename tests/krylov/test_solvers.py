@@ -202,7 +202,27 @@ BAD = [
     (lambda: gmres(*DARCY, rtol=2.0), ValidationError, "rtol"),
     (lambda: gmres(*DARCY, callback=3), ArgumentTypeError, "callback"),
     (lambda: gmres(DARCY[0].astype(complex), DARCY[1]), LinalgkitError, "A must have a floating dtype"),
+    (lambda: gmres(DARCY[0] * 1e300, DARCY[1]), ValidationError, "A has entries of magnitude"),
+    (lambda: rcg(DARCY[0], DARCY[1] * 1e-200), ValidationError, "b has entries of magnitude"),
+    (lambda: gcrodr(*DARCY, x0=np.full(256, 1e150)), ValidationError, "x0 has entries of magnitude"),
+    (lambda: rminres(DARCY[0].astype(np.float32) * 1e15, DARCY[1].astype(np.float32)), ValidationError,
+     "stay finite in float32"),
 ]
+
+
+@pytest.mark.parametrize("solver", [gmres, gcrodr, rcg, rminres])
+@pytest.mark.parametrize("scale", [2.0**-290, 2.0**330])
+def test_scaled_systems_inside_the_range_solve_as_the_unscaled_one(solver, scale):
+    """A c and b c with c = 2^-290 and 2^330 (b's entries 2^-8: the ends of the range): the unscaled solve.
+
+    The same iterations and the same x far below rtol (GCRO-DR's small eigenproblem in LAPACK is not
+    exactly scale-equivariant below c = 2^-50: 8e-14 apart; the others agree to the bit).
+    """
+    A, b = DARCY
+    plain = solver(A, b, rtol=1e-8)
+    scaled = solver(A * scale, b * scale, rtol=1e-8)
+    assert scaled.converged and scaled.iterations == plain.iterations
+    np.testing.assert_allclose(scaled.x, plain.x, rtol=0, atol=1e-12 * np.abs(plain.x).max())
 
 
 @pytest.mark.parametrize("call, error, message", BAD, ids=[m for _, _, m in BAD])
