@@ -1,4 +1,8 @@
-"""asv benchmarks and peer comparisons of linalgkit.spd (against pyRiemann 0.12 and POT)."""
+"""asv benchmarks, peer comparisons (against pyRiemann 0.12 and POT) and ablations of linalgkit.spd."""
+
+import os
+import subprocess
+import sys
 
 import numpy as np
 
@@ -146,3 +150,33 @@ COMPARISONS = [
     Comparison("spd", "SPDSW (L = 200, 10k vs 10k)", "22 x 22", "pyRiemann logm + POT sliced_wasserstein_distance",
                _spdsw_case),
 ]
+
+
+_PAIRWISE_TIMING = """
+from linalgkit import spd
+from linalgkit.datasets._spd import make_spd_matrices
+from benchmarks.ablations import _best
+X = make_spd_matrices(500, 22, random_state=0)
+print(_best(lambda: spd.pairwise_distances(X), repeat=3))
+"""
+
+
+def ablation_lane_width():
+    """AI pairwise distances, 500 x 500 of 22 x 22, with 16 and with 8 SIMD lanes (``linalgkit._simd.WIDTH``).
+
+    Each width runs twice, alternating, in its own interpreter with ``LINALGKIT_LANE_WIDTH`` set (kernels
+    compiled uncached, compile time untimed; best of each); the default is 16 on AVX-512 CPUs and 8 otherwise.
+    """
+    from linalgkit._simd import WIDTH
+    from linalgkit._simd._checks import WIDTH_VARIABLE
+
+    from .ablations import _report
+
+    times = {16: np.inf, 8: np.inf}
+    for width in (16, 8, 16, 8):  # alternating, the best of each
+        env = dict(os.environ, **{WIDTH_VARIABLE: str(width)})
+        run = subprocess.run([sys.executable, "-c", _PAIRWISE_TIMING], env=env, capture_output=True, text=True,
+                             check=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        times[width] = min(times[width], float(run.stdout.split()[-1]))
+    _report(f"lane_width AI pairwise 500 x 500, 22 x 22 (default here: {WIDTH})", times[16], times[8],
+            ("16 lanes", "8 lanes"))

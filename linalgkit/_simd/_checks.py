@@ -8,10 +8,14 @@ flag and carry no check.
 
 import importlib
 import importlib.util
+import os
 import sys
 from contextlib import contextmanager
 
-__all__ = ["bounds_checked", "enabled", "kernel_options"]
+__all__ = ["WIDTH_VARIABLE", "bounds_checked", "enabled", "kernel_options"]
+
+WIDTH_VARIABLE = "LINALGKIT_LANE_WIDTH"
+"""Environment variable that sets the lane width (8 or 16) for ablations; kernels then compile uncached."""
 
 enabled = False
 """True while :func:`bounds_checked` compiles; read by the load/store code generators."""
@@ -22,11 +26,13 @@ def kernel_options(parallel=False):
 
     Under :func:`bounds_checked` the copy is neither cached (the cache key ignores the flag) nor
     parallel (so that an ``IndexError`` surfaces from a plain loop), and Numba's own ``boundscheck``
-    checks its ordinary indexing as well.
+    checks its ordinary indexing as well.  With :data:`WIDTH_VARIABLE` set, kernels are not cached either:
+    the cache is keyed by the CPU, which fixes the default width, not by the variable.
     """
     if enabled:
         return {"cache": False, "error_model": "numpy", "boundscheck": True}
-    return {"cache": True, "error_model": "numpy", **({"parallel": True} if parallel else {})}
+    cache = not os.environ.get(WIDTH_VARIABLE)
+    return {"cache": cache, "error_model": "numpy", **({"parallel": True} if parallel else {})}
 
 
 @contextmanager

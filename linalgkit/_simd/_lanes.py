@@ -1,6 +1,7 @@
 """The Lanes and Mask types, their loads and stores, and their operators (see :mod:`linalgkit._simd`)."""
 
 import operator
+import os
 
 from llvmlite import binding, ir
 from numba import config, types
@@ -15,11 +16,17 @@ def _width():
     """16 lanes where Numba compiles for AVX-512, else 8: two vector registers of float64 per value either way.
 
     Sixteen float64 lanes on AVX2 take four of its sixteen registers per value, and the QL rotations of
-    the SPD kernels (five live values) spill: AI pairwise distances of 22 x 22 matrices took 0.85 of
-    the 16-lane time with 8 lanes (AMD EPYC, AVX2, best of 3 alternating runs); the answers of every lane
-    are the same at both widths.  Numba caches kernels per CPU feature set, so a cached kernel always
-    has the width of the CPU it runs on.
+    the SPD kernels (five live values) spill: AI pairwise distances of 500 x 500 matrices of 22 x 22 take
+    0.78 of the 16-lane time with 8 lanes (0.75 to 0.95 in three runs on a shared 2-core AMD EPYC, AVX2;
+    ``ablation_lane_width`` of ``benchmarks/spd.py``); the answers of every lane are the same at both widths.
+    Numba caches kernels per CPU feature set, so a cached kernel always has the width of the CPU it runs on.
+    :data:`~._checks.WIDTH_VARIABLE` overrides it (ablations and tests), and the kernels then compile uncached.
     """
+    override = os.environ.get(_checks.WIDTH_VARIABLE)
+    if override:
+        if override not in ("8", "16"):
+            raise ValueError(f"{_checks.WIDTH_VARIABLE} must be 8 or 16, got {override!r}; unset it for the default")
+        return int(override)
     features = config.CPU_FEATURES or binding.get_host_cpu_features().flatten()
     return 16 if "+avx512f" in features.split(",") else 8
 

@@ -5,8 +5,9 @@ This is the family's one hand-written eigen-solver (Householder tridiagonalizati
 lane limits, chosen in :mod:`linalgkit.spd._dispatch`, which also holds the limits.  Kernels receive
 plain C-contiguous NumPy stacks ``(K, n, n)`` and write into arrays of their caller.
 
-Each lane of a :mod:`linalgkit._simd` value holds one problem (16 lanes with AVX-512, else 8); every branch is taken by all lanes and
-resolved per lane, so a lane that has converged idles until the slowest of its group is done.
+Each lane of a :mod:`linalgkit._simd` value holds one problem (16 lanes with AVX-512, else 8); every branch
+is taken by all lanes and resolved per lane, so a lane that has converged idles until the slowest of its
+group is done.
 
 Affine-invariant :func:`ai_squared_pairwise`: one task takes a row ``X_i`` and ``WIDTH`` consecutive
 columns ``Y_j``.  With lower Cholesky factors ``X_i = L L^T`` and ``Y_j = R R^T``,
@@ -258,7 +259,10 @@ def _root_free_ql(d, e, failed):
 
 @njit(**_OPTIONS)
 def _rotation(d, e, i, sigma, c, gamma, p):
-    """One rotation ``i`` of :func:`_root_free_ql`: ``r``, ``r p``, ``c'``, ``s'``, ``gamma'``, ``p'`` and ``d_{i+1}``."""
+    """Rotation ``i`` of :func:`_root_free_ql`: ``r``, ``r p``, ``c'``, ``s'``, ``gamma'``, ``p'`` and ``d_{i+1}``.
+
+    ``r p`` is infinity where ``p = 0`` (no division took place).
+    """
     bb = load(e, i, 0)
     r = p + bb
     product, nonzero = r * p, p != 0.0
