@@ -27,20 +27,27 @@ class Cutover:
 CUTOVERS = {
     "batch": Cutover(128, "lockstep",
                      "smallest stack (matrices, or pairs) sent to the parallel lane kernels; eigh of 22 x 22 "
-                     "stacks, lanes / LAPACK: 5.2 at 16 matrices, 4.6 at 32, 1.2 at 64, 0.94 at 128, 0.55 at 256"),
+                     "stacks, lanes / LAPACK: 5.2 at 16 matrices, 4.6 at 32, 1.2 at 64, 0.94 at 128, 0.55 at 256 "
+                     "(16 lanes, AVX-512); 0.14, 0.12, 0.09, 0.11, 0.11 with 8 lanes on an AVX2 EPYC"),
     "eigenvalues_n": Cutover(128, "lockstep",
                              "largest n of the eigenvalue-only lane kernels (AI and BW pairs, AI pairwise); "
                              "lanes / LAPACK, AI and BW: 0.24 and 0.34 at n = 3, 0.12 and 0.26 at 22, 0.24 and "
-                             "0.48 at 64, 0.29 and 0.90 at 128, 0.90 and 1.54 at 160, 0.52 and 0.88 at 200"),
+                             "0.48 at 64, 0.29 and 0.90 at 128, 0.90 and 1.54 at 160, 0.52 and 0.88 at 200 "
+                             "(16 lanes, AVX-512); with 8 lanes on an AVX2 EPYC 0.04 and 0.04 at 3, 0.09 and 0.09 "
+                             "at 22, 0.16 and 0.23 at 64, 0.21 and 0.36 at 128, 0.23 and 0.43 at 160"),
     "vectors_n": Cutover(80, "lockstep",
                          "largest n of the lane kernels with eigenvectors; lanes / LAPACK for LE pairs, eigh and "
                          "the Karcher gradient: 0.44, 0.37, 0.25 at n = 22; 0.29, 0.42, 0.35 at 48; 0.89, 0.58, "
                          "0.91 at 64; 0.63, 0.54, 0.42 at 80; 0.98, 1.50, 0.61 at 96; 1.67, 1.13, 0.98 at 112 "
-                         "(each rotation streams two rows of n lane vectors through the cache)"),
+                         "(16 lanes, AVX-512; each rotation streams two rows of n lane vectors through the cache); "
+                         "with 8 lanes on an AVX2 EPYC 0.12, 0.14, 0.06 at 22; 0.24, 0.24, 0.14 at 64; 0.31, 0.25, "
+                         "0.20 at 80; 0.42, 0.40, 0.23 at 112"),
 }
 """Size cut-overs of the family, by name (the lanes are off where a size ``value`` is 0).  The ratios are
-best-of-3 times on a 2-core machine shared with other jobs (load about 5), so they vary by tens of percent
-between runs; ``python -m benchmarks.ablations lockstep`` prints them."""
+best-of-3 times on 2-core machines shared with other jobs, so they vary by tens of percent between runs;
+``python -m benchmarks.ablations lockstep`` prints them.  The 8-lane ratios (the default without AVX-512,
+``linalgkit._simd.WIDTH``) are lower at every size: the lanes would still win above both size limits, which
+were set on the 16-lane machine and are kept."""
 
 _PAIR_KERNELS = {"affine_invariant": ("ai_squared_distances", "eigenvalues_n"),
                  "bures_wasserstein": ("bw_squared_distances", "eigenvalues_n"),
