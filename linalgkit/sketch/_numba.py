@@ -131,14 +131,28 @@ def _scatter_csr_by_columns(source, B, rows, weights, m, columns):
     chunks = max(1, -(-B.shape[0] // CSR_COLUMN_CHUNK_ROWS))
     starts, row_of, value_of = blocked_csc(*source, columns, chunks)
     out_t = np.zeros((columns + B.shape[1], m), dtype=weights.dtype)
-    narrow = rows.astype(np.int16 if m <= np.iinfo(np.int16).max else np.int32)
+    narrow = np.empty(rows.shape, dtype=np.int16 if m <= np.iinfo(np.int16).max else np.int32)
+    signs = np.empty(rows.shape, dtype=np.int8)
     scale = abs(weights.flat[0]) if weights.size else 0.0
-    if scale > 0 and np.all(np.abs(weights) == scale):  # sign sketches: 1 byte per weight, scaled once at the end
-        _scatter_columns(starts, row_of, value_of, B, narrow, (weights > 0).astype(np.int8) * 2 - 1, out_t)
+    if _narrow_hashes(rows, weights, scale, narrow, signs) and scale > 0:
+        _scatter_columns(starts, row_of, value_of, B, narrow, signs, out_t)  # sign sketches: 1 byte per weight
         out_t *= scale
     else:
         _scatter_columns(starts, row_of, value_of, B, narrow, weights, out_t)
     return out_t.T
+
+
+@numba.njit(cache=True, parallel=True)
+def _narrow_hashes(rows, weights, scale, narrow, signs):
+    """``narrow[:] = rows`` and ``signs = sign(weights)``; returns whether every ``|weight|`` equals ``scale``."""
+    equal = 0
+    for i in numba.prange(rows.shape[0]):
+        for j in range(rows.shape[1]):
+            narrow[i, j] = rows[i, j]
+            w = weights[i, j]
+            signs[i, j] = 1 if w > 0 else -1
+            equal += abs(w) != scale
+    return equal == 0
 
 
 def _columns(source, layout, columns):
