@@ -2,11 +2,13 @@
 the alternative it replaced, on the same data, in one process (best of several calls after a warm-up).
 
 Run ``python -m benchmarks.ablations [name ...]`` from the repository root; names: qr, srht, blas_spin,
-karcher, lockstep, lanes, arnoldi, ritz_period, gram (all by default).  Numbers depend on the
-machine; the docs quote a 2-core run.
+karcher, lockstep, lanes, arnoldi, ritz_period, gram, and those the family modules define
+(``FAMILY_ABLATIONS``): gram_threads, csr_sketch, working_set_start, lane_width (all by default).
+Numbers depend on the machine; the docs quote a 2-core run.
 """
 
 import dataclasses
+import importlib
 import sys
 import time
 from unittest import mock
@@ -135,7 +137,7 @@ def _gram_by_fixed_lane_loops(M, W, n):
 
 
 def lanes():
-    """The lower Gram matrix M M^T of 512 groups of sixteen 22 x 22 triangular matrices in lane layout: loops
+    """The lower Gram matrix M M^T of 512 groups of WIDTH 22 x 22 triangular matrices in lane layout: loops
     over the lanes (a run-time lane count: vectorized behind overlap checks; a constant one: unrolled, scalar)
     against the ``linalgkit._simd`` Lanes type (one vector instruction per step)."""
     n = 22
@@ -226,9 +228,9 @@ def lockstep():
         errors = [np.max(np.abs(np.asarray(v).ravel() - exact) / exact)
                   for v in (lanes, metrics.pairwise_distances(X[:1], X[1:], squared=True)[0], lapack_pairs,
                             generalized, pyriemann)]
-        print("lockstep: largest relative error of d^2 at condition 1e8, seed {}: 16 lanes (pairs) {:.1e}, 16 lanes "
+        print("lockstep: largest relative error of d^2 at condition 1e8, seed {}: {} lanes (pairs) {:.1e}, {} lanes "
               "(pairwise) {:.1e}, Cholesky + LAPACK eigvalsh {:.1e}, LAPACK generalized {:.1e}, "
-              "pyRiemann {:.1e}".format(seed, *errors))
+              "pyRiemann {:.1e}".format(seed, WIDTH, errors[0], WIDTH, *errors[1:]))
 
 
 def arnoldi():
@@ -287,7 +289,17 @@ def gram():
     _report("gram", blocks, _best(whole), ("row blocks of GRAM_BLOCK_ROWS", "whole product + GEMM"))
 
 
+def _family_ablation(module, name):
+    """The ablation ``ablation_<name>`` that a family's benchmark module defines, imported when it runs."""
+    return lambda: getattr(importlib.import_module(module), f"ablation_{name}")()
+
+
+# Ablations written next to their family's benchmarks (benchmarks/<family>.py: ablation_<name>).
+FAMILY_ABLATIONS = {"gram_threads": "benchmarks.regression", "csr_sketch": "benchmarks.regression",
+                    "working_set_start": "benchmarks.sampling", "lane_width": "benchmarks.spd"}
+
 ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, karcher, lockstep, lanes, arnoldi, ritz_period, gram)}
+ABLATIONS.update({name: _family_ablation(module, name) for name, module in FAMILY_ABLATIONS.items()})
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or ABLATIONS:
