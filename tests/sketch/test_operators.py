@@ -410,6 +410,6 @@ def test_csr_transpose_by_row_ranges_matches_scipy():
         part = A[t * 1001 // 4:(t + 1) * 1001 // 4].tocsc()
         part.sort_indices()
         for c in range(13):
-            segment = slice(starts[t * 13 + c], starts[t * 13 + c + 1])
-            np.testing.assert_array_equal(rows[segment] - t * 1001 // 4, part.indices[part.indptr[c]:part.indptr[c + 1]])
-            np.testing.assert_array_equal(values[segment], part.data[part.indptr[c]:part.indptr[c + 1]])
+            segment, expected = slice(starts[t * 13 + c], starts[t * 13 + c + 1]), slice(*part.indptr[c:c + 2])
+            np.testing.assert_array_equal(rows[segment] - t * 1001 // 4, part.indices[expected])
+            np.testing.assert_array_equal(values[segment], part.data[expected])
