@@ -148,7 +148,7 @@ def cholqr_factor(backend, A, B, stacked):
 
 def _residual_gradient(backend, A, B, X):
     r""":math:`(A^TR,\ \|R_{:j}\|)` for :math:`R = B - AX`: one fused read of a C-ordered NumPy ``A`` (Numba)."""
-    if backend.kind == "numpy" and backend.use_numba and not backend.issparse(A) and A.flags.c_contiguous:
+    if backend.kind == "numpy" and backend.use_numba and isinstance(A, np.ndarray) and A.flags.c_contiguous:
         from ._numba import residual_gradient
 
         gradient, squares = residual_gradient(A, B, X)
