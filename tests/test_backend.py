@@ -156,3 +156,11 @@ def test_random_draws_are_identical_on_every_backend():
 def test_capability_table_lists_the_transforms():
     assert CAPABILITIES["linalgkit.transforms.fwht"]["numpy"].startswith("Numba")
     assert set(CAPABILITIES["linalgkit.transforms.ifwht"]) == {"numpy", "cupy", "generic"}
+
+
+def test_map_on_threads_keeps_order_and_runs_every_item():
+    from linalgkit._backend import map_on_threads
+
+    assert map_on_threads(lambda x: x * x, range(7)) == [x * x for x in range(7)]
+    assert map_on_threads(lambda x: x + 1, [4]) == [5]
+    assert map_on_threads(lambda x: x, []) == []

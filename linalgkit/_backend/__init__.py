@@ -3,7 +3,7 @@
 from ._capabilities import CAPABILITIES, capabilities
 from ._core import Backend, cupy_module, get_backend, gpu_available, gpu_disabled, numba_disabled
 from ._random import check_random_state, rademacher, standard_normal, uniform_integers
-from ._threads import serial_blas
+from ._threads import map_on_threads, serial_blas
 
 __all__ = [
     "CAPABILITIES",
@@ -14,6 +14,7 @@ __all__ = [
     "get_backend",
     "gpu_available",
     "gpu_disabled",
+    "map_on_threads",
     "numba_disabled",
     "rademacher",
     "serial_blas",

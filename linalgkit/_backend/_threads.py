@@ -1,5 +1,6 @@
-"""Thread control of the host BLAS around linalgkit's own LAPACK calls."""
+"""Thread control of the host BLAS around linalgkit's own LAPACK calls, and work spread over Python threads."""
 
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from functools import lru_cache
 
@@ -32,3 +33,30 @@ def serial_blas(backend):
     if backend.kind != "numpy":
         return nullcontext()
     return _controller().limit(limits=1, user_api="blas")
+
+
+def map_on_threads(func, items):
+    """``[func(item) for item in items]``, on up to ``numba.get_num_threads()`` Python threads.
+
+    For work that releases the GIL (NumPy's random draws and large ufuncs, BLAS through ctypes),
+    so that the threads run on separate cores; Numba's thread count is linalgkit's one host thread
+    setting.  One item, or one thread, runs in the caller's thread.
+
+    Parameters
+    ----------
+    func : callable
+        Called once per item.
+    items : sequence
+
+    Returns
+    -------
+    list
+        The results, in the order of ``items``.
+    """
+    import numba
+
+    threads = min(numba.get_num_threads(), len(items))
+    if threads <= 1:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(func, items))

@@ -13,10 +13,11 @@ its threads twice per block and leaves them spinning after the last one
 
 import ctypes
 import functools
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
+
+from .._backend import map_on_threads
 
 __all__ = ["gram_of_upper_product"]
 
@@ -72,10 +73,6 @@ def gram_of_upper_product(A, B, W, rows):
     blocks = -(-n // rows)
     threads = max(1, min(numba.get_num_threads(), blocks))
     bounds = [min(n, t * blocks // threads * rows) for t in range(threads + 1)]
-    if threads == 1:
-        grams = [_blocks_gram(A, B, W, 0, n, rows)]
-    else:
-        with ThreadPoolExecutor(threads) as pool:
-            grams = list(pool.map(lambda t: _blocks_gram(A, B, W, bounds[t], bounds[t + 1], rows), range(threads)))
+    grams = map_on_threads(lambda t: _blocks_gram(A, B, W, bounds[t], bounds[t + 1], rows), range(threads))
     G = functools.reduce(np.add, grams)
     return np.triu(G) + np.triu(G, 1).T

@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from .._backend import capabilities, check_random_state, get_backend, rademacher, standard_normal
+from .._backend import capabilities, check_random_state, get_backend, map_on_threads, rademacher, standard_normal
 from .._validation import check_array, check_matrix, check_option, check_scalar
 from ..exceptions import ArgumentTypeError, BackendError, NotSupportedError, ShapeError, ValidationError
 from ..transforms.walsh_hadamard import _fwht
@@ -538,16 +538,18 @@ class _BlockSeededHash(_HashSketch):
 
     @functools.cached_property
     def _drawn(self):
+        """``(rows, weights)`` of columns ``_start`` to ``_start + n``: the blocks drawn on threads (same values)."""
         width, start = self.block_columns, self._start
         stop = start + self.shape[1]
-        rows, weights = [], []
-        for j in range(start // width, (stop - 1) // width + 1):
+
+        def draw(j):
             block_rows, block_weights = self._draw_block(np.random.default_rng([self.seed, j]),
                                                          min(width, self._total - j * width))
             keep = slice(max(start - j * width, 0), min(stop - j * width, width))
-            rows.append(block_rows[keep])
-            weights.append(block_weights[keep])
-        return np.concatenate(rows), np.concatenate(weights)
+            return block_rows[keep], block_weights[keep]
+
+        drawn = map_on_threads(draw, range(start // width, (stop - 1) // width + 1))
+        return np.concatenate([rows for rows, _ in drawn]), np.concatenate([weights for _, weights in drawn])
 
     @property
     def rows(self):

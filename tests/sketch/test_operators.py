@@ -126,6 +126,26 @@ def test_same_seed_same_operator(kind):
     assert not np.array_equal(first, other)
 
 
+@pytest.mark.parametrize("kind", ["sparse_sign", "countsketch"])
+def test_blocks_drawn_on_threads_equal_one_thread(kind):
+    """The hash blocks are drawn on one Python thread per core: the same values as drawn one after another."""
+    import numba
+
+    n = 5 * (1 << 16) + 123  # five whole blocks and a partial one
+    threaded = make_sketch(kind, 40, n, random_state=3)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        serial = make_sketch(kind, 40, n, random_state=3)
+        serial_rows, serial_weights = serial.rows, serial.weights
+    finally:
+        numba.set_num_threads(threads)
+    np.testing.assert_array_equal(threaded.rows, serial_rows)
+    np.testing.assert_array_equal(threaded.weights, serial_weights)
+    part = threaded.columns(70_000, 200_000)  # a range across blocks draws only its blocks
+    np.testing.assert_array_equal(part.rows, serial_rows[70_000:200_000])
+
+
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("fmt, index_dtype", [("csr", np.int32), ("csr", np.int64), ("csc", np.int32)])
 def test_sparse_input_matches_dense(kind, fmt, index_dtype):
