@@ -292,3 +292,46 @@ def ablation_csr_sketch():
     for chunk in (1 << 14, 1 << 15, 1 << 16, 1 << 17, 1 << 19):
         _report(f"csr_sketch 2^20 x 500, chunk {chunk} rows", sketch(0, chunk), sketch(0, 1 << 16),
                 (f"{chunk} rows", "65536 rows"))
+
+
+def ablation_lsqr_pass():
+    """Sparse LSQR, CSR 2^20 x 500, 8 nonzeros per row: one fused read of A per iteration (``csr_product_pair``:
+    A v + c u and A^T of it) against SciPy's two products, per iteration and for the whole preconditioned solve."""
+    from unittest import mock
+
+    from linalgkit.regression import precondition
+    from linalgkit.regression._numba import csr_product_pair
+
+    from .ablations import _best, _report
+
+    A, b = _sparse_problem(2**20, 500)
+    v, u, out = np.random.default_rng(0).standard_normal(500), b.copy(), np.empty_like(b)
+    _report("lsqr_pass one step", _best(lambda: csr_product_pair(A.indptr, A.indices, A.data, v, u, -0.5, out)),
+            _best(lambda: A.T @ (A @ v - 0.5 * u)), ("fused pass", "two SciPy products"))
+
+    def solve():
+        return lstsq_precondition(A, b, sketch="sparse_sign", rtol=1e-14, random_state=0)
+
+    fused = _best(solve, repeat=3)
+    with mock.patch.object(precondition, "_fused", lambda backend, A: False):
+        _report("lsqr_pass whole solve", fused, _best(solve, repeat=3), ("fused pass", "two SciPy products"))
+
+
+def ablation_hash_draw():
+    """Draw of a sparse sign sketch, 4000 x 2^20, zeta = 8 (16 blocks of 2^16 columns): the blocks on one Python
+    thread per core (NumPy's generators release the GIL; the same values) against one thread."""
+    import numba
+
+    from .ablations import _best, _report
+
+    def draw():
+        return make_sketch("sparse_sign", 4000, 2**20, random_state=0).rows
+
+    threads = numba.get_num_threads()
+    threaded = _best(draw)
+    numba.set_num_threads(1)
+    try:
+        one = _best(draw)
+    finally:
+        numba.set_num_threads(threads)
+    _report(f"hash_draw ({threads} threads)", threaded, one, ("threads", "one thread"))

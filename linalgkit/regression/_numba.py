@@ -1,7 +1,9 @@
-"""Numba kernels of the regression family: the fused residual-and-gradient pass of the Cholesky-QR refinement.
+"""Numba kernels of the regression family: fused passes that read ``A`` once where two products would read it twice.
 
-The kernels receive plain arrays (a C-ordered dense ``A``); :mod:`linalgkit.regression._cholqr`
-chooses them from ``be`` and falls back to NumPy/BLAS expressions elsewhere.  Rows are split into
+:func:`residual_gradient` serves the Cholesky-QR refinement (a C-ordered dense ``A``),
+:func:`csr_product_pair` the LSQR bidiagonalization and the normal-equation test (a CSR ``A`` as
+its three arrays).  :mod:`linalgkit.regression._cholqr` and :mod:`linalgkit.regression.precondition`
+choose them from ``be`` and fall back to NumPy/BLAS expressions elsewhere.  Rows are split into
 one chunk per Numba thread; each chunk accumulates into its own copy of the small output, and the
 copies are summed.
 """
@@ -43,3 +45,43 @@ def residual_gradient(A, B, X):
     squares = np.zeros((chunks, k), dtype=A.dtype)
     _residual_gradient_rows(A, np.ascontiguousarray(B), np.ascontiguousarray(X.T), gradients, squares)
     return gradients.sum(axis=0).T, squares.sum(axis=0)
+
+
+@numba.njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
+def _product_pair_chunks(indptr, indices, data, v, u, coef, bounds, out, gradients, squares):
+    one = numba.uint64(1)
+    for t in numba.prange(bounds.shape[0] - 1):
+        g, total = gradients[t], 0.0
+        for i in range(bounds[t], bounds[t + 1]):
+            start, stop = numba.uint64(indptr[i]), numba.uint64(indptr[i + 1])
+            dot, p = 0.0, start
+            while p < stop:
+                dot += data[p] * v[numba.uint64(indices[p])]
+                p += one
+            r = dot + coef * u[i] if coef != 0.0 else dot  # coef = 0: u is not read (it may be uninitialized)
+            out[i] = r
+            total += r * r
+            p = start
+            while p < stop:
+                g[numba.uint64(indices[p])] += r * data[p]
+                p += one
+        squares[t] = total
+
+
+def csr_product_pair(indptr, indices, data, v, u, coef, out):
+    r"""``out = A v + coef u`` and ``(A^T out, ||out||^2)`` in one read of a CSR matrix ``A`` (n x d).
+
+    ``u`` and ``out`` are length-``n`` vectors and may be the same array (row ``i`` reads
+    ``u[i]`` before it writes ``out[i]``); ``u`` is not read when ``coef`` is 0.  The column indices must lie in ``[0, d)`` (the input
+    funnel proved them so): positions are unsigned, which spares Numba's negative-index test per
+    load.  The rows are split into one range per Numba thread with about equal nonzeros; each
+    accumulates its own copy of :math:`A^T` out, so the sums are reassociated.
+    """
+    chunks = numba.get_num_threads()
+    n, d = out.shape[0], v.shape[0]
+    bounds = np.searchsorted(indptr, np.linspace(0, indptr[-1], chunks + 1)).astype(np.int64)
+    bounds[0], bounds[-1] = 0, n
+    gradients = np.zeros((chunks, d), dtype=out.dtype)
+    squares = np.zeros(chunks, dtype=np.float64)
+    _product_pair_chunks(indptr, indices, data, v, u, float(coef), bounds, out, gradients, squares)
+    return gradients.sum(axis=0), float(squares.sum())

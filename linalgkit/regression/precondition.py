@@ -5,6 +5,8 @@ import numbers
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
+
 from .._backend import capabilities, check_random_state
 from .._solver import (IterationMonitor, SolverResult, check_callback, check_tolerances, progress_bar,
                        warn_not_converged)
@@ -157,11 +159,36 @@ class _Preconditioned:
         """:math:`R^{-1} y`, or :math:`R^{-T} y` when ``trans``."""
         return solve_upper(self.backend, self.R, y, trans=trans)
 
-    def matvec(self, v):
-        return self.A @ self.solve(v)
+    def step(self, v, u=None, coef=0.0):
+        r"""``(w, \bar A^T w, ||w||)`` for :math:`w = \bar A v + \mathrm{coef}\,u`, by :func:`_product_pair`.
 
-    def rmatvec(self, u):
-        return self.solve(self.A.T @ u, trans=True)
+        Where the pass is fused ``w`` is written over ``u`` (which the caller gives up).
+        """
+        w, gradient, size = _product_pair(self.backend, self.A, self.solve(v), u, coef, out=u)
+        return w, self.solve(gradient, trans=True), size
+
+
+def _fused(backend, A):
+    """Whether products with ``A`` run in :func:`~._numba.csr_product_pair`: a CSR matrix on NumPy with Numba."""
+    return backend.kind == "numpy" and backend.use_numba and backend.issparse(A) and A.format == "csr"
+
+
+def _product_pair(backend, A, v, u=None, coef=0.0, out=None):
+    r"""``(w, A^T w, ||w||)`` for :math:`w = Av + \mathrm{coef}\,u` (:math:`w = Av` when ``u`` is None).
+
+    One read of ``A`` where :func:`_fused` (``w`` then goes into ``out`` when given, which may be
+    ``u``); two products elsewhere.  LSQR's bidiagonalization step and the normal-equation test
+    are both of this form, so on sparse ``A`` each iteration reads ``A`` once instead of twice.
+    """
+    if _fused(backend, A):
+        from ._numba import csr_product_pair
+
+        w = np.empty(A.shape[0], dtype=A.dtype) if out is None else out
+        gradient, squares = csr_product_pair(A.indptr, A.indices, A.data, v, w if u is None else u,
+                                             0.0 if u is None else coef, w)
+        return w, gradient, math.sqrt(squares)
+    w = A @ v if u is None else A @ v + coef * u
+    return w, A.T @ w, _norm(backend, w)
 
 
 def _norm(backend, v):
@@ -180,9 +207,8 @@ def _normal_rule(backend, A, b, x, anorm, tolerances, solution_term=True):
     :math:`u\|A\|(\|A\|\|x\| + \|b\|)`.  ``anorm`` is :math:`\|A\|`, or an estimate of it.
     ``solution_term=False`` drops :math:`\|A\|\|x\|` (SciPy's second test alone).
     """
-    residual = b - A @ x
-    gradient = A.T @ residual
-    scale = anorm * ((anorm * _norm(backend, x) if solution_term else 0.0) + _norm(backend, residual))
+    residual, gradient, residual_size = _product_pair(backend, A, -x, b, 1.0)
+    scale = anorm * ((anorm * _norm(backend, x) if solution_term else 0.0) + residual_size)
     size = _norm(backend, gradient)
     threshold = tolerances.threshold(scale)
     ratio = size / threshold if threshold > 0 else (0.0 if size == 0 else math.inf)
@@ -192,7 +218,7 @@ def _normal_rule(backend, A, b, x, anorm, tolerances, solution_term=True):
 def _lsqr_run(backend, op, r0, gradient, tolerances, maxiter, bnorm, monitor, start):
     r"""One LSQR run (Paige & Saunders 1982) for :math:`\min_y \|\bar A y - r_0\|`; returns ``(y, k, history)``.
 
-    ``gradient`` is :math:`A^Tr_0`, already computed by the caller's test.
+    ``gradient`` is :math:`A^Tr_0`, already computed by the caller's test; ``r0`` is overwritten.
 
     Runs until LSQR's estimates say :math:`\|\bar A^T \bar r_k\| \le \mathrm{rtol}\,\|\bar A\|_F\|\bar r_k\|`
     or :math:`\|\bar r_k\| \le \mathrm{rtol}\,\|b\|`; the caller then tests the rule on the exact
@@ -202,7 +228,7 @@ def _lsqr_run(backend, op, r0, gradient, tolerances, maxiter, bnorm, monitor, st
     y = backend.zeros((op.R.shape[0],), r0.dtype)
     if beta == 0:
         return y, 0, (beta,)
-    u = r0 / beta
+    u, scale = r0, 1 / beta  # u holds beta_k u_k, LSQR's left vector before its normalization by scale = 1/beta_k
     v = op.solve(gradient, trans=True) / beta
     alpha = _norm(backend, v)
     if alpha == 0:
@@ -212,10 +238,9 @@ def _lsqr_run(backend, op, r0, gradient, tolerances, maxiter, bnorm, monitor, st
     phibar, rhobar, anorm2 = beta, alpha, alpha**2
     history = [beta]
     for k in range(1, maxiter + 1):
-        u = op.matvec(v) - alpha * u
-        beta = _norm(backend, u)
-        u = u / beta if beta > 0 else u
-        v = op.rmatvec(u) - beta * v
+        u, gradient, beta = op.step(v, u, -alpha * scale)  # beta u <- A v - alpha u, and A^T of it
+        scale = 1 / beta if beta > 0 else 0.0
+        v = scale * gradient - beta * v
         alpha = _norm(backend, v)
         v = v / alpha if alpha > 0 else v
         anorm2 += alpha**2 + beta**2
@@ -332,8 +357,7 @@ def _fossils(backend, op, factor, b, x, m, tolerances, monitor):
     tolerance = tolerances.threshold(fro)
 
     def tested(x):
-        residual = b - op.A @ x
-        gradient = op.A.T @ residual
+        residual, gradient, _ = _product_pair(backend, op.A, -x, b, 1.0)
         return residual, gradient, _backward_error_estimate(backend, factor, x, residual, gradient, fro, bnorm)
 
     residual, gradient, estimate = tested(x)
@@ -346,7 +370,7 @@ def _fossils(backend, op, factor, b, x, m, tolerances, monitor):
         update_floor = tolerances.rtol * (sigma[0] * _norm(backend, x) + 0.04 * factor.cond * history[-1])
         smallest = math.inf
         for k in range(1, tolerances.maxiter - iterations + 1):
-            update = alpha * (c - op.rmatvec(op.matvec(delta))) + beta * (delta - previous)
+            update = alpha * (c - op.step(delta)[1]) + beta * (delta - previous)
             delta, previous = delta + update, delta
             iterations += 1
             monitor(lambda: x + op.solve(delta))
