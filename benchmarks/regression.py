@@ -23,6 +23,11 @@ def _dense_problem(n, d, cond=1e3, residual_norm=1.0):
     return make_lstsq_problem(n, d, cond=cond, residual_norm=residual_norm, random_state=0)
 
 
+def _tall_problem_dense():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((2**17, 200)), rng.standard_normal(2**17)
+
+
 @functools.lru_cache(maxsize=1)
 def _sparse_problem(n, d, seed=0):
     """Tall sparse A = B M, 8 nonzeros per row: B has 4 random nonzeros per row and M = I - 0.999 shift.
@@ -295,14 +300,20 @@ def ablation_csr_sketch():
 
 
 def ablation_lsqr_pass():
-    """Sparse LSQR, CSR 2^20 x 500, 8 nonzeros per row: one fused read of A per iteration (``csr_product_pair``:
-    A v + c u and A^T of it) against SciPy's two products, per iteration and for the whole preconditioned solve."""
+    """LSQR's step with one fused read of A (``csr_product_pair``, ``dense_product_pair``: A v + c u and A^T of it)
+    against two products (SciPy's sparse ones, two GEMVs): one step on dense 2^17 x 200, one step and the whole
+    preconditioned solve on CSR 2^20 x 500 with 8 nonzeros per row."""
     from unittest import mock
 
     from linalgkit.regression import precondition
-    from linalgkit.regression._numba import csr_product_pair
+    from linalgkit.regression._numba import csr_product_pair, dense_product_pair
 
     from .ablations import _best, _report
+
+    D, c = _tall_problem_dense()
+    z, w = np.random.default_rng(0).standard_normal(200), np.empty_like(c)
+    _report("lsqr_pass dense step", _best(lambda: dense_product_pair(D, z, c, -0.5, w)),
+            _best(lambda: D.T @ (D @ z - 0.5 * c)), ("fused pass", "two GEMVs"))
 
     A, b = _sparse_problem(2**20, 500)
     v, u, out = np.random.default_rng(0).standard_normal(500), b.copy(), np.empty_like(b)
@@ -313,7 +324,7 @@ def ablation_lsqr_pass():
         return lstsq_precondition(A, b, sketch="sparse_sign", rtol=1e-14, random_state=0)
 
     fused = _best(solve, repeat=3)
-    with mock.patch.object(precondition, "_fused", lambda backend, A: False):
+    with mock.patch.object(precondition, "_fused", lambda backend, A: None):
         _report("lsqr_pass whole solve", fused, _best(solve, repeat=3), ("fused pass", "two SciPy products"))
 
 

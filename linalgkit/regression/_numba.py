@@ -1,8 +1,8 @@
 """Numba kernels of the regression family: fused passes that read ``A`` once where two products would read it twice.
 
 :func:`residual_gradient` serves the Cholesky-QR refinement (a C-ordered dense ``A``),
-:func:`csr_product_pair` the LSQR bidiagonalization and the normal-equation test (a CSR ``A`` as
-its three arrays).  :mod:`linalgkit.regression._cholqr` and :mod:`linalgkit.regression.precondition`
+:func:`csr_product_pair` and :func:`dense_product_pair` the LSQR bidiagonalization and the
+normal-equation test (a CSR ``A`` as its three arrays, or a C-ordered dense ``A``).  :mod:`linalgkit.regression._cholqr` and :mod:`linalgkit.regression.precondition`
 choose them from ``be`` and fall back to NumPy/BLAS expressions elsewhere.  Rows are split into
 one chunk per Numba thread; each chunk accumulates into its own copy of the small output, and the
 copies are summed.
@@ -13,9 +13,9 @@ import numpy as np
 
 
 @numba.njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
-def _residual_gradient_rows(A, B, Xt, gradients, squares):
+def _residual_gradient_rows(A, B, Xt, gradients, squares, residuals):
     n, d = A.shape
-    chunks = gradients.shape[0]
+    chunks, store = gradients.shape[0], residuals.shape[0] > 0
     for t in numba.prange(chunks):
         g, s = gradients[t], np.zeros(Xt.shape[0], dtype=squares.dtype)  # local: squares[t] shares a cache line
         for i in range(t * n // chunks, (t + 1) * n // chunks):
@@ -26,6 +26,8 @@ def _residual_gradient_rows(A, B, Xt, gradients, squares):
                 for c in range(d):
                     dot += a[c] * x[c]
                 r = B[i, j] - dot
+                if store:
+                    residuals[i, j] = r
                 s[j] += r * r
                 row = g[j]
                 for c in range(d):
@@ -33,18 +35,30 @@ def _residual_gradient_rows(A, B, Xt, gradients, squares):
         squares[t] = s
 
 
-def residual_gradient(A, B, X):
+def residual_gradient(A, B, X, out=None):
     r"""``(A^T(B - AX), squared column norms of B - AX)`` in one read of a C-ordered ``A`` (n x d).
 
-    ``B`` is ``n x k`` and ``X`` is ``d x k``; the residual itself is never stored.  Sums are
-    reassociated (vectorized), which changes the rounding but not its bound.
+    ``B`` is ``n x k`` and ``X`` is ``d x k``; the residual is stored only into ``out`` (``n x k``)
+    when given.  Sums are reassociated (vectorized), which changes the rounding but not its bound.
     """
     chunks = numba.get_num_threads()
     k = B.shape[1]
     gradients = np.zeros((chunks, k, A.shape[1]), dtype=A.dtype)
     squares = np.zeros((chunks, k), dtype=A.dtype)
-    _residual_gradient_rows(A, np.ascontiguousarray(B), np.ascontiguousarray(X.T), gradients, squares)
+    residuals = np.empty((0, k), dtype=A.dtype) if out is None else out
+    _residual_gradient_rows(A, np.ascontiguousarray(B), np.ascontiguousarray(X.T), gradients, squares, residuals)
     return gradients.sum(axis=0).T, squares.sum(axis=0)
+
+
+def dense_product_pair(A, v, u, coef, out):
+    r"""``out = A v + coef u`` and ``(A^T out, ||out||^2)`` in one read of a C-ordered dense ``A`` (n x d).
+
+    The form of :func:`csr_product_pair`, by :func:`residual_gradient` with :math:`B = \mathrm{coef}\,u`
+    and :math:`X = -v`; ``out`` may be ``u``, which is not read when ``coef`` is 0.
+    """
+    B = (coef * u if coef != 0 else np.zeros_like(out))[:, None]
+    gradient, squares = residual_gradient(A, B, -v[:, None], out=out[:, None])
+    return gradient[:, 0], float(squares[0])
 
 
 @numba.njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})

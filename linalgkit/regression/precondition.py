@@ -169,8 +169,15 @@ class _Preconditioned:
 
 
 def _fused(backend, A):
-    """Whether products with ``A`` run in :func:`~._numba.csr_product_pair`: a CSR matrix on NumPy with Numba."""
-    return backend.kind == "numpy" and backend.use_numba and backend.issparse(A) and A.format == "csr"
+    """The layout of ``A`` whose products run fused in Numba (``"csr"`` or ``"dense"``), or None.
+
+    A CSR matrix, or a C-ordered dense array, on NumPy with Numba.
+    """
+    if backend.kind != "numpy" or not backend.use_numba:
+        return None
+    if backend.issparse(A):
+        return "csr" if A.format == "csr" else None
+    return "dense" if isinstance(A, np.ndarray) and A.flags.c_contiguous else None
 
 
 def _product_pair(backend, A, v, u=None, coef=0.0, out=None):
@@ -178,14 +185,16 @@ def _product_pair(backend, A, v, u=None, coef=0.0, out=None):
 
     One read of ``A`` where :func:`_fused` (``w`` then goes into ``out`` when given, which may be
     ``u``); two products elsewhere.  LSQR's bidiagonalization step and the normal-equation test
-    are both of this form, so on sparse ``A`` each iteration reads ``A`` once instead of twice.
+    are both of this form, so each iteration reads ``A`` once instead of twice.
     """
-    if _fused(backend, A):
-        from ._numba import csr_product_pair
+    layout = _fused(backend, A)
+    if layout is not None:
+        from ._numba import csr_product_pair, dense_product_pair
 
         w = np.empty(A.shape[0], dtype=A.dtype) if out is None else out
-        gradient, squares = csr_product_pair(A.indptr, A.indices, A.data, v, w if u is None else u,
-                                             0.0 if u is None else coef, w)
+        source = (A.indptr, A.indices, A.data) if layout == "csr" else (A,)
+        kernel = csr_product_pair if layout == "csr" else dense_product_pair
+        gradient, squares = kernel(*source, v, w if u is None else u, 0.0 if u is None else coef, w)
         return w, gradient, math.sqrt(squares)
     w = A @ v if u is None else A @ v + coef * u
     return w, A.T @ w, _norm(backend, w)

@@ -92,7 +92,7 @@ def test_sparse_iterations_numba_off_match_numba_on(method, monkeypatch):
     assert np.linalg.norm(on.x - reference) <= 3 * np.linalg.norm(off.x - reference) + 1e-14 * scale
 
 
-def test_fused_pass_only_for_csr_on_numpy_with_numba(monkeypatch):
+def test_fused_pass_only_for_csr_and_c_ordered_arrays_on_numpy_with_numba(monkeypatch):
     import scipy.sparse
 
     from linalgkit._backend import get_backend
@@ -100,7 +100,37 @@ def test_fused_pass_only_for_csr_on_numpy_with_numba(monkeypatch):
 
     A = scipy.sparse.random(50, 4, density=0.5, format="csr", random_state=0)
     backend = get_backend(A=A)
-    assert _fused(backend, A)
-    assert not _fused(backend, A.tocsc()) and not _fused(backend, A.toarray())
+    assert _fused(backend, A) == "csr" and _fused(backend, A.toarray()) == "dense"
+    assert _fused(backend, A.tocsc()) is None and _fused(backend, np.asfortranarray(A.toarray())) is None
     monkeypatch.setenv("LINALGKIT_DISABLE_NUMBA", "1")
-    assert not _fused(get_backend(A=A), A)
+    assert _fused(get_backend(A=A), A) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("coef", [0.0, -0.75])
+def test_dense_product_pair_equals_two_products(dtype, coef):
+    from linalgkit.regression._numba import dense_product_pair
+
+    rng = np.random.default_rng(3)
+    A, v, u = rng.standard_normal((700, 13)).astype(dtype), rng.standard_normal(13).astype(dtype), \
+        rng.standard_normal(700).astype(dtype)
+    expected = A.astype(np.float64) @ v.astype(np.float64) + coef * u.astype(np.float64)
+    out = u.copy() if coef else np.full(700, np.nan, dtype=dtype)
+    gradient, squares = dense_product_pair(A, v, out, coef, out)
+    eps = float(np.finfo(dtype).eps)
+    assert out.dtype == gradient.dtype == dtype
+    np.testing.assert_allclose(out, expected, rtol=0, atol=50 * eps * np.abs(expected).max())
+    np.testing.assert_allclose(gradient, A.T.astype(np.float64) @ expected, rtol=0,
+                               atol=200 * eps * np.abs(A).max() * np.abs(expected).sum())
+    assert squares == pytest.approx(float(expected @ expected), rel=50 * eps)
+
+
+@pytest.mark.parametrize("method", ["lsqr", "ihs", "fossils"])
+def test_dense_iterations_numba_off_match_numba_on(method, monkeypatch):
+    p = make_lstsq_problem(4000, 30, cond=1e6, residual_norm=1e-3, random_state=0)
+    on = lstsq_precondition(p.A, p.b, method=method, random_state=0)
+    monkeypatch.setenv("LINALGKIT_DISABLE_NUMBA", "1")
+    off = lstsq_precondition(p.A, p.b, method=method, random_state=0)
+    assert on.converged and off.converged and on.method == off.method == method
+    assert abs(on.iterations - off.iterations) <= 1
+    assert np.linalg.norm(on.x - p.x) <= 3 * np.linalg.norm(off.x - p.x) + 1e-15 * np.linalg.norm(p.x)
