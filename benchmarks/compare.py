@@ -72,7 +72,7 @@ def run(comparison):
     ours = min(ours, measure(case.ours)[0])
     ratio = ours / peer
     met = "" if comparison.goal is None else ("yes" if ratio <= comparison.goal else "**no**")
-    goal = "" if comparison.goal is None else f"<= {comparison.goal:g}"
+    goal = "" if comparison.goal is None else f"<= {comparison.goal:.3g}"
     return [comparison.family, comparison.problem, comparison.size, comparison.peer, _ms(ours), _ms(peer),
             f"{ratio:.3g}", goal, met, case.accuracy(ours_out, peer_out)]
 
