@@ -89,9 +89,9 @@ def check_split_every(split_every):
 
 
 class RowOperator:
-    r"""A persisted row-chunked ``A`` seen by the in-memory solvers as a matrix: ``A @ v`` and ``A.T @ u``.
+    r"""A persisted row-chunked ``A`` seen by the in-memory solvers as a matrix: ``A @ v``, ``A.T @ u`` and both.
 
-    Each product is one pass over the chunks: ``A @ v`` is a blockwise product whose ``n``-vector is
+    Each product is one pass over the chunks, and so is :meth:`product_pair`, LSQR's step: ``A @ v`` is a blockwise product whose ``n``-vector is
     gathered to the client, ``A.T @ u`` splits ``u`` by the row chunks and sums the ``d``-vectors
     :math:`A_i^T u_i` in a tree reduction.  The regression family's iterations (LSQR, iterative
     sketching, FOSSILS, the Cholesky-QR refinement) run on the client unchanged with this operator:
@@ -121,6 +121,31 @@ class RowOperator:
                               asarray=False, meta=meta(self.A, u.ndim))
         contraction = "ij,i->j" if u.ndim == 1 else "ij,ik->jk"
         return da.einsum(contraction, self.A, parts, split_every=self.split_every).compute()
+
+    def product_pair(self, v, u=None, coef=0.0):
+        r"""``(w, A^T w, ||w||)`` for :math:`w = Av + \mathrm{coef}\,u` (:math:`w = Av` when ``u`` is None), in one pass.
+
+        Each chunk :math:`A_i` forms its rows :math:`w_i` and its term :math:`A_i^T w_i` together (by
+        the in-memory fused pass where the chunk allows it), so an LSQR step or a residual and its
+        gradient read ``A`` once and take one round trip; ``w`` is gathered to the client and the
+        ``d``-vector terms are summed there.  ``v`` and ``u`` are in-memory arrays.
+        """
+        import dask
+
+        bounds = np.cumsum((0,) + self.A.chunks[0])
+        pieces = [dask.delayed(_chunk_product_pair, nout=3)(block, v, None if u is None else u[start:stop], coef)
+                  for block, start, stop in zip(self.A.to_delayed()[:, 0], bounds[:-1], bounds[1:])]
+        parts, gradients, squares = dask.compute(*zip(*pieces))
+        backend = chunk_backend(self.A)
+        return backend.xp.concat(parts), sum(gradients[1:], gradients[0]), float(np.sqrt(sum(squares)))
+
+
+def _chunk_product_pair(block, v, u, coef):
+    """One chunk's ``(w_i, A_i^T w_i, ||w_i||^2)`` for :meth:`RowOperator.product_pair`."""
+    from ..regression.precondition import _product_pair
+
+    w, gradient, size = _product_pair(get_backend(X=block), block, v, u, coef)
+    return w, gradient, size**2
 
 
 class _Adjoint:

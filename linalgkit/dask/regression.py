@@ -3,9 +3,10 @@ r"""Sketched least squares on row-chunked Dask arrays: one sketch pass, a small 
 The sketch :math:`S[A\ b]` is one tree reduction (:mod:`linalgkit.dask.sketch`); its QR and SVD
 (``(d + 1) x (d + 1)``) run on the client.  :func:`lstsq_precondition` then persists ``A`` on the
 workers and runs the regression family's own iterations (LSQR, iterative sketching, FOSSILS, the
-Cholesky-QR refinement) with a :class:`~linalgkit.dask._core.RowOperator`: each product
-``A @ v`` or ``A.T @ u`` is one pass over the chunks, so each iteration is one pass of ``A`` and
-one of :math:`A^T`, with the same stopping rules, results and warnings as the in-memory functions.
+Cholesky-QR refinement) with a :class:`~linalgkit.dask._core.RowOperator`: LSQR's step and every
+residual with its gradient (:math:`Av + cu` and :math:`A^T` of it) are one pass over the chunks,
+so each LSQR iteration is one pass of ``A``, with the same stopping rules, results and warnings as
+the in-memory functions.
 """
 
 import warnings

@@ -184,9 +184,13 @@ def _product_pair(backend, A, v, u=None, coef=0.0, out=None):
     r"""``(w, A^T w, ||w||)`` for :math:`w = Av + \mathrm{coef}\,u` (:math:`w = Av` when ``u`` is None).
 
     One read of ``A`` where :func:`_fused` (``w`` then goes into ``out`` when given, which may be
-    ``u``); two products elsewhere.  LSQR's bidiagonalization step and the normal-equation test
+    ``u``) or where ``A`` has its own ``product_pair`` (one pass over Dask chunks); two products
+    elsewhere.  LSQR's bidiagonalization step and the normal-equation test
     are both of this form, so each iteration reads ``A`` once instead of twice.
     """
+    pair = getattr(A, "product_pair", None)  # an operator with its own one-pass form: linalgkit.dask.RowOperator
+    if pair is not None:
+        return pair(v, u, coef)
     layout = _fused(backend, A)
     if layout is not None:
         from ._numba import csr_product_pair, dense_product_pair

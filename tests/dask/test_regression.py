@@ -166,6 +166,25 @@ def test_row_operator_products(problem):
     np.testing.assert_allclose(operator.T @ U, A.T @ U, rtol=1e-12)
 
 
+@pytest.mark.parametrize("coef", [None, 0.5])
+def test_row_operator_product_pair_is_one_pass(problem, coef):
+    """w = A v + c u, A^T w and ||w|| from one pass over the chunks: each chunk is computed once."""
+    from unittest import mock
+
+    A, b = problem
+    chunked = da.from_array(A, chunks=(1300, 12))
+    operator = ld.RowOperator(chunked)
+    v = np.random.default_rng(5).standard_normal(12)
+    w_expected = A @ v if coef is None else A @ v + coef * b
+    with mock.patch("dask.compute", wraps=__import__("dask").compute) as compute:
+        w, gradient, size = operator.product_pair(v, None if coef is None else b, coef or 0.0)
+    assert compute.call_count == 1
+    scale = np.abs(w_expected).max()
+    np.testing.assert_allclose(w, w_expected, rtol=1e-13, atol=1e-13 * scale)
+    np.testing.assert_allclose(gradient, A.T @ w_expected, rtol=1e-11, atol=1e-11 * np.abs(A).max() * scale)
+    assert size == pytest.approx(np.linalg.norm(w_expected), rel=1e-12)
+
+
 def test_without_persisting_the_answer_is_the_same(problem):
     A, b = problem
     kept = ld.lstsq_precondition(*_chunked(A, b, 2000), method="lsqr", random_state=2)
