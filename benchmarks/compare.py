@@ -49,19 +49,20 @@ class Comparison:
     goal: float | None = None
 
 
-def measure(func, budget=2.0):
-    """Output of a first call of ``func`` and the best time over it and up to 7 more calls within ``budget`` s.
+def measure(func, budget=2.0, calls=50):
+    """Output of a first call of ``func`` and the best time over it and up to ``calls - 1`` more within ``budget`` s.
 
     A first call longer than ``budget`` is timed and not repeated: that spares a second run of a peer
     that takes minutes (its first call compiles nothing); for linalgkit it counts any compilation
-    against it.
+    against it.  Calls of a few milliseconds are repeated up to ``calls`` times, so that their best
+    time is not at the mercy of one slow memory pass on a shared machine.
     """
     start = time.perf_counter()
     result = func()
     first = time.perf_counter() - start
     if first > budget:
         return first, result
-    return min(first, best_time(func, repeats=7, budget=budget, warmup=False)), result
+    return min(first, best_time(func, repeats=calls - 1, budget=budget, warmup=False)), result
 
 
 def run(comparison):
@@ -105,7 +106,7 @@ def to_markdown(rows):
         "# Benchmarks: linalgkit side by side with its peers",
         "",
         "Written by `make compare` (`python benchmarks/compare.py`). Each row times linalgkit, the peer and",
-        "linalgkit again in one process on the same data. A call shorter than 2 s is repeated up to 7 more",
+        "linalgkit again in one process on the same data. A call shorter than 2 s is repeated up to 49 more",
         "times within 2 s, a longer one is timed once; the row reports each side's best time, so linalgkit's",
         "first call (which compiles or loads its kernels) counts only where it was its fastest.",
         "`ratio` is linalgkit time / peer time, so below 1 means linalgkit is faster.",
