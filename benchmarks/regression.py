@@ -346,3 +346,17 @@ def ablation_hash_draw():
     finally:
         numba.set_num_threads(threads)
     _report(f"hash_draw ({threads} threads)", threaded, one, ("threads", "one thread"))
+
+
+def ablation_sparse_sketch():
+    """Default sketch size of LSQR on sparse A (``SPARSE_SKETCH``): the CSR 2^20 x 500 solve (8 nonzeros per row,
+    rtol 1e-14) at m = 4d .. 16d, with its iterations; m trades the QR of SA (2 m d^2) against iterations."""
+    from .ablations import _best
+
+    A, b = _sparse_problem(2**20, 500)
+    for multiple in (4, 6, 8, 12, 16):
+        m = multiple * 500
+        result = lstsq_precondition(A, b, sketch="sparse_sign", m=m, rtol=1e-14, random_state=0)
+        seconds = _best(lambda: lstsq_precondition(A, b, sketch="sparse_sign", m=m, rtol=1e-14, random_state=0),
+                        repeat=3)
+        print(f"sparse_sketch m = {multiple}d: {seconds:.1f} ms, {result.iterations} iterations")
