@@ -360,3 +360,30 @@ def ablation_sparse_sketch():
         seconds = _best(lambda: lstsq_precondition(A, b, sketch="sparse_sign", m=m, rtol=1e-14, random_state=0),
                         repeat=3)
         print(f"sparse_sketch m = {multiple}d: {seconds:.1f} ms, {result.iterations} iterations")
+
+
+def ablation_dense_sketch_sizes():
+    """Default sketch sizes on dense A (``CHOLQR_SKETCH``, ``PRECONDITION_SKETCH``), 2^17 x 200 float64: time and
+    forward error (against gelsd's) of ``"cholqr"`` at m = 2d .. 12d (cond 1e12, residual 1e-6) and of ``"lsqr"``
+    at m = 4d .. 20d (cond 1e3)."""
+    from .ablations import _best
+
+    def forward(problem, x):
+        return np.linalg.norm(x - problem.x) / np.linalg.norm(problem.x)
+
+    hard = _dense_problem(2**17, 200, cond=1e12, residual_norm=1e-6)
+    reference = forward(hard, scipy.linalg.lstsq(hard.A, hard.b, check_finite=False)[0])
+    for multiple in (2, 3, 4, 6, 8, 12):
+        def solve(m=multiple * 200):
+            return lstsq_precondition(hard.A, hard.b, method="cholqr", m=m, random_state=0)
+
+        result = solve()
+        print(f"dense_sketch_sizes cholqr m = {multiple}d: {_best(solve, repeat=3):.1f} ms, {result.iterations} "
+              f"iterations, forward error {forward(hard, result.x) / reference:.2f} x gelsd's")
+    plain = _dense_problem(2**17, 200)
+    for multiple in (4, 8, 12, 20):
+        def solve(m=multiple * 200):
+            return lstsq_precondition(plain.A, plain.b, method="lsqr", m=m, random_state=0)
+
+        print(f"dense_sketch_sizes lsqr m = {multiple}d: {_best(solve, repeat=3):.1f} ms, {solve().iterations} "
+              f"iterations")
