@@ -4,7 +4,7 @@ the alternative it replaced, on the same data, in one process (best of several c
 Run ``python -m benchmarks.ablations [name ...]`` from the repository root; names: qr, srht, blas_spin,
 karcher, lockstep, lanes, arnoldi, ritz_period, gram, and those the family modules define
 (``FAMILY_ABLATIONS``): gram_threads, csr_sketch, lsqr_pass, hash_draw, sparse_sketch, dense_sketch_sizes,
-working_set_start, lane_width (all by default).
+hash_parallel, working_set_start, lane_width (all by default).
 Numbers depend on the machine; the docs quote a 2-core run.
 """
 
@@ -299,6 +299,7 @@ def _family_ablation(module, name):
 FAMILY_ABLATIONS = {"gram_threads": "benchmarks.regression", "csr_sketch": "benchmarks.regression",
                     "lsqr_pass": "benchmarks.regression", "hash_draw": "benchmarks.regression",
                     "sparse_sketch": "benchmarks.regression", "dense_sketch_sizes": "benchmarks.regression",
+                    "hash_parallel": "benchmarks.regression",
                     "working_set_start": "benchmarks.sampling", "lane_width": "benchmarks.spd"}
 
 ABLATIONS = {f.__name__: f for f in (qr, srht, blas_spin, karcher, lockstep, lanes, arnoldi, ritz_period, gram)}

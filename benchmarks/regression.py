@@ -387,3 +387,26 @@ def ablation_dense_sketch_sizes():
 
         print(f"dense_sketch_sizes lsqr m = {multiple}d: {_best(solve, repeat=3):.1f} ms, {solve().iterations} "
               f"iterations")
+
+
+def ablation_hash_parallel():
+    """Hash-sketch scatter of a dense [A b] (sparse sign, zeta = 8, m = 4d, d = 20): one thread against one output
+    copy per Numba thread, for 2^6 .. 2^14 rows, i.e. stored values x hashes around ``PARALLEL_MIN_VALUES``."""
+    from unittest import mock
+
+    from linalgkit.sketch import _numba as kernels
+
+    from .ablations import _best
+
+    rng = np.random.default_rng(0)
+    for n in (2**6, 2**8, 2**9, 2**10, 2**12, 2**14):
+        A, B = rng.standard_normal((n, 20)), rng.standard_normal((n, 1))
+        S = make_sketch("sparse_sign", 80, n, random_state=0)
+
+        def scatter(threshold):
+            with mock.patch.object(kernels, "PARALLEL_MIN_VALUES", threshold):
+                return _best(lambda: kernels.scatter_rows(A, B, S.rows, S.weights, 80), repeat=50)
+
+        one, threads = scatter(1 << 62), scatter(0)
+        print(f"hash_parallel {n} x 20, values x hashes = {n * 20 * 8}: one thread {1e3 * one:.1f} us, threads "
+              f"{1e3 * threads:.1f} us, ratio {threads / one:.2f}")

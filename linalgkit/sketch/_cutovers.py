@@ -12,8 +12,10 @@ SRHT_BLOCK_BYTES         1 MiB       SRHT kernels: a block of C rows of [A B] up
 TWO_PASS_MIN_BLOCKS      10          SRHT: the one-pass kernel below m = 10 C sampled rows,    ``srht``
                                      the two-pass kernel (N x k temporary) above; both cost
                                      the same at m ~ 11 C (2^17 rows, widths 51 and 201)
-PARALLEL_MIN_VALUES      2^16        hash sketches: one thread below this many stored values   none yet
-                                     x hashes per call, Numba threads above
+PARALLEL_MIN_VALUES      2^16        hash sketches: one thread below this many stored values   ``hash_parallel``
+                                     x hashes per call, Numba threads above (dense n x 20,
+                                     zeta 8: one thread 1.6x faster at 10,240, even at
+                                     40,960-81,920, threads 1.5x faster at 163,840)
 GAUSSIAN_BLOCK_ENTRIES   2^22        Gaussian/Rademacher: entries of one generated block of    none (a
                                      G (32 MiB in float64), multiplied with one GEMM           memory bound)
 GAUSSIAN_CACHE_ENTRIES   2^24        Gaussian/Rademacher: blocks kept between calls when G     none (a
