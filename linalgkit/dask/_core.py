@@ -91,9 +91,10 @@ def check_split_every(split_every):
 class RowOperator:
     r"""A persisted row-chunked ``A`` seen by the in-memory solvers as a matrix: ``A @ v``, ``A.T @ u`` and both.
 
-    Each product is one pass over the chunks, and so is :meth:`product_pair`, LSQR's step: ``A @ v`` is a blockwise product whose ``n``-vector is
+    Each product is one pass over the chunks: ``A @ v`` is a blockwise product whose ``n``-vector is
     gathered to the client, ``A.T @ u`` splits ``u`` by the row chunks and sums the ``d``-vectors
-    :math:`A_i^T u_i` in a tree reduction.  The regression family's iterations (LSQR, iterative
+    :math:`A_i^T u_i` in a tree reduction, and :meth:`product_pair` (LSQR's step, a residual with
+    its gradient) does both in one pass.  The regression family's iterations (LSQR, iterative
     sketching, FOSSILS, the Cholesky-QR refinement) run on the client unchanged with this operator:
     the ``d``-vectors and the ``n``-vectors live there, ``A`` stays on the workers.
 
@@ -122,30 +123,46 @@ class RowOperator:
         contraction = "ij,i->j" if u.ndim == 1 else "ij,ik->jk"
         return da.einsum(contraction, self.A, parts, split_every=self.split_every).compute()
 
-    def product_pair(self, v, u=None, coef=0.0):
-        r"""``(w, A^T w, ||w||)`` for :math:`w = Av + \mathrm{coef}\,u` (:math:`w = Av` when ``u`` is None), in one pass.
+    def product_pair(self, v, u=None, coef=0.0, *, gather=True):
+        r"""``(w, A^T w, ||w||)`` for :math:`w = Av + \mathrm{coef}\,u` (``u`` None: :math:`w = Av`) in one pass.
 
         Each chunk :math:`A_i` forms its rows :math:`w_i` and its term :math:`A_i^T w_i` together (by
         the in-memory fused pass where the chunk allows it), so an LSQR step or a residual and its
-        gradient read ``A`` once and take one round trip; ``w`` is gathered to the client and the
-        ``d``-vector terms are summed there.  ``v`` and ``u`` are in-memory arrays.
+        gradient read ``A`` once and take one round trip; ``w`` is gathered to the client (None
+        with ``gather=False``, which sends back only the ``d``-vector terms) and the terms are
+        summed there.
+
+        Parameters
+        ----------
+        v : array of shape (d,)
+            In memory.
+        u : array of shape (n,), optional
+            In memory; not read when ``coef`` is 0.
+        coef : float, default=0.0
+        gather : bool, default=True
+            Return ``w``; False sends back only the ``d``-vector terms and returns None for it.
+
+        Returns
+        -------
+        (array of shape (n,) or None, array of shape (d,), float)
         """
         import dask
 
         bounds = np.cumsum((0,) + self.A.chunks[0])
-        pieces = [dask.delayed(_chunk_product_pair, nout=3)(block, v, None if u is None else u[start:stop], coef)
+        pieces = [dask.delayed(_chunk_product_pair, nout=3)(block, v, None if u is None else u[start:stop], coef,
+                                                            gather)
                   for block, start, stop in zip(self.A.to_delayed()[:, 0], bounds[:-1], bounds[1:])]
         parts, gradients, squares = dask.compute(*zip(*pieces))
-        backend = chunk_backend(self.A)
-        return backend.xp.concat(parts), sum(gradients[1:], gradients[0]), float(np.sqrt(sum(squares)))
+        w = chunk_backend(self.A).xp.concat(parts) if gather else None
+        return w, sum(gradients[1:], gradients[0]), float(np.sqrt(sum(squares)))
 
 
-def _chunk_product_pair(block, v, u, coef):
-    """One chunk's ``(w_i, A_i^T w_i, ||w_i||^2)`` for :meth:`RowOperator.product_pair`."""
+def _chunk_product_pair(block, v, u, coef, gather):
+    """One chunk's ``(w_i or None, A_i^T w_i, ||w_i||^2)`` for :meth:`RowOperator.product_pair`."""
     from ..regression.precondition import _product_pair
 
     w, gradient, size = _product_pair(get_backend(X=block), block, v, u, coef)
-    return w, gradient, size**2
+    return (w if gather else None), gradient, size**2
 
 
 class _Adjoint:

@@ -203,7 +203,7 @@ def _lstsq_precondition(backend, A, b, *, sketch, m, method, tolerances, random_
                                              residual_norm=0.0, history=(0.0,))
         if m is None:
             return _tsqr(backend, A, b, method="tsqr", sketch=sketch, m=0, cond=float("nan"), fallback=False)
-        x, method, fallback, factor, converged, iterations, history, reached = _solve(
+        x, method, fallback, factor, converged, iterations, history, reached, residual = _solve(
             backend, A, b, b_local, sketch, m, method, tolerances, random_state, x0, monitor, split_every)
         if factor is None:
             return x
@@ -211,12 +211,15 @@ def _lstsq_precondition(backend, A, b, *, sketch, m, method, tolerances, random_
         warn_not_converged(f"lstsq_precondition (method={method!r})", tolerances, reached, stacklevel=4,
                            advice="raise maxiter or m, or loosen rtol")
     return PreconditionedLstsqResult(x, method, sketch, m, factor.cond, fallback, converged=converged,
-                                     iterations=iterations, residual_norm=residual_norm(backend, RowOperator(
-                                         A, split_every), x, b_local), history=history)
+                                     iterations=iterations, history=history,
+                                     residual_norm=residual_norm(backend, RowOperator(A, split_every), x, b_local)
+                                     if residual is None else residual)
 
 
 def _solve(backend, A, b, b_local, sketch, m, method, tolerances, random_state, x0, monitor, split_every):
-    """The sketch, then ``method``: ``(x, method, fallback, factor, converged, iterations, history, reached)``.
+    r"""The sketch, then ``method``: ``(x, method, fallback, factor, converged, iterations, history, reached, r)``.
+
+    ``r`` is :math:`\|Ax - b\|` where the method computed it for ``x`` (Cholesky QR), else None.
 
     The rank-deficient fallback returns its result as ``x`` with ``factor = None``.
     """
@@ -230,14 +233,14 @@ def _solve(backend, A, b, b_local, sketch, m, method, tolerances, random_state, 
                       f"A may be rank-deficient; otherwise use sketch='srht' or a larger m", RankDeficiencyWarning,
                       stacklevel=5)
         return _tsqr(backend, A, b, method="tsqr", sketch=sketch, m=m, cond=factor.cond, fallback=True), \
-            None, None, None, None, None, None, None
+            None, None, None, None, None, None, None, None
     fallback = False
     if method == "cholqr":
         try:
             X, P, singular_values = _cholqr_factor(backend, A, b, factor.stacked, split_every)
-            X, converged, iterations, _, history, reached = refine(backend, operator, b_local[:, None], X, P,
-                                                                   singular_values, tolerances, monitor)
-            return X[:, 0], method, False, factor, all(converged), iterations, history, reached
+            X, converged, iterations, residual, history, reached = refine(backend, operator, b_local[:, None], X, P,
+                                                                          singular_values, tolerances, monitor)
+            return X[:, 0], method, False, factor, all(converged), iterations, history, reached, residual
         except CholeskyBreakdown:
             warnings.warn(f"the Cholesky factorization of [A b] R_s^-1 broke down (S A has condition number "
                           f"{factor.cond:.2g}): solving with LSQR preconditioned by the sketch instead "
@@ -249,7 +252,7 @@ def _solve(backend, A, b, b_local, sketch, m, method, tolerances, random_state, 
     start = op.solve(factor.c)[:, 0] if x0 is None else x0  # the sketch-and-solve warm start R^-1 c
     x, converged, iterations, history, reached = _iterate(backend, method, op, factor, b_local, start, m, tolerances,
                                                           monitor)
-    return x, method, fallback, factor, converged, iterations, history, reached
+    return x, method, fallback, factor, converged, iterations, history, reached, None
 
 
 def _gram_block(X, y, W):

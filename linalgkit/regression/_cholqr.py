@@ -147,7 +147,15 @@ def cholqr_factor(backend, A, B, stacked):
 
 
 def _residual_gradient(backend, A, B, X):
-    r""":math:`(A^TR,\ \|R_{:j}\|)` for :math:`R = B - AX`: one fused read of a C-ordered NumPy ``A`` (Numba)."""
+    r""":math:`(A^TR,\ \|R_{:j}\|)` for :math:`R = B - AX`: one fused read of a C-ordered NumPy ``A`` (Numba).
+
+    An operator with its own one-pass ``product_pair`` (:class:`linalgkit.dask.RowOperator`) takes
+    one pass for a single column too; two products elsewhere.
+    """
+    pair = getattr(A, "product_pair", None)
+    if pair is not None and B.shape[1] == 1:
+        _, gradient, size = pair(-X[:, 0], B[:, 0], 1.0, gather=False)
+        return gradient[:, None], np.array([size])
     if backend.kind == "numpy" and backend.use_numba and isinstance(A, np.ndarray) and A.flags.c_contiguous:
         from ._numba import residual_gradient
 

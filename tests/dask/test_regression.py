@@ -183,6 +183,10 @@ def test_row_operator_product_pair_is_one_pass(problem, coef):
     np.testing.assert_allclose(w, w_expected, rtol=1e-13, atol=1e-13 * scale)
     np.testing.assert_allclose(gradient, A.T @ w_expected, rtol=1e-11, atol=1e-11 * np.abs(A).max() * scale)
     assert size == pytest.approx(np.linalg.norm(w_expected), rel=1e-12)
+    nothing, same_gradient, same_size = operator.product_pair(v, None if coef is None else b, coef or 0.0,
+                                                              gather=False)
+    assert nothing is None and same_size == size
+    np.testing.assert_array_equal(same_gradient, gradient)
 
 
 def test_without_persisting_the_answer_is_the_same(problem):
@@ -190,3 +194,24 @@ def test_without_persisting_the_answer_is_the_same(problem):
     kept = ld.lstsq_precondition(*_chunked(A, b, 2000), method="lsqr", random_state=2)
     recomputed = ld.lstsq_precondition(*_chunked(A, b, 2000), method="lsqr", random_state=2, persist=False)
     np.testing.assert_array_equal(recomputed.x, kept.x)
+
+
+@pytest.mark.parametrize("method", ["cholqr", "lsqr"])
+def test_iterations_pass_over_a_only_through_product_pair(problem, method):
+    """Each tested iterate (Cholesky QR) and each LSQR step is one product_pair pass; no separate A @ v, A.T @ u
+    or residual-norm pass, and the reported residual norm is the exact one."""
+    from unittest import mock
+
+    A, b = problem
+    with mock.patch.object(ld.RowOperator, "product_pair", autospec=True,
+                           side_effect=ld.RowOperator.product_pair) as pair, \
+            mock.patch.object(ld.RowOperator, "__matmul__", autospec=True,
+                              side_effect=ld.RowOperator.__matmul__) as matvec, \
+            mock.patch.object(ld.RowOperator, "rmatvec", autospec=True, side_effect=ld.RowOperator.rmatvec) as rmatvec:
+        result = ld.lstsq_precondition(*_chunked(A, b, 1500), method=method, random_state=0)
+    assert result.converged and rmatvec.call_count == 0
+    if method == "cholqr":
+        assert pair.call_count == result.iterations and matvec.call_count == 0
+    else:
+        assert pair.call_count >= result.iterations + 1 and matvec.call_count == 1  # the residual norm of x
+    assert result.residual_norm == pytest.approx(np.linalg.norm(A @ result.x - b), rel=1e-12)
