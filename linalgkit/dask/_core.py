@@ -148,6 +148,10 @@ class RowOperator:
         """
         import dask
 
+        n, d = self.shape
+        if tuple(v.shape) != (d,) or (u is not None and tuple(u.shape) != (n,)):
+            raise ShapeError(f"product_pair needs v of shape ({d},) and u of shape ({n},) or None, got "
+                             f"{tuple(v.shape)} and {None if u is None else tuple(u.shape)}")
         bounds = np.cumsum((0,) + self.A.chunks[0])
         pieces = [dask.delayed(_chunk_product_pair, nout=3)(block, v, None if u is None else u[start:stop], coef,
                                                             gather)

@@ -183,6 +183,10 @@ def test_row_operator_product_pair_is_one_pass(problem, coef):
     np.testing.assert_allclose(w, w_expected, rtol=1e-13, atol=1e-13 * scale)
     np.testing.assert_allclose(gradient, A.T @ w_expected, rtol=1e-11, atol=1e-11 * np.abs(A).max() * scale)
     assert size == pytest.approx(np.linalg.norm(w_expected), rel=1e-12)
+    with pytest.raises(ShapeError, match="v of shape"):
+        operator.product_pair(v[:-1])
+    with pytest.raises(ShapeError, match="u of shape"):
+        operator.product_pair(v, b[:-1], 1.0)
     nothing, same_gradient, same_size = operator.product_pair(v, None if coef is None else b, coef or 0.0,
                                                               gather=False)
     assert nothing is None and same_size == size
