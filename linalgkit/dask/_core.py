@@ -114,10 +114,18 @@ class RowOperator:
         """The adjoint: ``A.T @ u`` for an in-memory ``u`` of length ``n``."""
         return _Adjoint(self)
 
+    def _check_operand(self, x, name, length):
+        """``x`` (1-D, or 2-D for a block of vectors) has ``length`` rows; else a ShapeError naming it."""
+        if x.ndim not in (1, 2) or x.shape[0] != length:
+            raise ShapeError(f"{name} must have shape ({length},) or ({length}, k) for A of shape {self.shape}, "
+                             f"got {tuple(x.shape)}")
+
     def __matmul__(self, v):
+        self._check_operand(v, "v", self.shape[1])
         return (self.A @ v).compute()
 
     def rmatvec(self, u):
+        self._check_operand(u, "u", self.shape[0])
         parts = da.from_array(u, chunks=(self.A.chunks[0],) + ((u.shape[1],) if u.ndim == 2 else ()),
                               asarray=False, meta=meta(self.A, u.ndim))
         contraction = "ij,i->j" if u.ndim == 1 else "ij,ik->jk"
@@ -148,10 +156,10 @@ class RowOperator:
         """
         import dask
 
-        n, d = self.shape
-        if tuple(v.shape) != (d,) or (u is not None and tuple(u.shape) != (n,)):
-            raise ShapeError(f"product_pair needs v of shape ({d},) and u of shape ({n},) or None, got "
-                             f"{tuple(v.shape)} and {None if u is None else tuple(u.shape)}")
+        for x, name, length in ((v, "v", self.shape[1]), (u, "u", self.shape[0])):
+            if x is not None and (x.ndim != 1 or x.shape[0] != length):
+                raise ShapeError(f"product_pair needs {name} of shape ({length},) for A of shape {self.shape}, "
+                                 f"got {tuple(x.shape)}")
         bounds = np.cumsum((0,) + self.A.chunks[0])
         pieces = [dask.delayed(_chunk_product_pair, nout=3)(block, v, None if u is None else u[start:stop], coef,
                                                             gather)

@@ -164,6 +164,10 @@ def test_row_operator_products(problem):
     np.testing.assert_allclose(operator @ v, A @ v, rtol=1e-13, atol=1e-12 * np.abs(A @ v).max())
     np.testing.assert_allclose(operator.T @ b, A.T @ b, rtol=1e-12)
     np.testing.assert_allclose(operator.T @ U, A.T @ U, rtol=1e-12)
+    for product, name in ((lambda: operator @ v[:-1], "v"), (lambda: operator.T @ b[:-1], "u"),
+                          (lambda: operator @ np.ones((12, 2, 2)), "v")):
+        with pytest.raises(ShapeError, match=f"{name} must have shape"):
+            product()
 
 
 @pytest.mark.parametrize("coef", [None, 0.5])
